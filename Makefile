@@ -1,0 +1,47 @@
+# After Karabakh: two commands on a fresh machine.
+#   make book   build the HTML book into _build/html (sets up .venv first)
+#   make test   run every test (same set-up; installs Debian's chromium if missing)
+# Also: make lab (JupyterLab on the chapters), make bench, make outputs, make clean.
+
+PYTHON  ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.requirements-installed
+JB_ARGS := --builder html -W -n --keep-going
+
+.PHONY: book test lab bench outputs clean browser-deps
+
+$(STAMP): requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@# Make the shared package importable from notebooks, tests and Sphinx without a build step.
+	$(BIN)/python -c "import pathlib, site; pathlib.Path(site.getsitepackages()[0], 'afterkarabakh-repo.pth').write_text('$(CURDIR)\n')"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . $(JB_ARGS)
+	@echo "Book built: open _build/html/index.html"
+
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser test..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) browser-deps
+	$(BIN)/python -m pytest -c tests/pytest.ini --rootdir .
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab chapters
+
+bench: $(STAMP)
+	$(BIN)/python -m afterkarabakh.bench
+
+# Re-execute the notebooks and keep only the outputs of "# NBVAL_CHECK_OUTPUT" cells.
+outputs: $(STAMP)
+	$(BIN)/python -m afterkarabakh.notebooks refresh chapters/*.ipynb
+
+clean:
+	rm -rf _build .pytest_cache
+	find . -name __pycache__ -prune -not -path './$(VENV)/*' -exec rm -rf {} +
