@@ -1,0 +1,206 @@
+"""Load the book's datasets by name, validated against ``data/datapackage.json``.
+
+Every chapter reads its numbers through :func:`load`. The data package is
+validated with Frictionless (types, constraints, primary and foreign keys) the
+first time any dataset is asked for, and again whenever a data file changes, so
+a notebook can never chart a row that breaks the schema. A problem raises
+:class:`DataError`, whose message names the file, the row and the field.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+from frictionless import Package
+
+from . import paths
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the data, located precisely enough to fix it."""
+
+    file: str
+    row: int | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        row = "header" if self.row == 1 else (f"row {self.row}" if self.row else "whole file")
+        field = f", field '{self.field}'" if self.field else ""
+        return f"{self.file}, {row}{field}: {self.message}"
+
+
+class DataError(ValueError):
+    """Raised when the data package does not validate; lists every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems[:50])
+        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"the data package does not validate ({len(problems)} problem(s)):\n{lines}{more}")
+
+
+def _descriptor_path(datapackage: Path | None) -> Path:
+    return Path(datapackage) if datapackage else paths.DATAPACKAGE
+
+
+def _fingerprint(datapackage: Path) -> str:
+    """A digest of the descriptor and every file it names, so edits trigger re-validation."""
+    digest = hashlib.sha256(datapackage.read_bytes())
+    for resource in json.loads(datapackage.read_text(encoding="utf-8"))["resources"]:
+        file = datapackage.parent / resource["path"]
+        digest.update(resource["path"].encode())
+        digest.update(file.read_bytes() if file.exists() else b"<missing>")
+    return digest.hexdigest()
+
+
+def _relative(datapackage: Path, resource_path: str) -> str:
+    """The file as a reader would type it from the repository root (data/events.csv)."""
+    file = (datapackage.parent / resource_path).resolve()
+    try:
+        return str(file.relative_to(paths.ROOT))
+    except ValueError:
+        return str(file)
+
+
+def _check_list_references(package: Package, datapackage: Path) -> list[Problem]:
+    """Foreign keys for list fields (``places: yerevan;baku``), which Frictionless cannot express.
+
+    A list field declares ``"references": {"resource": ..., "field": ...}``; every
+    item must exist in that resource's key column.
+    """
+    problems = []
+    for resource in package.resources:
+        for field in resource.schema.fields:
+            target = field.custom.get("references") if hasattr(field, "custom") else None
+            if field.type != "list" or not target:
+                continue
+            known = {row[target["field"]] for row in package.get_resource(target["resource"]).read_rows()}
+            for row in resource.read_rows():
+                for item in row[field.name] or []:
+                    if item not in known:
+                        problems.append(Problem(
+                            _relative(datapackage, resource.path), row.row_number, field.name,
+                            f"'{item}' is not a {target['field']} in {target['resource']}",
+                        ))
+    return problems
+
+
+def _check_resource_sources(package: Package, datapackage: Path) -> list[Problem]:
+    """Non-tabular files (map layers) name their registry sources in ``source_ids``; each must exist."""
+    known = {row["id"] for row in package.get_resource("sources").read_rows()}
+    problems = []
+    for resource in package.resources:
+        if resource.type == "table":
+            continue
+        ids = resource.custom.get("source_ids") or []
+        if not ids:
+            problems.append(Problem(_relative(datapackage, resource.path), None, "source_ids",
+                                    "a file resource must name its sources in 'source_ids'"))
+        problems += [Problem(_relative(datapackage, resource.path), None, "source_ids",
+                             f"'{i}' is not an id in sources") for i in ids if i not in known]
+        if not (datapackage.parent / resource.path).is_file():
+            problems.append(Problem(_relative(datapackage, resource.path), None, None, "file not found"))
+    return problems
+
+
+@lru_cache(maxsize=8)
+def _validated(datapackage: Path, fingerprint: str) -> Package:
+    package = Package(str(datapackage))
+    report = package.validate()
+    problems = []
+    for task in report.tasks:
+        for error in task.errors:
+            field = getattr(error, "field_name", None) or ", ".join(getattr(error, "field_names", []) or []) or None
+            row = getattr(error, "row_number", None)
+            if row is None and error.type in {"missing-label", "blank-label", "duplicate-label", "incorrect-label", "extra-label"}:
+                row = 1
+            if error.type == "primary-key" and not field:
+                field = ", ".join(package.get_resource(task.name).schema.primary_key)
+            if error.type == "missing-label" and not field:
+                field = getattr(error, "label", None)
+            problems.append(Problem(_relative(datapackage, task.place), row, field, f"{error.type}: {error.note or error.message}"))
+    for error in report.errors:
+        problems.append(Problem(str(datapackage.relative_to(datapackage.parent.parent)), None, None, error.message))
+    if not problems:
+        problems = _check_list_references(package, datapackage) + _check_resource_sources(package, datapackage)
+    if problems:
+        raise DataError(problems)
+    return package
+
+
+def package(datapackage: Path | None = None) -> Package:
+    """The validated Frictionless package (raises :class:`DataError` if anything is wrong)."""
+    path = _descriptor_path(datapackage).resolve()
+    return _validated(path, _fingerprint(path))
+
+
+def validate(datapackage: Path | None = None) -> None:
+    """Validate the whole data package; raises :class:`DataError` naming file, row and field."""
+    package(datapackage)
+
+
+def names(datapackage: Path | None = None) -> list[str]:
+    """The names of the tabular datasets, in the order of the descriptor."""
+    return [r.name for r in package(datapackage).resources if r.type == "table"]
+
+
+def resource(name: str, datapackage: Path | None = None):
+    """The Frictionless resource for ``name`` (its schema, units, sources, licence)."""
+    pkg = package(datapackage)
+    if not pkg.has_resource(name):
+        raise KeyError(f"no dataset called {name!r}; the data package has: {', '.join(r.name for r in pkg.resources)}")
+    return pkg.get_resource(name)
+
+
+def load(name: str, datapackage: Path | None = None) -> pd.DataFrame:
+    """A dataset as a typed DataFrame: dates as datetimes, integers as nullable ints, lists as lists.
+
+    The column order and types follow the schema in ``datapackage.json``;
+    ``df.attrs`` carries the dataset's title and source ids for chart captions.
+    """
+    res = resource(name, datapackage)
+    rows = [row.to_dict() for row in res.read_rows()]
+    frame = pd.DataFrame(rows, columns=res.schema.field_names)
+    for field in res.schema.fields:
+        column = frame[field.name]
+        if field.type in {"date", "datetime"}:
+            frame[field.name] = pd.to_datetime(column)
+        elif field.type == "integer":
+            frame[field.name] = column.astype("Int64")
+        elif field.type == "number":
+            frame[field.name] = column.astype("Float64")
+        elif field.type == "boolean":
+            frame[field.name] = column.astype("boolean")
+        elif field.type in {"string"}:
+            frame[field.name] = column.astype("string")
+    frame.attrs["dataset"] = name
+    frame.attrs["title"] = res.title or name
+    frame.attrs["source_ids"] = sorted(set(frame["source_id"].dropna())) if "source_id" in frame else []
+    return frame
+
+
+def geo_path(name: str, datapackage: Path | None = None) -> Path:
+    """The file behind a (non-tabular) geodata resource, after the package has validated."""
+    res = resource(name, datapackage)
+    return _descriptor_path(datapackage).resolve().parent / res.path
+
+
+def sources(datapackage: Path | None = None) -> pd.DataFrame:
+    """The source registry, indexed by source id."""
+    return load("sources", datapackage).set_index("id")
+
+
+def citation(source_id: str, datapackage: Path | None = None) -> str:
+    """A one-line citation: publisher, title, date, URL."""
+    registry = sources(datapackage)
+    if source_id not in registry.index:
+        raise KeyError(f"source id {source_id!r} is not in data/sources.csv")
+    s = registry.loc[source_id]
+    published = s["date_published"].strftime("%-d %b %Y") if pd.notna(s["date_published"]) else "undated"
+    return f"{s['publisher']}, “{s['title']}” ({published}), {s['url']}"
