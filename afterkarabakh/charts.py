@@ -1,0 +1,203 @@
+"""Charts that carry their title, subtitle, source line and text description.
+
+Every chart in the book goes through :func:`finish`, which refuses a chart
+without a title, a description or a source, and builds the "Source:" line from
+the source registry so a chart can never cite a source the registry lacks.
+
+Rendering works offline in both places a chart is seen:
+
+* in the built HTML book the page loads the Vega bundle that the book serves
+  itself (see :mod:`afterkarabakh.sphinxext`), and the output only calls it;
+* in JupyterLab, which renders Vega-Lite 5 but not the version 6 that Altair 6
+  writes, the first chart of a kernel session also carries the same bundle, so
+  nothing is fetched from a CDN either.
+"""
+from __future__ import annotations
+
+import html
+import textwrap
+import json
+import os
+import uuid
+from functools import lru_cache
+
+import altair as alt
+import pandas as pd
+
+from . import data, theme
+
+#: Set by the book build (sphinxext) so chart outputs rely on the page's own bundle.
+BOOK_BUILD_ENV = "AFTERKARABAKH_BOOK_BUILD"
+RENDERER = "afterkarabakh"
+
+#: vega-embed options: an export menu but no link to the outside Vega Editor.
+EMBED_OPTIONS = {
+    "renderer": "svg",
+    "actions": {"export": True, "source": False, "compiled": False, "editor": False},
+}
+
+
+def vega_lite_version() -> str:
+    """The major.minor Vega-Lite version Altair writes (e.g. '6.4'), for the matching bundle."""
+    return ".".join(alt.VEGALITE_VERSION.split(".")[:2])
+
+
+@lru_cache(maxsize=1)
+def javascript_bundle() -> str:
+    """Vega, Vega-Lite and vega-embed in one script, matching Altair, wrapped in a function scope.
+
+    vl-convert's bundle declares top-level names (``const n`` ...) that would clash
+    with other scripts on a Sphinx page; the wrapper keeps them private and only
+    the ``window.vega*`` globals it sets escape.
+    """
+    import vl_convert
+
+    bundle = vl_convert.javascript_bundle(vl_version=vega_lite_version())
+    return "(function () {\n" + bundle + "\n})();\n"
+
+
+def bundle_filename() -> str:
+    """A versioned file name, so a browser never keeps a bundle of another version."""
+    import vl_convert
+
+    return (f"vega-{vl_convert.get_vega_version()}-lite-{alt.VEGALITE_VERSION}"
+            f"-embed-{vl_convert.get_vega_embed_version()}.js")
+
+
+_bundle_sent_to_frontend = False
+
+
+def _html(spec: dict) -> str:
+    global _bundle_sent_to_frontend
+    element_id = f"ak-chart-{uuid.uuid4().hex[:12]}"
+    description = html.escape(spec.get("description", ""))
+    preamble = ""
+    if not os.environ.get(BOOK_BUILD_ENV) and not _bundle_sent_to_frontend:
+        preamble = f"<script>{javascript_bundle()}</script>\n"
+        _bundle_sent_to_frontend = True
+    payload = json.dumps(spec).replace("</", "<\\/")
+    options = json.dumps(EMBED_OPTIONS)
+    return (
+        f"{preamble}<div class=\"ak-chart\" id=\"{element_id}\" role=\"figure\" aria-label=\"{description}\"></div>\n"
+        "<script>\n(function () {\n"
+        f"  var el = document.getElementById(\"{element_id}\");\n"
+        "  if (typeof window.vegaEmbed !== 'function') {\n"
+        "    el.textContent = 'Chart not drawn: the Vega library is missing on this page. "
+        "In JupyterLab, re-run the notebook from its first cell.';\n"
+        "    return;\n  }\n"
+        f"  window.vegaEmbed(el, {payload}, {options}).catch(function (err) {{\n"
+        "    el.textContent = 'Chart not drawn: ' + err.message; console.error(err);\n  });\n"
+        "})();\n</script>"
+    )
+
+
+def render(spec: dict, **_metadata) -> dict:
+    """Altair renderer: HTML that draws with a locally served Vega, and a JSON fallback."""
+    return {"text/html": _html(spec), "text/plain": f"<chart: {spec.get('description', '')[:120]}>"}
+
+
+alt.renderers.register(RENDERER, render)
+
+
+def setup() -> None:
+    """Switch on the book's theme and renderer; chapters call this once, first."""
+    theme.enable()
+    alt.renderers.enable(RENDERER)
+    alt.data_transformers.disable_max_rows()
+
+
+def source_line(source_ids, limit: int = 3) -> str:
+    """'Source: …' naming the publishers of the given registry ids (all must exist)."""
+    ids = sorted(set(source_ids))
+    if not ids:
+        raise ValueError("a chart needs at least one source id")
+    registry = data.sources()
+    missing = [i for i in ids if i not in registry.index]
+    if missing:
+        raise KeyError(f"source ids not in data/sources.csv: {missing}")
+    publishers = list(dict.fromkeys(registry.loc[ids, "publisher"]))
+    if len(publishers) <= limit:
+        return ("Source: " if len(publishers) == 1 else "Sources: ") + "; ".join(publishers) + "."
+    shown = "; ".join(publishers[:limit])
+    return f"Sources: {shown} and {len(publishers) - limit} more (all listed in the Data and sources appendix)."
+
+
+def _sources_of(sources) -> list[str]:
+    if isinstance(sources, pd.DataFrame):
+        return list(sources["source_id"].dropna())
+    if isinstance(sources, str):
+        return [sources]
+    ids = []
+    for item in sources:
+        ids.extend(_sources_of(item))
+    return ids
+
+
+def finish(chart, *, title: str, description: str, sources, subtitle: str | None = None,
+           note: str | None = None) -> alt.VConcatChart:
+    """Give a chart its title, subtitle, text description and a source line under it.
+
+    ``sources`` is a DataFrame with a ``source_id`` column (the rows charted), a
+    source id, or a list of either. ``note`` adds a caveat before the source line.
+    """
+    if not title or not description:
+        raise ValueError("every chart needs a title and a text description")
+    footer = source_line(_sources_of(sources))
+    if note:
+        footer = f"{note} {footer}"
+    footer = "\n".join(textwrap.wrap(footer, width=105))
+    footer_chart = (
+        alt.Chart(pd.DataFrame({"line": [footer]}))
+        .mark_text(align="left", baseline="top", fontSize=10, color=theme.MUTED_INK,
+                   lineBreak="\n")
+        .encode(text="line:N", x=alt.value(0), y=alt.value(0))
+        .properties(height=14 * (1 + footer.count("\n")), width=theme.WIDTH)
+    )
+    # Vega does not wrap titles: break long ones so they fit the text column.
+    heading = alt.Title(text=textwrap.wrap(title, width=62),
+                        subtitle=textwrap.wrap(subtitle, width=95) if subtitle else [])
+    return alt.vconcat(chart, footer_chart, title=heading, description=description)
+
+
+def timeline(events: pd.DataFrame, *, row: str = "theme", colour: alt.Scale | None = None,
+             row_labels: dict | None = None, height: int = 260) -> alt.VConcatChart:
+    """An events timeline: a detail view above an overview strip whose brush zooms the detail.
+
+    ``events`` needs ``date``, ``title``, ``description``, ``source_id`` and the
+    ``row`` column (one lane per value, e.g. the theme). Tooltips give the full
+    entry; dragging over the strip selects a period, double-click resets it.
+    """
+    frame = events.copy()
+    frame["date_end"] = frame["date_end"].fillna(frame["date"]) if "date_end" in frame else frame["date"]
+    labels = row_labels or {}
+    frame["lane"] = frame[row].map(lambda v: labels.get(v, v))
+    lanes = list(dict.fromkeys(frame.sort_values("date")["lane"]))
+    scale = colour or alt.Scale(domain=list(labels.values()) if labels else lanes)
+    if colour is None and labels and row == "theme":
+        scale = alt.Scale(domain=[labels[k] for k in theme.THEME_COLOURS if k in labels],
+                          range=[theme.THEME_COLOURS[k] for k in theme.THEME_COLOURS if k in labels])
+    frame = frame[["date", "date_end", "title", "description", "lane", "source_id"]]
+    frame["source"] = frame["source_id"].map(lambda s: data.citation(s))
+    brush = alt.selection_interval(encodings=["x"], name="period")
+    base = alt.Chart(frame).encode(
+        color=alt.Color("lane:N", scale=scale, title=None, legend=None),
+    )
+    tooltip = [
+        alt.Tooltip("date:T", title="Date", format="%-d %b %Y"),
+        alt.Tooltip("title:N", title="Event"),
+        alt.Tooltip("description:N", title="What happened"),
+        alt.Tooltip("source:N", title="Source"),
+    ]
+    detail = alt.layer(
+        base.mark_rule(strokeWidth=4, opacity=0.6).encode(
+            x=alt.X("date:T", scale=alt.Scale(domain=brush), title=None), x2="date_end:T",
+            y=alt.Y("lane:N", sort=lanes, title=None)),
+        base.mark_point(filled=True, size=90, opacity=0.85, stroke="white").encode(
+            x=alt.X("date:T", scale=alt.Scale(domain=brush), title="Date (drag on the strip below to zoom)"),
+            y=alt.Y("lane:N", sort=lanes, title=None), tooltip=tooltip),
+    ).properties(width=theme.WIDTH - theme.LABEL_ROOM + 40, height=height)
+    overview = base.mark_tick(thickness=2, size=14).encode(
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount=10)),
+        tooltip=tooltip,
+    ).add_params(brush).properties(width=theme.WIDTH - theme.LABEL_ROOM + 40, height=24)
+    return alt.vconcat(detail, overview, spacing=4)

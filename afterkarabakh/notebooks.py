@@ -1,0 +1,78 @@
+"""Keep committed notebooks lean: no outputs except the checked key figures.
+
+``python -m afterkarabakh.notebooks refresh chapters/*.ipynb`` executes each
+notebook (in its own folder, as the book does) and keeps only the outputs of
+cells that start with ``# NBVAL_CHECK_OUTPUT``: the figures nbval compares, so a
+silent change in the data fails a test. ``check`` reports notebooks that break
+the rule (used by the hygiene test).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+
+CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
+
+
+def is_check_cell(cell) -> bool:
+    return cell.cell_type == "code" and cell.source.lstrip().startswith(CHECK_MARKER)
+
+
+def strip(notebook) -> None:
+    """Drop outputs, counts and run metadata from every cell but the check cells."""
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        cell.metadata.pop("execution", None)
+        if not is_check_cell(cell):  # check cells keep their count: nbval skips "unrun" cells
+            cell.outputs = []
+            cell.execution_count = None
+
+
+def problems(path: Path) -> list[str]:
+    """Why a committed notebook is not lean: outputs outside check cells, or check cells without output."""
+    notebook = nbformat.read(path, as_version=4)
+    found = []
+    for index, cell in enumerate(notebook.cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        if is_check_cell(cell):
+            if not cell.outputs:
+                found.append(f"{path.name}, cell {index}: {CHECK_MARKER} cell has no stored output to compare")
+        elif cell.outputs:
+            found.append(f"{path.name}, cell {index}: output committed outside a {CHECK_MARKER} cell")
+        if cell.execution_count is not None and not is_check_cell(cell):
+            found.append(f"{path.name}, cell {index}: execution count committed")
+    return found
+
+
+def refresh(path: Path) -> None:
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    print(f"executing {path} ...", file=sys.stderr, flush=True)
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    strip(notebook)
+    nbformat.write(notebook, path)
+    print(f"  kept {sum(is_check_cell(c) for c in notebook.cells)} checked output(s)", file=sys.stderr)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 2 or argv[0] not in {"refresh", "check"}:
+        print("usage: python -m afterkarabakh.notebooks refresh|check NOTEBOOK...", file=sys.stderr)
+        return 2
+    command, files = argv[0], [Path(a) for a in argv[1:]]
+    if command == "refresh":
+        for path in files:
+            refresh(path)
+        return 0
+    issues = [p for path in files for p in problems(path)]
+    print("\n".join(issues) or "all notebooks lean")
+    return 1 if issues else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,113 @@
+"""The book's one visual language: a colour per actor, a colour per theme, one Altair theme.
+
+Colours come from the Okabe–Ito and Paul Tol palettes, both designed to stay
+distinguishable with the common forms of colour blindness. An actor keeps its
+colour in every chapter, so Russia is the same vermilion on every chart.
+"""
+from __future__ import annotations
+
+import altair as alt
+
+#: One colour per actor, fixed across the book (Okabe–Ito, completed from Paul Tol's sets).
+ACTOR_COLOURS: dict[str, str] = {
+    "Russia": "#D55E00",
+    "Armenia": "#0072B2",
+    "Azerbaijan": "#009E73",
+    "Turkey": "#CC79A7",
+    "Iran": "#999933",
+    "Georgia": "#882255",
+    "EU and the West": "#56B4E9",
+    "India": "#E69F00",
+    "France": "#332288",
+    "Ukraine": "#CCBB44",
+    "Others": "#8C8C8C",
+}
+
+#: ISO 3166-1 alpha-3 codes of the actors that are states, for maps.
+ACTOR_ISO3: dict[str, str] = {
+    "Russia": "RUS", "Armenia": "ARM", "Azerbaijan": "AZE", "Turkey": "TUR", "Iran": "IRN",
+    "Georgia": "GEO", "India": "IND", "France": "FRA", "Ukraine": "UKR",
+}
+
+#: One colour per theme of the book (Paul Tol's muted scheme), for timelines.
+THEME_COLOURS: dict[str, str] = {
+    "war": "#CC6677",
+    "peacekeeping": "#332288",
+    "military-presence": "#882255",
+    "ukraine": "#DDCC77",
+    "csto": "#117733",
+    "icc": "#88CCEE",
+    "trade": "#999933",
+    "diplomacy": "#44AA99",
+}
+
+THEME_LABELS: dict[str, str] = {
+    "war": "War and offensives",
+    "peacekeeping": "Peacekeeping",
+    "military-presence": "Russian military presence",
+    "ukraine": "War in Ukraine",
+    "csto": "CSTO",
+    "icc": "ICC",
+    "trade": "Trade pressure",
+    "diplomacy": "Diplomacy",
+}
+
+#: Land fill for states that are not actors on a map, and the sea.
+NEUTRAL_LAND = "#EEEEEA"
+SEA = "#FFFFFF"
+INK = "#222222"
+MUTED_INK = "#555555"
+
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+#: Width of a chart's plotting area that fits the book's text column.
+WIDTH = 560
+HEIGHT = 300
+#: Room the left axis labels of a chart with long category names take.
+LABEL_ROOM = 150
+
+
+def actor_scale(actors=None) -> alt.Scale:
+    """An Altair colour scale that gives each actor its book-wide colour."""
+    names = list(actors) if actors is not None else list(ACTOR_COLOURS)
+    unknown = [a for a in names if a not in ACTOR_COLOURS]
+    if unknown:
+        raise KeyError(f"no book colour for {unknown}; use one of {list(ACTOR_COLOURS)} (or 'Others')")
+    return alt.Scale(domain=names, range=[ACTOR_COLOURS[a] for a in names])
+
+
+def theme_scale(themes=None) -> alt.Scale:
+    """An Altair colour scale for the book's themes (used by timelines)."""
+    names = list(themes) if themes is not None else list(THEME_COLOURS)
+    return alt.Scale(domain=names, range=[THEME_COLOURS[t] for t in names])
+
+
+@alt.theme.register("afterkarabakh", enable=False)
+def book_theme() -> alt.theme.ThemeConfig:
+    """Fonts, sizes and widths that fit the page; quiet axes; left-aligned titles."""
+    return {
+        "config": {
+            "font": FONT,
+            "background": "white",
+            "view": {"continuousWidth": WIDTH, "continuousHeight": HEIGHT, "stroke": None},
+            "title": {
+                "anchor": "start", "fontSize": 16, "fontWeight": 600, "color": INK,
+                "subtitleFontSize": 12, "subtitleColor": MUTED_INK, "offset": 10,
+            },
+            "axis": {
+                "labelFontSize": 11, "titleFontSize": 12, "titleFontWeight": 500,
+                "labelColor": MUTED_INK, "titleColor": INK, "gridColor": "#E6E6E6",
+                "domainColor": "#888888", "tickColor": "#888888",
+            },
+            "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "bottom", "direction": "horizontal"},
+            "header": {"labelFontSize": 12, "titleFontSize": 12},
+            "range": {"category": list(ACTOR_COLOURS.values())},
+            "text": {"fontSize": 11, "color": INK},
+            "concat": {"spacing": 6},
+        }
+    }
+
+
+def enable() -> None:
+    """Switch the book's theme on (idempotent)."""
+    alt.theme.enable("afterkarabakh")

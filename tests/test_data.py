@@ -1,0 +1,157 @@
+"""The data package validates, every source resolves, and bad data is refused precisely.
+
+Each "broken copy" test damages one cell of a real file in a scratch copy of
+data/ and checks that loading fails with a message naming the file, the row
+(the line number in the CSV, header = 1) and the field.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from afterkarabakh import data, paths
+
+
+def test_package_validates():
+    data.validate()
+
+
+def test_every_table_cites_registered_sources():
+    registry = set(data.sources().index)
+    for name in data.names():
+        frame = data.load(name)
+        if name == "sources":
+            continue
+        assert "source_id" in frame, f"{name} has no source_id column"
+        unknown = set(frame["source_id"]) - registry
+        assert not unknown, f"{name}: unknown source ids {unknown}"
+        assert frame["source_id"].notna().all(), f"{name}: rows without a source"
+
+
+def test_every_registered_source_is_used():
+    """No orphan in the registry: each source backs a data row, a map layer or a citation in prose."""
+    used = set()
+    for name in data.names():
+        frame = data.load(name)
+        if "source_id" in frame and name != "sources":
+            used |= set(frame["source_id"])
+    for resource in data.package().resources:
+        used |= set(resource.custom.get("source_ids", []))
+    for notebook in paths.CHAPTERS.glob("*.ipynb"):
+        used |= set(re.findall(r"\{cite[a-z:]*\}`([^`]+)`", notebook.read_text(encoding="utf-8")))
+        used = {part.strip() for item in used for part in item.split(",")}
+    orphans = set(data.sources().index) - used
+    assert not orphans, f"sources in data/sources.csv that nothing cites: {sorted(orphans)}"
+
+
+def test_sources_have_full_citations():
+    registry = data.sources()
+    assert registry["publisher"].str.len().min() > 1
+    assert registry["title"].str.len().min() > 1
+    assert registry["url"].str.match(r"https?://").all()
+    dated = registry.dropna(subset=["date_published"])
+    assert (dated["date_accessed"] >= dated["date_published"]).all(), "a source read before it was published"
+
+
+def test_load_gives_typed_frames():
+    events = data.load("events")
+    assert pd.api.types.is_datetime64_any_dtype(events["date"])
+    assert events["places"].map(lambda v: v is None or isinstance(v, list)).all()
+    places = data.load("places")
+    assert pd.api.types.is_float_dtype(places["lat"])
+    assert events.attrs["dataset"] == "events" and events.attrs["source_ids"]
+
+
+def test_timeline_covers_1988_to_2026_with_enough_events():
+    events = data.load("events")
+    assert len(events) >= 25
+    assert events["date"].min().year <= 1988 and events["date"].max().year >= 2025
+    assert events["theme"].nunique() >= 6
+
+
+def test_unknown_dataset_is_named():
+    with pytest.raises(KeyError, match="no dataset called 'nope'"):
+        data.load("nope")
+
+
+# --- deliberately broken copies -------------------------------------------------------------
+
+def _edit(csv_path: Path, row_index: int, field: str, value: str) -> int:
+    """Set one cell (row_index counts data rows from 0); returns the CSV line number of that row."""
+    with csv_path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[row_index][field] = value
+    _write(csv_path, rows, list(rows[0]))
+    return row_index + 2
+
+
+def _write(csv_path: Path, rows: list[dict], fields: list[str]) -> None:
+    with csv_path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _rejected(datapackage: Path, file: str, line: int | None, field: str) -> str:
+    with pytest.raises(data.DataError) as caught:
+        data.load("events", datapackage)
+    message = str(caught.value)
+    where = f"row {line}" if line and line > 1 else "header"
+    expected = re.compile(rf"{re.escape(file)}, {where}, field '{re.escape(field)}'")
+    assert expected.search(message), f"message does not name {file}/{where}/{field}:\n{message}"
+    return message
+
+
+@pytest.mark.parametrize(
+    "file, field, value, row_index, words",
+    [
+        ("places.csv", "lat", "forty", 3, "type-error"),                      # wrong type
+        ("events.csv", "source_id", "", 4, "constraint-error"),               # missing source
+        ("events.csv", "source_id", "no-such-source", 5, "foreign-key"),      # unknown source id
+        ("events.csv", "date", "2023-02-30", 6, "type-error"),                # bad date
+        ("places.csv", "lon", "200", 2, "constraint-error"),                  # value out of range
+        ("events.csv", "theme", "gossip", 1, "constraint-error"),             # not in the enum
+        ("events.csv", "places", "yerevan;atlantis", 0, "not a place_id"),    # unknown place in a list
+    ],
+    ids=["wrong-type", "missing-source", "unknown-source", "bad-date", "out-of-range", "bad-enum", "unknown-place"],
+)
+def test_broken_copy_is_rejected(data_copy, file, field, value, row_index, words):
+    line = _edit(data_copy.parent / file, row_index, field, value)
+    message = _rejected(data_copy, file, line, field)
+    assert words in message
+
+
+def test_duplicate_key_is_rejected(data_copy):
+    path = data_copy.parent / "places.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    rows.append(dict(rows[0]))
+    _write(path, rows, list(rows[0]))
+    message = _rejected(data_copy, "places.csv", len(rows) + 1, "place_id")
+    assert "primary-key" in message
+
+
+def test_missing_column_is_rejected(data_copy):
+    path = data_copy.parent / "events.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    fields = [f for f in rows[0] if f != "theme"]
+    _write(path, rows, fields)
+    message = _rejected(data_copy, "events.csv", 1, "theme")
+    assert "missing-label" in message
+
+
+def test_map_layer_with_unknown_source_is_rejected(data_copy):
+    text = data_copy.read_text(encoding="utf-8").replace('"naturalearth-world-atlas-2.0.2"', '"nobody"', 1)
+    data_copy.write_text(text, encoding="utf-8")
+    with pytest.raises(data.DataError, match=r"south_caucasus\.geojson, whole file, field 'source_ids': 'nobody'"):
+        data.validate(data_copy)
+
+
+def test_real_files_are_untouched_by_broken_copies():
+    data.validate()
+    assert (paths.DATA / "events.csv").exists()
