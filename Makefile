@@ -11,6 +11,11 @@ JB_ARGS := --builder html -W -n --keep-going
 
 .PHONY: book test lab bench outputs clean browser-deps
 
+# Everything the built pages depend on: when none of it changed, `make book` has nothing to do.
+BOOK_SOURCES := $(shell find chapters data afterkarabakh -type f -not -path '*/__pycache__/*' \
+                  -not -path '*/.ipynb_checkpoints/*' 2>/dev/null) _config.yml _toc.yml requirements.txt
+BOOK_STAMP   := _build/html/.book-built
+
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -20,9 +25,12 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $(STAMP)
 
-book: $(STAMP)
-	$(BIN)/jupyter-book build . $(JB_ARGS)
+book: $(BOOK_STAMP)
 	@echo "Book built: open _build/html/index.html"
+
+$(BOOK_STAMP): $(STAMP) $(BOOK_SOURCES)
+	$(BIN)/jupyter-book build . $(JB_ARGS)
+	@touch $@
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -56,14 +56,6 @@ def javascript_bundle() -> str:
     return "(function () {\n" + bundle + "\n})();\n"
 
 
-def bundle_filename() -> str:
-    """A versioned file name, so a browser never keeps a bundle of another version."""
-    import vl_convert
-
-    return (f"vega-{vl_convert.get_vega_version()}-lite-{alt.VEGALITE_VERSION}"
-            f"-embed-{vl_convert.get_vega_embed_version()}.js")
-
-
 _bundle_sent_to_frontend = False
 
 

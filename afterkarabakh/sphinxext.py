@@ -17,6 +17,7 @@ It does four things the stock Jupyter Book 1.x does not:
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -61,11 +62,26 @@ def _write_if_changed(path: Path, content: str) -> None:
     path.write_text(content, encoding="utf-8")
 
 
-def _on_config_inited(app, config) -> None:
-    from . import data
+def _data_fingerprint() -> str:
+    """Digest of every data file: when it matches the last validated build, nothing needs redoing."""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in paths.DATA.rglob("*") if p.is_file()):
+        digest.update(str(file.relative_to(paths.DATA)).encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
 
-    data.validate()  # a broken data package stops the build before any notebook runs
-    _write_if_changed(Path(app.confdir) / BIB_RELATIVE, bibtex_from_registry())
+
+def _on_config_inited(app, config) -> None:
+    bib = Path(app.confdir) / BIB_RELATIVE
+    stamp = bib.with_name("data-validated.sha256")
+    fingerprint = _data_fingerprint()
+    # Validation and the bibliography cost seconds; a no-change rebuild should not pay them.
+    if not (bib.exists() and stamp.exists() and stamp.read_text() == fingerprint):
+        from . import data
+
+        data.validate()  # a broken data package stops the build before any notebook runs
+        _write_if_changed(bib, bibtex_from_registry())
+        stamp.write_text(fingerprint)
     os.environ["AFTERKARABAKH_BOOK_BUILD"] = "1"
     # The book's stylesheet ships with the package, not in a top-level _static folder.
     config.html_static_path = list(config.html_static_path) + [str(paths.PACKAGE / "static")]
@@ -86,9 +102,10 @@ def _on_source_read(app, docname, source) -> None:
 
 
 def _vendor_js_name() -> str:
-    from . import charts
+    """Named after the packages that produce the bundle, read without importing them (fast)."""
+    from importlib.metadata import version
 
-    return f"{VENDOR_DIR}/{charts.bundle_filename()}"
+    return f"{VENDOR_DIR}/vega-bundle-altair-{version('altair')}-vl-convert-{version('vl-convert-python')}.js"
 
 
 def _is_thebe(asset) -> bool:

@@ -178,3 +178,34 @@ def test_tooltips_work(built_book, server, browser):
     tooltip.wait_for(state="visible", timeout=10000)
     assert "Source" in tooltip.inner_text()
     page.close()
+
+
+# --- never stale, still fast ------------------------------------------------------------------
+
+def _rebuild() -> str:
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(paths.ROOT), "--builder", "html", "-W", "-n", "--keep-going"],
+        capture_output=True, text=True, cwd=paths.ROOT, timeout=1800,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return result.stdout + result.stderr
+
+
+def test_rebuild_without_changes_executes_nothing(built_book):
+    log = _rebuild()
+    assert "Executing notebook" not in log, "a no-change rebuild re-executed notebooks"
+
+
+def test_changed_data_file_re_executes_the_notebooks(built_book):
+    """jupyter-cache alone would keep stale charts: a data change must re-run the chapters."""
+    import os
+    import time
+
+    events = paths.DATA / "events.csv"
+    later = time.time() + 2
+    os.utime(events, (later, later))
+    log = _rebuild()
+    executed = log.count("Executing notebook")
+    notebooks = len(list(paths.CHAPTERS.glob("*.ipynb")))
+    assert executed == notebooks, f"{executed} of {notebooks} notebooks re-executed after a data change"
