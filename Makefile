@@ -7,7 +7,6 @@ PYTHON  ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.requirements-installed
-JB_ARGS := --builder html -W -n --keep-going
 
 .PHONY: book test lab bench outputs clean browser-deps
 
@@ -18,7 +17,7 @@ BOOK_STAMP   := _build/html/.book-built
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet pip==26.3
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	@# Make the shared package importable from notebooks, tests and Sphinx without a build step.
 	$(BIN)/python -c "import pathlib, site; pathlib.Path(site.getsitepackages()[0], 'afterkarabakh-repo.pth').write_text('$(CURDIR)\n')"
@@ -29,7 +28,7 @@ book: $(BOOK_STAMP)
 	@echo "Book built: open _build/html/index.html"
 
 $(BOOK_STAMP): $(STAMP) $(BOOK_SOURCES)
-	$(BIN)/jupyter-book build . $(JB_ARGS)
+	$(BIN)/python -m afterkarabakh.build   # strict: warnings are errors
 	@touch $@
 
 browser-deps:

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import paths
+from . import build, paths
 
 BUILD = paths.ROOT / "_build"
 HTML = BUILD / "html"
@@ -20,10 +20,8 @@ PAGE_LIMIT_KB = 500
 
 
 def _build() -> float:
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
     start = time.perf_counter()
-    subprocess.run([str(jupyter_book), "build", str(paths.ROOT), "--builder", "html", "-W", "--keep-going"],
-                   check=True, cwd=paths.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    build.run(check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 import functools
 import http.server
 import shutil
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
@@ -17,7 +15,7 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from afterkarabakh import paths
+from afterkarabakh import build, paths
 
 HTML = paths.ROOT / "_build" / "html"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -35,11 +33,7 @@ def _toc_files() -> list[str]:
 @pytest.fixture(scope="module")
 def built_book() -> Path:
     """Build the book exactly as `make book` does: warnings are errors, notebook errors raise."""
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run(
-        [str(jupyter_book), "build", str(paths.ROOT), "--builder", "html", "-W", "-n", "--keep-going"],
-        capture_output=True, text=True, cwd=paths.ROOT, timeout=1800,
-    )
+    result = build.run(capture_output=True, timeout=1800)
     assert result.returncode == 0, f"strict book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
     return HTML
 
@@ -183,11 +177,7 @@ def test_tooltips_work(built_book, server, browser):
 # --- never stale, still fast ------------------------------------------------------------------
 
 def _rebuild() -> str:
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run(
-        [str(jupyter_book), "build", str(paths.ROOT), "--builder", "html", "-W", "-n", "--keep-going"],
-        capture_output=True, text=True, cwd=paths.ROOT, timeout=1800,
-    )
+    result = build.run(capture_output=True, timeout=1800)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return result.stdout + result.stderr
 
