@@ -137,22 +137,18 @@ def finish(chart, *, title: str, description: str, sources, subtitle: str | None
     footer = source_line(_sources_of(sources))
     if note:
         footer = f"{note} {footer}"
-    footer = "\n".join(textwrap.wrap(footer, width=105))
-    footer_chart = (
-        alt.Chart(pd.DataFrame({"line": [footer]}))
-        .mark_text(align="left", baseline="top", fontSize=10, color=theme.MUTED_INK,
-                   lineBreak="\n")
-        .encode(text="line:N", x=alt.value(0), y=alt.value(0))
-        .properties(height=14 * (1 + footer.count("\n")), width=theme.WIDTH)
-    )
+    # The source line is the inner chart's bottom title, anchored to the whole group (axes
+    # included) so it starts at the chart's left edge whatever the width of the axis labels.
+    source = alt.Title(text=textwrap.wrap(footer, width=110), orient="bottom", anchor="start", frame="group",
+                       fontSize=10, fontWeight="normal", color=theme.MUTED_INK, offset=12)
     # Vega does not wrap titles: break long ones so they fit the text column.
     heading = alt.Title(text=textwrap.wrap(title, width=62),
                         subtitle=textwrap.wrap(subtitle, width=95) if subtitle else [])
-    return alt.vconcat(chart, footer_chart, title=heading, description=description)
+    return alt.vconcat(chart.properties(title=source), title=heading, description=description)
 
 
 def timeline(events: pd.DataFrame, *, row: str = "theme", colour: alt.Scale | None = None,
-             row_labels: dict | None = None, height: int = 260) -> alt.VConcatChart:
+             row_labels: dict | None = None, height: int = 260, order: list | None = None) -> alt.VConcatChart:
     """An events timeline: a detail view above an overview strip whose brush zooms the detail.
 
     ``events`` needs ``date``, ``title``, ``description``, ``source_id`` and the
@@ -163,13 +159,15 @@ def timeline(events: pd.DataFrame, *, row: str = "theme", colour: alt.Scale | No
     frame["date_end"] = frame["date_end"].fillna(frame["date"]) if "date_end" in frame else frame["date"]
     labels = row_labels or {}
     frame["lane"] = frame[row].map(lambda v: labels.get(v, v))
-    lanes = list(dict.fromkeys(frame.sort_values("date")["lane"]))
+    lanes = order or list(dict.fromkeys(frame.sort_values("date")["lane"]))
     scale = colour or alt.Scale(domain=list(labels.values()) if labels else lanes)
     if colour is None and labels and row == "theme":
         scale = alt.Scale(domain=[labels[k] for k in theme.THEME_COLOURS if k in labels],
                           range=[theme.THEME_COLOURS[k] for k in theme.THEME_COLOURS if k in labels])
     frame = frame[["date", "date_end", "title", "description", "lane", "source_id"]]
     frame["source"] = frame["source_id"].map(lambda s: data.citation(s))
+    span_years = (frame["date_end"].max() - frame["date"].min()).days / 365
+    date_format = "%Y" if span_years > 6 else "%b %Y"
     brush = alt.selection_interval(encodings=["x"], name="period")
     base = alt.Chart(frame).encode(
         color=alt.Color("lane:N", scale=scale, title=None, legend=None),
@@ -185,11 +183,59 @@ def timeline(events: pd.DataFrame, *, row: str = "theme", colour: alt.Scale | No
             x=alt.X("date:T", scale=alt.Scale(domain=brush), title=None), x2="date_end:T",
             y=alt.Y("lane:N", sort=lanes, title=None)),
         base.mark_point(filled=True, size=90, opacity=0.85, stroke="white").encode(
-            x=alt.X("date:T", scale=alt.Scale(domain=brush), title="Date (drag on the strip below to zoom)"),
+            x=alt.X("date:T", scale=alt.Scale(domain=brush), title="Date (drag on the strip below to zoom)",
+                    axis=alt.Axis(format=date_format, labelOverlap=True)),
             y=alt.Y("lane:N", sort=lanes, title=None), tooltip=tooltip),
     ).properties(width=theme.WIDTH - theme.LABEL_ROOM + 40, height=height)
     overview = base.mark_tick(thickness=2, size=14).encode(
-        x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount=10)),
+        x=alt.X("date:T", title=None, axis=alt.Axis(format=date_format, tickCount=8, labelOverlap=True)),
         tooltip=tooltip,
     ).add_params(brush).properties(width=theme.WIDTH - theme.LABEL_ROOM + 40, height=24)
     return alt.vconcat(detail, overview, spacing=4)
+
+
+def gantt(frame: pd.DataFrame, *, start: str, end: str, row: str, colour: alt.Color,
+          tooltip: list, open_end=None, row_title: str | None = None, height_per_row: int = 22,
+          x_title: str = "Year") -> alt.LayerChart:
+    """Bars from ``start`` to ``end`` (empty end = still running, drawn to ``open_end``), one row each.
+
+    Ongoing items get an arrow-like open end so a reader sees they have not ended.
+    """
+    data_frame = frame.copy()
+    open_end = pd.Timestamp(open_end) if open_end is not None else pd.Timestamp.today().normalize()
+    data_frame["ongoing"] = data_frame[end].isna()
+    data_frame["_end"] = data_frame[end].fillna(open_end)
+    order = list(dict.fromkeys(data_frame.sort_values(start)[row]))
+    y = alt.Y(f"{row}:N", sort=order, title=row_title, axis=alt.Axis(labelLimit=theme.LABEL_ROOM + 60))
+    x = alt.X(f"{start}:T", title=x_title, axis=alt.Axis(format="%Y"))
+    bars = alt.Chart(data_frame).mark_bar(height=height_per_row * 0.6, cornerRadius=2).encode(
+        x=x, x2="_end:T", y=y, color=colour, tooltip=tooltip)
+    ongoing = alt.Chart(data_frame[data_frame["ongoing"]]).mark_point(
+        shape="triangle-right", filled=True, size=70).encode(x="_end:T", y=y, color=colour, tooltip=tooltip)
+    return alt.layer(bars, ongoing).properties(
+        width=theme.WIDTH - theme.LABEL_ROOM, height=height_per_row * max(len(order), 1))
+
+
+def claims(frame: pd.DataFrame, *, category: str, label: str, low: str, high: str, colour: alt.Color,
+           tooltip: list, x_title: str, label_room: int = 230) -> alt.FacetChart:
+    """Disputed figures side by side: one line per claim, grouped under the figure claimed.
+
+    A single figure (low == high) shows as one point; a range shows a bar between its ends,
+    so the spread between claimants and between revisions stays visible. Each claim is
+    labelled (who, when) beside its point, so no axis labels push the chart sideways.
+    """
+    base = alt.Chart().encode(y=alt.Y(f"{label}:N", title=None, sort=None, axis=None),
+                              color=colour, tooltip=tooltip)
+    spread = base.mark_rule(strokeWidth=6, opacity=0.45).encode(
+        x=alt.X(f"{low}:Q", title=x_title), x2=f"{high}:Q")
+    ends = [base.mark_point(filled=True, size=70, opacity=0.9).encode(x=f"{end}:Q") for end in (low, high)]
+    names = base.mark_text(align="left", dx=9, fontSize=10, color=theme.MUTED_INK).encode(
+        x=f"{high}:Q", text=f"{label}:N", color=alt.value(theme.MUTED_INK))
+    layered = alt.layer(spread, *ends, names, data=frame).properties(
+        width=theme.WIDTH - label_room, height=alt.Step(16))
+    return layered.facet(
+        row=alt.Row(f"{category}:N", title=None, sort=list(dict.fromkeys(frame[category])),
+                    header=alt.Header(labelAngle=0, labelOrient="top", labelAnchor="start",
+                                      labelFontWeight=600, labelFontSize=12)),
+        spacing=8,
+    ).resolve_scale(y="independent")

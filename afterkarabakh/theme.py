@@ -20,14 +20,22 @@ ACTOR_COLOURS: dict[str, str] = {
     "India": "#E69F00",
     "France": "#332288",
     "Ukraine": "#CCBB44",
+    "Israel": "#117733",
+    "Belarus": "#661100",
     "Others": "#8C8C8C",
 }
 
 #: ISO 3166-1 alpha-3 codes of the actors that are states, for maps.
 ACTOR_ISO3: dict[str, str] = {
     "Russia": "RUS", "Armenia": "ARM", "Azerbaijan": "AZE", "Turkey": "TUR", "Iran": "IRN",
-    "Georgia": "GEO", "India": "IND", "France": "FRA", "Ukraine": "UKR",
+    "Georgia": "GEO", "India": "IND", "France": "FRA", "Ukraine": "UKR", "Israel": "ISR",
+    "Belarus": "BLR",
 }
+
+
+def actor_of(iso3: str) -> str:
+    """The actor a state belongs to for colouring ('Others' for states without a book colour)."""
+    return {iso: actor for actor, iso in ACTOR_ISO3.items()}.get(iso3, "Others")
 
 #: One colour per theme of the book (Paul Tol's muted scheme), for timelines.
 THEME_COLOURS: dict[str, str] = {

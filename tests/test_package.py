@@ -26,7 +26,8 @@ def test_finish_adds_title_description_and_registry_source_line():
                          sources=source_id).to_dict()
     assert spec["title"]["text"] == ["T"] and spec["title"]["subtitle"] == ["S"]
     assert spec["description"] == "A bar chart of two values."
-    footer = spec["datasets"][spec["vconcat"][1]["data"]["name"]][0]["line"]
+    footer = " ".join(spec["vconcat"][0]["title"]["text"])
+    assert spec["vconcat"][0]["title"]["orient"] == "bottom"
     assert footer.startswith("Source: " + data.sources().loc[source_id, "publisher"][:20])
 
 
@@ -49,7 +50,7 @@ def test_long_source_lists_point_to_the_appendix():
 def test_actor_colours_are_distinct_and_complete():
     colours = list(theme.ACTOR_COLOURS.values())
     assert len(set(colours)) == len(colours)
-    for actor in ["Russia", "Armenia", "Azerbaijan", "Turkey", "Iran", "Georgia", "EU and the West",
+    for actor in ["Russia", "Armenia", "Azerbaijan", "Turkey", "Iran", "Georgia", "EU and the West", "Israel",
                   "India", "France", "Ukraine", "Others"]:
         assert actor in theme.ACTOR_COLOURS
     with pytest.raises(KeyError):
