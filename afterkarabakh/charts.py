@@ -125,6 +125,17 @@ def _sources_of(sources) -> list[str]:
     return ids
 
 
+def _characters_that_fit(chart) -> int:
+    """How many 10-px characters fit under the plotting area (the source line starts at its left edge)."""
+    widths = []
+    for part in [chart, getattr(chart, "spec", None), *getattr(chart, "layer", []), *getattr(chart, "vconcat", [])]:
+        width = getattr(part, "width", None)
+        if isinstance(width, (int, float)):
+            widths.append(width)
+    plot_width = max(widths) if widths else theme.WIDTH
+    return max(50, int(plot_width / 5.6))
+
+
 def finish(chart, *, title: str, description: str, sources, subtitle: str | None = None,
            note: str | None = None) -> alt.VConcatChart:
     """Give a chart its title, subtitle, text description and a source line under it.
@@ -139,7 +150,8 @@ def finish(chart, *, title: str, description: str, sources, subtitle: str | None
         footer = f"{note} {footer}"
     # The source line is the inner chart's bottom title, anchored to the whole group (axes
     # included) so it starts at the chart's left edge whatever the width of the axis labels.
-    source = alt.Title(text=textwrap.wrap(footer, width=110), orient="bottom", anchor="start", frame="group",
+    source = alt.Title(text=textwrap.wrap(footer, width=_characters_that_fit(chart)), orient="bottom",
+                       anchor="start", frame="group",
                        fontSize=10, fontWeight="normal", color=theme.MUTED_INK, offset=12)
     # Vega does not wrap titles: break long ones so they fit the text column.
     heading = alt.Title(text=textwrap.wrap(title, width=62),
@@ -212,19 +224,23 @@ def gantt(frame: pd.DataFrame, *, start: str, end: str, row: str, colour: alt.Co
         x=x, x2="_end:T", y=y, color=colour, tooltip=tooltip)
     ongoing = alt.Chart(data_frame[data_frame["ongoing"]]).mark_point(
         shape="triangle-right", filled=True, size=70).encode(x="_end:T", y=y, color=colour, tooltip=tooltip)
-    return alt.layer(bars, ongoing).properties(
+    # A tick at the start keeps items of a few days visible at a scale of decades.
+    starts = alt.Chart(data_frame).mark_tick(thickness=3, size=height_per_row * 0.8).encode(
+        x=f"{start}:T", y=y, color=colour, tooltip=tooltip)
+    return alt.layer(bars, starts, ongoing).properties(
         width=theme.WIDTH - theme.LABEL_ROOM, height=height_per_row * max(len(order), 1))
 
 
 def claims(frame: pd.DataFrame, *, category: str, label: str, low: str, high: str, colour: alt.Color,
-           tooltip: list, x_title: str, label_room: int = 230) -> alt.FacetChart:
+           tooltip: list, x_title: str, label_room: int = 230, key: str | None = None) -> alt.FacetChart:
     """Disputed figures side by side: one line per claim, grouped under the figure claimed.
 
     A single figure (low == high) shows as one point; a range shows a bar between its ends,
     so the spread between claimants and between revisions stays visible. Each claim is
     labelled (who, when) beside its point, so no axis labels push the chart sideways.
+    ``key`` names a column unique per claim, for claims that share a label.
     """
-    base = alt.Chart().encode(y=alt.Y(f"{label}:N", title=None, sort=None, axis=None),
+    base = alt.Chart().encode(y=alt.Y(f"{key or label}:N", title=None, sort=None, axis=None),
                               color=colour, tooltip=tooltip)
     spread = base.mark_rule(strokeWidth=6, opacity=0.45).encode(
         x=alt.X(f"{low}:Q", title=x_title), x2=f"{high}:Q")

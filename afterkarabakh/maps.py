@@ -80,8 +80,11 @@ def projection(extent=REGION_EXTENT) -> alt.Projection:
 
 
 def base_map(extent=REGION_EXTENT, width: int = theme.WIDTH, height: int = 400,
-             label_states: bool = True) -> alt.LayerChart:
-    """States in the extent: actors in their colour (light), others neutral, with names."""
+             label_states: bool = True, keep_labels_off=None) -> alt.LayerChart:
+    """States in the extent: actors in their colour (light), others neutral, with names.
+
+    ``keep_labels_off`` is a geometry (e.g. an overlay polygon) that state names must avoid.
+    """
     states = region()
     states["actor"] = states["iso_a3"].map(STATE_NAMES).fillna("Others")
     states["label"] = states["actor"].where(states["actor"] != "Others", states["name"])
@@ -100,6 +103,8 @@ def base_map(extent=REGION_EXTENT, width: int = theme.WIDTH, height: int = 400,
     if label_states:
         clipped = states.clip(box(*extent))
         # Only states with room for a name inside the frame (area in square degrees, a rough cut).
+        if keep_labels_off is not None:
+            clipped["geometry"] = clipped.geometry.difference(keep_labels_off)
         clipped = clipped[~clipped.geometry.is_empty & (clipped.geometry.apply(lambda g: g.area) > 0.3)]
         # Label each state at the pole of inaccessibility of its largest piece (Azerbaijan's
         # mainland, not Nakhchivan), which keeps the name clear of borders and of most places.
@@ -172,5 +177,6 @@ def lines(frame: pd.DataFrame, *, colour: str, tooltip: list, order: str = "orde
 
 def compose(base: alt.LayerChart, *overlays, extent=REGION_EXTENT) -> alt.LayerChart:
     """Base map plus overlays, all in the book's projection."""
+    # Overlays keep their own colour legends: the base map's state colours carry no legend.
     return alt.layer(base, *overlays).properties(
-        width=base.width, height=base.height, projection=projection(extent))
+        width=base.width, height=base.height, projection=projection(extent)).resolve_scale(color="independent")
