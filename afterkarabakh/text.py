@@ -35,3 +35,13 @@ def event(event_id: str) -> pd.Series:
 def event_dates(event_id: str) -> str:
     row = event(event_id)
     return date_span(row["date"], row["date_end"])
+
+
+def country_name(iso3: str) -> str:
+    """A state's common English name from its ISO 3166-1 alpha-3 code (pycountry)."""
+    import pycountry
+
+    country = pycountry.countries.get(alpha_3=iso3)
+    if country is None:
+        raise KeyError(f"{iso3!r} is not an ISO 3166-1 alpha-3 code")
+    return getattr(country, "common_name", None) or country.name
