@@ -15,3 +15,42 @@ def data_copy(tmp_path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(paths.DATA, target)
     return target / "datapackage.json"
+
+
+# --- headless Chromium with every outside host blocked (browser tests) ---------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps trying to reach Google's hosts.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def offline_context(browser, allowed_prefixes: tuple, **options):
+    """A browser context that lets through only URLs starting with ``allowed_prefixes``.
+
+    Returns the context and the list that collects every blocked request.
+    """
+    context = browser.new_context(**options)
+    blocked: list[str] = []
+
+    def guard(route, request):
+        if request.url.startswith(("data:", "blob:", *allowed_prefixes)):
+            route.continue_()
+        else:
+            blocked.append(request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    return context, blocked

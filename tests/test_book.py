@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import functools
 import http.server
-import shutil
 import threading
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 import yaml
 
 from afterkarabakh import build, paths
 
+from conftest import offline_context
+
 HTML = paths.ROOT / "_build" / "html"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def _toc_files() -> list[str]:
@@ -85,22 +84,6 @@ def server(built_book):
     httpd.shutdown()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        yield browser
-        browser.close()
-
-
 def _pages(built_book: Path) -> list[str]:
     pages = sorted(str(p.relative_to(built_book)) for p in built_book.rglob("*.html")
                    if not p.relative_to(built_book).parts[0].startswith("_"))
@@ -113,18 +96,8 @@ def test_every_page_renders_offline(built_book, server, browser):
     failures = []
     charts_seen = 0
     for page_path in _pages(built_book):
-        context = browser.new_context()
-        outside, console_errors = [], []
-
-        def guard(route, request):
-            host = urlparse(request.url).hostname
-            if request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
-                route.continue_()
-            else:
-                outside.append(request.url)
-                route.abort()
-
-        context.route("**/*", guard)
+        context, outside = offline_context(browser, (server,))
+        console_errors = []
         page = context.new_page()
         page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
         page.on("pageerror", lambda exc: console_errors.append(str(exc)))

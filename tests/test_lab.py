@@ -17,8 +17,9 @@ import pytest
 
 from afterkarabakh import paths
 
+from conftest import offline_context
+
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def _free_port() -> int:
@@ -51,38 +52,23 @@ def lab(tmp_path_factory):
     server.wait(timeout=30)
 
 
-def test_introduction_charts_render_in_jupyterlab_offline(lab):
-    from playwright.sync_api import sync_playwright
-
+def test_introduction_charts_render_in_jupyterlab_offline(lab, browser):
     lab, lab_dir = lab
-    outside = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-
-        def guard(route, request):
-            if request.url.startswith((lab, "data:", "blob:", "ws://127.0.0.1")):
-                route.continue_()
-            else:
-                outside.append(request.url)
-                route.abort()
-
-        context.route("**/*", guard)
-        page = context.new_page()
-        page.goto(f"{lab}/lab/tree/introduction.ipynb")
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90000)
-        # Wait for the kernel before running everything (the status bar says "Idle").
-        page.wait_for_selector("text=| Idle", timeout=90000)
-        page.locator("text=Run").first.click()
-        page.get_by_text("Run All Cells", exact=True).first.click()
-        try:
-            page.wait_for_function("document.querySelectorAll('.ak-chart svg.marks').length >= 2",
-                                   timeout=120000)
-        finally:
-            page.screenshot(path=str(Path(lab_dir) / "lab.png"))
-        drawn = page.locator(".ak-chart svg.marks").count()
-        browser.close()
+    websocket = lab.replace("http://", "ws://")
+    context, outside = offline_context(browser, (lab, websocket), viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{lab}/lab/tree/introduction.ipynb")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90000)
+    # Wait for the kernel before running everything (the status bar says "Idle").
+    page.wait_for_selector("text=| Idle", timeout=90000)
+    page.locator("text=Run").first.click()
+    page.get_by_text("Run All Cells", exact=True).first.click()
+    try:
+        page.wait_for_function("document.querySelectorAll('.ak-chart svg.marks').length >= 2",
+                               timeout=120000)
+    finally:
+        page.screenshot(path=str(Path(lab_dir) / "lab.png"))
+    drawn = page.locator(".ak-chart svg.marks").count()
+    context.close()
     assert drawn >= 2
     assert not outside, f"JupyterLab page requested outside hosts: {outside[:5]}"
