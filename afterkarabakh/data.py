@@ -8,7 +8,6 @@ a notebook can never chart a row that breaks the schema. A problem raises
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -49,14 +48,21 @@ def _descriptor_path(datapackage: Path | None) -> Path:
     return Path(datapackage) if datapackage else paths.DATAPACKAGE
 
 
-def _fingerprint(datapackage: Path) -> str:
-    """A digest of the descriptor and every file it names, so edits trigger re-validation."""
-    digest = hashlib.sha256(datapackage.read_bytes())
-    for resource in json.loads(datapackage.read_text(encoding="utf-8"))["resources"]:
-        file = datapackage.parent / resource["path"]
-        digest.update(resource["path"].encode())
-        digest.update(file.read_bytes() if file.exists() else b"<missing>")
-    return digest.hexdigest()
+def _fingerprint(datapackage: Path) -> tuple:
+    """Size and modification time of the descriptor and every file it names.
+
+    Cheap enough to check on every load, and it changes whenever a file is edited, so an
+    edited file is re-validated and re-read rather than served from the cache.
+    """
+    files = [datapackage] + _resource_files(datapackage, datapackage.stat().st_mtime_ns)
+    return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) if f.exists() else (str(f), None, None)
+                 for f in files)
+
+
+@lru_cache(maxsize=8)
+def _resource_files(datapackage: Path, _descriptor_mtime: int) -> list[Path]:
+    resources = json.loads(datapackage.read_text(encoding="utf-8"))["resources"]
+    return [datapackage.parent / r["path"] for r in resources]
 
 
 def _relative(datapackage: Path, resource_path: str) -> str:
@@ -110,7 +116,7 @@ def _check_resource_sources(package: Package, datapackage: Path) -> list[Problem
 
 
 @lru_cache(maxsize=8)
-def _validated(datapackage: Path, fingerprint: str) -> Package:
+def _validated(datapackage: Path, fingerprint: tuple) -> Package:
     package = Package(str(datapackage))
     report = package.validate()
     problems = []
@@ -163,7 +169,15 @@ def load(name: str, datapackage: Path | None = None) -> pd.DataFrame:
 
     The column order and types follow the schema in ``datapackage.json``;
     ``df.attrs`` carries the dataset's title and source ids for chart captions.
+    Each call returns a fresh copy, so a chapter may change it freely.
     """
+    path = _descriptor_path(datapackage).resolve()
+    return _typed_frame(name, path, _fingerprint(path)).copy(deep=True)
+
+
+@lru_cache(maxsize=64)
+def _typed_frame(name: str, datapackage: Path, fingerprint: tuple) -> pd.DataFrame:
+    """Read once per content version of the data (the fingerprint changes when any file does)."""
     res = resource(name, datapackage)
     rows = [row.to_dict() for row in res.read_rows()]
     frame = pd.DataFrame(rows, columns=res.schema.field_names)
@@ -198,7 +212,8 @@ def sources(datapackage: Path | None = None) -> pd.DataFrame:
 
 def citation(source_id: str, datapackage: Path | None = None) -> str:
     """A one-line citation: publisher, title, date, URL."""
-    registry = sources(datapackage)
+    path = _descriptor_path(datapackage).resolve()
+    registry = _typed_frame("sources", path, _fingerprint(path)).set_index("id")
     if source_id not in registry.index:
         raise KeyError(f"source id {source_id!r} is not in data/sources.csv")
     s = registry.loc[source_id]
