@@ -150,8 +150,3 @@ def test_map_layer_with_unknown_source_is_rejected(data_copy):
     data_copy.write_text(text, encoding="utf-8")
     with pytest.raises(data.DataError, match=r"south_caucasus\.geojson, whole file, field 'source_ids': 'nobody'"):
         data.validate(data_copy)
-
-
-def test_real_files_are_untouched_by_broken_copies():
-    data.validate()
-    assert (paths.DATA / "events.csv").exists()
