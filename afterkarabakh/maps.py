@@ -23,9 +23,6 @@ from . import data, theme
 #: The South Caucasus as the book's regional maps show it (lon/lat degrees).
 REGION_EXTENT = (39.5, 37.2, 51.0, 43.9)
 
-#: State names as the book writes them, keyed by ISO alpha-3.
-STATE_NAMES = {iso: actor for actor, iso in theme.ACTOR_ISO3.items()}
-
 
 def _layer(name: str) -> gpd.GeoDataFrame:
     frame = gpd.read_file(data.geo_path(name))
@@ -86,16 +83,15 @@ def base_map(extent=REGION_EXTENT, width: int = theme.WIDTH, height: int = 400,
     ``keep_labels_off`` is a geometry (e.g. an overlay polygon) that state names must avoid.
     """
     states = region()
-    states["actor"] = states["iso_a3"].map(STATE_NAMES).fillna("Others")
+    states["actor"] = states["iso_a3"].map(theme.actor_of)
     states["label"] = states["actor"].where(states["actor"] != "Others", states["name"])
     values = to_altair_data(states[["iso_a3", "name", "actor", "label", "geometry"]],
                             extent=extent, simplify=0.01)
-    actors = [a for a in theme.ACTOR_COLOURS if a in set(states["actor"])]
     land = (
         alt.Chart(values)
         .mark_geoshape(stroke="white", strokeWidth=0.8, opacity=0.35, clip=True)
         .encode(
-            color=alt.Color("properties.actor:N", scale=theme.actor_scale(actors), legend=None),
+            color=alt.Color("properties.actor:N", scale=theme.actor_scale(states["actor"]), legend=None),
             tooltip=[alt.Tooltip("properties.label:N", title="State")],
         )
     )

@@ -76,12 +76,37 @@ LABEL_ROOM = 150
 
 
 def actor_scale(actors=None) -> alt.Scale:
-    """An Altair colour scale that gives each actor its book-wide colour."""
-    names = list(actors) if actors is not None else list(ACTOR_COLOURS)
-    unknown = [a for a in names if a not in ACTOR_COLOURS]
+    """An Altair colour scale giving each actor its book-wide colour.
+
+    ``actors`` may be any collection of the actors a chart shows (a column, with
+    repeats): the legend lists them once each, in the book's order of actors.
+    """
+    present = set(actors) if actors is not None else set(ACTOR_COLOURS)
+    unknown = sorted(present - set(ACTOR_COLOURS))
     if unknown:
         raise KeyError(f"no book colour for {unknown}; use one of {list(ACTOR_COLOURS)} (or 'Others')")
+    names = [a for a in ACTOR_COLOURS if a in present]
     return alt.Scale(domain=names, range=[ACTOR_COLOURS[a] for a in names])
+
+
+#: Words that tie a claimant (a ministry, an official, an outlet) to the side it speaks for.
+CLAIMANT_KEYWORDS = {
+    "Armenia": ("Armenia", "Armenian", "Karabakh", "Pashinyan"),
+    "Azerbaijan": ("Azerbaijan", "Azerbaijani", "Aliyev"),
+    "Russia": ("Russia", "Russian", "Kremlin", "RT editor"),
+}
+
+
+def actor_of_claimant(claimant: str) -> str:
+    """The side a claim speaks for, read from the claimant's name ('Others' if none fits).
+
+    Used to colour disputed figures by who claims them; the first matching side wins,
+    so "Armenian parliament speaker" is Armenia even when the claim is about Azerbaijan.
+    """
+    for actor, words in CLAIMANT_KEYWORDS.items():
+        if any(word in claimant for word in words):
+            return actor
+    return "Others"
 
 
 def theme_scale(themes=None) -> alt.Scale:

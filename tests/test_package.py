@@ -103,3 +103,20 @@ def test_date_spans_read_like_prose():
     assert text.date_span("2024-06-12", None) == "12 June 2024"
     with pytest.raises(KeyError, match="not in data/events.csv"):
         text.event("1900-01-01-nothing")
+
+
+def test_actor_scale_orders_present_actors_the_book_way():
+    scale = theme.actor_scale(["Israel", "Russia", "Israel", "Others"])
+    assert scale.domain == ["Russia", "Israel", "Others"]
+    assert scale.range == [theme.ACTOR_COLOURS[a] for a in scale.domain]
+
+
+@pytest.mark.parametrize("claimant, actor", [
+    ("Armenian Security Council", "Armenia"),
+    ("Nagorno-Karabakh human rights ombudsman", "Armenia"),
+    ("Azerbaijani Ministry of Defence", "Azerbaijan"),
+    ("Margarita Simonyan (RT editor-in-chief), no source given", "Russia"),
+    ("Massis Post (no source named)", "Others"),
+])
+def test_claims_are_coloured_by_the_side_that_makes_them(claimant, actor):
+    assert theme.actor_of_claimant(claimant) == actor
