@@ -47,7 +47,7 @@ def sources_of(name: str) -> list[str]:
     """Registry ids a dataset cites (per row for tables, per file for map layers)."""
     resource = data.resource(name)
     if resource.type == "table" and name != "sources":
-        return sorted(set(data.load(name)["source_id"]))
+        return sorted(set(data.load(name)["source_id"].dropna()))
     return sorted(resource.custom.get("source_ids", []))
 
 

@@ -115,6 +115,53 @@ def _check_resource_sources(package: Package, datapackage: Path) -> list[Problem
     return problems
 
 
+def _check_row_references(package: Package, datapackage: Path) -> list[Problem]:
+    """Rules Frictionless cannot express, declared on fields of the descriptor.
+
+    - ``"required_with": "other"``: the field is required in every row where ``other`` has a value
+      (a verdict needs its reason, its section, its deciding figure and a source).
+    - ``"row_of": "dataset_field"``: the value is the primary key (composite parts joined by '|')
+      of a row of the dataset named in ``dataset_field`` of the same row.
+    - ``"field_of": "dataset_field"``: the value is a field of that dataset.
+    So a verdict can never cite a figure the data lack.
+    """
+    problems = []
+    for resource in package.resources:
+        if resource.type != "table":
+            continue
+        fields = [f for f in resource.schema.fields
+                  if any(k in f.custom for k in ("required_with", "row_of", "field_of"))]
+        if not fields:
+            continue
+        where = _relative(datapackage, resource.path)
+        for row in resource.read_rows():
+            for field in fields:
+                value = row[field.name]
+                needed_by = field.custom.get("required_with")
+                if needed_by and row[needed_by] not in (None, "") and value in (None, ""):
+                    problems.append(Problem(where, row.row_number, field.name,
+                                            f"required when '{needed_by}' is given"))
+                target_field = field.custom.get("row_of") or field.custom.get("field_of")
+                if value in (None, "") or not target_field:
+                    continue
+                target = row[target_field]
+                if not target or not package.has_resource(target) or package.get_resource(target).type != "table":
+                    problems.append(Problem(where, row.row_number, target_field, f"'{target}' is not a dataset"))
+                    continue
+                schema = package.get_resource(target).schema
+                if "field_of" in field.custom:
+                    if value not in schema.field_names:
+                        problems.append(Problem(where, row.row_number, field.name,
+                                                f"'{value}' is not a field of {target}"))
+                    continue
+                keys = {"|".join(str(r[k]) for k in schema.primary_key)
+                        for r in package.get_resource(target).read_rows()}
+                if value not in keys:
+                    problems.append(Problem(where, row.row_number, field.name,
+                                            f"'{value}' is not a row of {target} (key: {', '.join(schema.primary_key)})"))
+    return problems
+
+
 @lru_cache(maxsize=8)
 def _validated(datapackage: Path, fingerprint: tuple) -> Package:
     package = Package(str(datapackage))
@@ -134,7 +181,8 @@ def _validated(datapackage: Path, fingerprint: tuple) -> Package:
     for error in report.errors:
         problems.append(Problem(str(datapackage.relative_to(datapackage.parent.parent)), None, None, error.message))
     if not problems:
-        problems = _check_list_references(package, datapackage) + _check_resource_sources(package, datapackage)
+        problems = (_check_list_references(package, datapackage) + _check_resource_sources(package, datapackage)
+                    + _check_row_references(package, datapackage))
     if problems:
         raise DataError(problems)
     return package

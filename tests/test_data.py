@@ -27,6 +27,8 @@ def test_every_table_cites_registered_sources():
         if name == "sources":
             continue
         assert "source_id" in frame, f"{name} has no source_id column"
+        if name == "verdicts":  # a proposition not yet assessed states nothing, so cites nothing
+            frame = frame[frame["verdict"].notna()]
         unknown = set(frame["source_id"]) - registry
         assert not unknown, f"{name}: unknown source ids {unknown}"
         assert frame["source_id"].notna().all(), f"{name}: rows without a source"
@@ -38,7 +40,7 @@ def test_every_registered_source_is_used():
     for name in data.names():
         frame = data.load(name)
         if "source_id" in frame and name != "sources":
-            used |= set(frame["source_id"])
+            used |= set(frame["source_id"].dropna())
     for resource in data.package().resources:
         used |= set(resource.custom.get("source_ids", []))
     for notebook in paths.CHAPTERS.glob("*.ipynb"):
@@ -150,3 +152,43 @@ def test_map_layer_with_unknown_source_is_rejected(data_copy):
     data_copy.write_text(text, encoding="utf-8")
     with pytest.raises(data.DataError, match=r"south_caucasus\.geojson, whole file, field 'source_ids': 'nobody'"):
         data.validate(data_copy)
+
+
+# --- verdicts: a verdict can never cite a figure the data lack --------------------------------
+
+def _verdict(data_copy, **values) -> int:
+    path = data_copy.parent / "verdicts.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    index = next(i for i, r in enumerate(rows) if not r["verdict"])
+    rows[index].update(values)
+    _write(path, rows, list(rows[0]))
+    return index + 2
+
+
+def _a_real_figure() -> dict:
+    events = data.load("events")
+    return dict(figure_dataset="events", figure_key=events["event_id"].iloc[0], figure_field="date",
+                source_id=events["source_id"].iloc[0])
+
+
+def test_every_proposition_has_one_row():
+    verdicts = data.load("verdicts")
+    assert sorted(verdicts["proposition"]) == list(range(1, 21))
+
+
+def test_a_resolving_verdict_is_accepted(data_copy):
+    _verdict(data_copy, verdict="supported", reason="r", section="s", **_a_real_figure())
+    data.validate(data_copy)
+
+
+@pytest.mark.parametrize("change, field, words", [
+    (dict(figure_key="no-such-event"), "figure_key", "is not a row of events"),
+    (dict(figure_field="no_such_field"), "figure_field", "is not a field of events"),
+    (dict(figure_dataset="no_such_dataset"), "figure_dataset", "is not a dataset"),
+    (dict(reason=""), "reason", "required when 'verdict' is given"),
+], ids=["unknown-row", "unknown-field", "unknown-dataset", "no-reason"])
+def test_a_verdict_whose_figure_does_not_resolve_is_rejected(data_copy, change, field, words):
+    line = _verdict(data_copy, **{"verdict": "supported", "reason": "r", "section": "s", **_a_real_figure(), **change})
+    message = _rejected(data_copy, "verdicts.csv", line, field)
+    assert words in message
