@@ -1,14 +1,15 @@
 # After Karabakh: two commands on a fresh machine.
 #   make book   build the HTML book into _build/html (sets up .venv first)
 #   make test   run every test (same set-up; installs Debian's chromium if missing)
-# Also: make lab (JupyterLab on the chapters), make bench, make outputs, make clean.
+# Also: make lab (JupyterLab on the chapters), make bench, make outputs, make clean,
+#       make chapter NAME=slug (a new chapter from chapters/_template.ipynb, listed in _toc.yml).
 
 PYTHON  ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.requirements-installed
 
-.PHONY: book test lab bench outputs clean browser-deps
+.PHONY: book test lab bench outputs clean browser-deps chapter
 
 # Everything the built pages depend on: when none of it changed, `make book` has nothing to do.
 BOOK_SOURCES := $(shell find chapters data afterkarabakh -type f -not -path '*/__pycache__/*' \
@@ -48,6 +49,10 @@ bench: $(STAMP)
 # Re-execute the notebooks and keep only the outputs of "# NBVAL_CHECK_OUTPUT" cells.
 outputs: $(STAMP)
 	$(BIN)/python -m afterkarabakh.notebooks refresh chapters/*.ipynb
+
+chapter: $(STAMP)
+	@test -n "$(NAME)" || { echo "usage: make chapter NAME=slug"; exit 2; }
+	$(BIN)/python -m afterkarabakh.notebooks new $(NAME)
 
 clean:
 	rm -rf _build .pytest_cache

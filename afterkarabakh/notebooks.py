@@ -4,14 +4,18 @@
 notebook (in its own folder, as the book does) and keeps only the outputs of
 cells that start with ``# NBVAL_CHECK_OUTPUT``: the figures nbval compares, so a
 silent change in the data fails a test. ``check`` reports notebooks that break
-the rule (used by the hygiene test).
+the rule (used by the hygiene test). ``new SLUG`` starts a chapter from
+``chapters/_template.ipynb`` (``make chapter NAME=slug``).
 """
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 import nbformat
+
+from . import paths
 
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 
@@ -60,9 +64,40 @@ def refresh(path: Path) -> None:
     print(f"  kept {sum(is_check_cell(c) for c in notebook.cells)} checked output(s)", file=sys.stderr)
 
 
+TEMPLATE = paths.CHAPTERS / "_template.ipynb"
+
+
+def new_chapter(slug: str, root: Path = paths.ROOT) -> Path:
+    """Copy the template to ``chapters/SLUG.ipynb`` with fresh cell ids, and list it in ``_toc.yml``.
+
+    The chapter goes at the end of the "Chapters" part, so it is built and tested at once.
+    """
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", slug):
+        raise ValueError(f"chapter name {slug!r}: use lower-case letters, digits and underscores")
+    target = root / "chapters" / f"{slug}.ipynb"
+    if target.exists():
+        raise FileExistsError(f"{target} exists already")
+    notebook = nbformat.read(root / "chapters" / TEMPLATE.name, as_version=4)
+    for index, cell in enumerate(notebook.cells):
+        cell["id"] = f"{slug.replace('_', '-')}-{index:02d}"
+    nbformat.write(notebook, target)
+    toc = root / "_toc.yml"
+    lines = toc.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "- caption: Chapters")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].strip().startswith("- caption:")), len(lines))
+    last_chapter = max(i for i in range(start, end) if lines[i].strip().startswith("- file: chapters/"))
+    indent = lines[last_chapter][: len(lines[last_chapter]) - len(lines[last_chapter].lstrip())]
+    lines.insert(last_chapter + 1, f"{indent}- file: chapters/{slug}")
+    toc.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 2 and argv[0] == "new":
+        print(f"created {new_chapter(argv[1]).relative_to(paths.ROOT)} and listed it in _toc.yml")
+        return 0
     if len(argv) < 2 or argv[0] not in {"refresh", "check"}:
-        print("usage: python -m afterkarabakh.notebooks refresh|check NOTEBOOK...", file=sys.stderr)
+        print("usage: python -m afterkarabakh.notebooks refresh|check NOTEBOOK... | new SLUG", file=sys.stderr)
         return 2
     command, files = argv[0], [Path(a) for a in argv[1:]]
     if command == "refresh":

@@ -5,6 +5,8 @@ nbval itself runs every chapter (``--nbval-lax`` in pytest.ini): cells marked
 """
 from __future__ import annotations
 
+import shutil
+
 import nbformat
 import pytest
 
@@ -34,3 +36,24 @@ def test_strip_keeps_only_checked_outputs():
     notebooks.strip(notebook)
     assert notebook.cells[0].outputs == [] and notebook.cells[0].execution_count is None
     assert notebook.cells[1].outputs[0]["text"] == "2\n"
+
+
+def test_a_chapter_started_from_the_template_runs_and_is_lean(tmp_path):
+    """`make chapter NAME=...` gives a chapter that is listed, executes, and passes the hygiene rules."""
+    from nbclient import NotebookClient
+
+    (tmp_path / "chapters").mkdir()
+    shutil.copy(notebooks.TEMPLATE, tmp_path / "chapters")
+    shutil.copy(paths.ROOT / "_toc.yml", tmp_path)
+    path = notebooks.new_chapter("demo_chapter", root=tmp_path)
+    assert "- file: chapters/demo_chapter" in (tmp_path / "_toc.yml").read_text(encoding="utf-8")
+    notebook = nbformat.read(path, as_version=4)
+    ids = [cell["id"] for cell in notebook.cells]
+    assert len(set(ids)) == len(ids) and all(i.startswith("demo-chapter-") for i in ids)
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(paths.CHAPTERS)}}).execute()
+    notebooks.strip(notebook)
+    nbformat.write(notebook, path)
+    assert notebooks.problems(path) == []
+    with pytest.raises(FileExistsError):
+        notebooks.new_chapter("demo_chapter", root=tmp_path)
