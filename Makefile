@@ -5,18 +5,29 @@
 #       make chapter NAME=slug (a new chapter from chapters/_template.ipynb, listed in _toc.yml).
 
 PYTHON  ?= python3
+#: The oldest Python the pinned requirements install on (soupsieve needs 3.11.5); the README says so.
+MIN_PYTHON := 3.11.5
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.requirements-installed
+#: JupyterLab lives in its own environment, so the book's kernels do not import its server stack.
+LAB_VENV  := .venv-lab
+LAB_STAMP := $(LAB_VENV)/.requirements-installed
+UV        := uv==0.13.9
 
-.PHONY: book test lab bench outputs clean browser-deps chapter
+.PHONY: book test lab bench outputs clean browser-deps chapter requirements python-version
 
 # Everything the built pages depend on: when none of it changed, `make book` has nothing to do.
 BOOK_SOURCES := $(shell find chapters data afterkarabakh -type f -not -path '*/__pycache__/*' \
                   -not -path '*/.ipynb_checkpoints/*' 2>/dev/null) _config.yml _toc.yml requirements.txt
 BOOK_STAMP   := _build/html/.book-built
 
-$(STAMP): requirements.txt
+python-version:
+	@$(PYTHON) -c 'import sys; v = tuple(map(int, "$(MIN_PYTHON)".split("."))); sys.exit(0 if sys.version_info[:3] >= v else 1)' \
+	  || { echo "After Karabakh needs Python $(MIN_PYTHON) or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)." \
+	       "Install a newer Python, or run make with PYTHON=/path/to/python3.11"; exit 1; }
+
+$(STAMP): requirements.txt | python-version
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet pip==26.3
 	$(BIN)/python -m pip install --quiet -r requirements.txt
@@ -29,7 +40,7 @@ book: $(BOOK_STAMP)
 	@echo "Book built: open _build/html/index.html"
 
 $(BOOK_STAMP): $(STAMP) $(BOOK_SOURCES)
-	$(BIN)/python -m afterkarabakh.build   # strict: warnings are errors
+	$(BIN)/python -m afterkarabakh.build   # strict (warnings are errors), on every core
 	@touch $@
 
 browser-deps:
@@ -37,11 +48,27 @@ browser-deps:
 	  echo "Installing Debian's chromium for the browser test..."; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: $(STAMP) browser-deps
+$(LAB_STAMP): requirements-lab.txt requirements.txt | python-version
+	@test -x $(LAB_VENV)/bin/python || $(PYTHON) -m venv $(LAB_VENV)
+	$(LAB_VENV)/bin/python -m pip install --quiet pip==26.3
+	$(LAB_VENV)/bin/python -m pip install --quiet -r requirements-lab.txt
+	@touch $(LAB_STAMP)
+
+test: $(STAMP) $(LAB_STAMP) browser-deps
 	$(BIN)/python -m pytest -c tests/pytest.ini --rootdir .
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab chapters
+# The lab runs from .venv-lab; the notebooks run on the book's kernel in .venv, found through JUPYTER_PATH.
+lab: $(STAMP) $(LAB_STAMP)
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(LAB_VENV)/bin/jupyter lab chapters
+
+# Re-pin after editing requirements.in or requirements-lab.in (uv, pinned, in a throwaway environment).
+# Existing pins are kept; `make requirements UPGRADE=altair` moves one package (and what it needs).
+COMPILE = --python-version $(MIN_PYTHON) --no-annotate --custom-compile-command "make requirements" \
+          $(if $(UPGRADE),--upgrade-package $(UPGRADE))
+requirements: | python-version
+	@test -x .venv-tools/bin/uv || { $(PYTHON) -m venv .venv-tools && .venv-tools/bin/pip install --quiet $(UV); }
+	.venv-tools/bin/uv pip compile requirements.in $(COMPILE) -o requirements.txt
+	.venv-tools/bin/uv pip compile requirements-lab.in $(COMPILE) -o requirements-lab.txt
 
 bench: $(STAMP)
 	$(BIN)/python -m afterkarabakh.bench

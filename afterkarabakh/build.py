@@ -1,6 +1,16 @@
-"""The one way the book is built, shared by `make book`'s tests and `make bench`."""
+"""The one way the book is built, shared by `make book`, the tests and `make bench`.
+
+It is ``jupyter-book build . --builder html -W -n --keep-going`` with one difference: Sphinx
+reads the pages on every core (its standard parallel read, ``-j``). myst-nb executes a
+notebook while Sphinx reads it, so the chapters execute in parallel too. Which pages are
+read, and so executed, is still Sphinx's decision (see :mod:`afterkarabakh.sphinxext`): a
+changed data file or module re-reads every notebook, and a build with no change reads none.
+The jupyter-book CLI has no option for the number of processes, so this calls the function
+the CLI calls, with the same arguments, and ``jobs`` set.
+"""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,11 +19,22 @@ from . import paths
 
 #: Warnings are errors (-W), with missing references reported too (-n); --keep-going lists them all.
 STRICT = ["--builder", "html", "-W", "-n", "--keep-going"]
+#: Processes for Sphinx's parallel read (and so for executing notebooks); AFTERKARABAKH_JOBS overrides.
+JOBS_ENV = "AFTERKARABAKH_JOBS"
+
+
+def jobs() -> int:
+    return int(os.environ.get(JOBS_ENV) or os.cpu_count() or 1)
 
 
 def command() -> list[str]:
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    return [str(jupyter_book), "build", str(paths.ROOT), *STRICT]
+    """The command line of a strict, parallel build (this module run by the book's Python)."""
+    return [sys.executable, "-m", "afterkarabakh.build"]
+
+
+def bare_command() -> list[str]:
+    """Plain ``jupyter-book build`` with the same strictness (one process), for comparison in bench."""
+    return [str(Path(sys.executable).with_name("jupyter-book")), "build", str(paths.ROOT), *STRICT]
 
 
 def run(**kwargs) -> subprocess.CompletedProcess:
@@ -21,5 +42,26 @@ def run(**kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(command(), cwd=paths.ROOT, text=True, **kwargs)
 
 
+def build() -> int:
+    from jupyter_book.cli.main import builder_specific_actions
+    from jupyter_book.sphinx import build_sphinx
+
+    root = paths.ROOT
+    output = root / "_build" / "html"
+    print(f"Building the book with {jobs()} parallel reader(s) into {output}", flush=True)
+    result = build_sphinx(
+        str(root), str(output),
+        use_external_toc=True, noconfig=True, path_config=str(root / "_config.yml"),
+        confoverrides={"external_toc_path": (root / "_toc.yml").as_posix(), "latex_individualpages": False,
+                       "nitpicky": True},
+        builder="html", warningiserror=True, keep_going=True, jobs=jobs(),
+    )
+    try:
+        builder_specific_actions(result, "html", output, "book", None, print)
+    except SystemExit as exit_:  # jupyter-book reports a failed build by exiting
+        return int(exit_.code or 1)
+    return 0 if result == 0 else 1
+
+
 if __name__ == "__main__":
-    sys.exit(run().returncode)
+    sys.exit(build())

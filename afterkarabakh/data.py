@@ -8,7 +8,9 @@ a notebook can never chart a row that breaks the schema. A problem raises
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -162,9 +164,41 @@ def _check_row_references(package: Package, datapackage: Path) -> list[Problem]:
     return problems
 
 
+#: Where a successful validation is remembered, keyed on the content of the data and of this module.
+VALIDATED_CACHE = paths.ROOT / "_build" / ".cache" / "data-validated"
+
+
+def _content_key(datapackage: Path, fingerprint: tuple) -> str:
+    """SHA-256 of every file of the package and of the code that validates it."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for name, _mtime, _size in fingerprint:
+        file = Path(name)
+        digest.update(str(file.relative_to(datapackage.parent) if file.is_relative_to(datapackage.parent)
+                          else file).encode())
+        digest.update(file.read_bytes() if file.exists() else b"<missing>")
+    return digest.hexdigest()
+
+
 @lru_cache(maxsize=8)
 def _validated(datapackage: Path, fingerprint: tuple) -> Package:
+    """The package, validated once per content: every kernel of a build reuses the first one's result.
+
+    Validation costs seconds, and each chapter runs in its own kernel; the files' content hash
+    (not their dates) says whether this exact package has passed before.
+    """
     package = Package(str(datapackage))
+    stamp = VALIDATED_CACHE / _content_key(datapackage, fingerprint)
+    if stamp.exists():
+        return package
+    _raise_problems(package, datapackage)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    partial = stamp.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(str(datapackage), encoding="utf-8")
+    partial.replace(stamp)  # atomic: parallel kernels never see half a stamp
+    return package
+
+
+def _raise_problems(package: Package, datapackage: Path) -> None:
     report = package.validate()
     problems = []
     for task in report.tasks:
@@ -185,7 +219,6 @@ def _validated(datapackage: Path, fingerprint: tuple) -> Package:
                     + _check_row_references(package, datapackage))
     if problems:
         raise DataError(problems)
-    return package
 
 
 def package(datapackage: Path | None = None) -> Package:

@@ -137,7 +137,21 @@ def _on_build_finished(app, exception) -> None:
         target.write_text(charts.javascript_bundle(), encoding="utf-8")
 
 
+#: Extensions that are safe for Sphinx's parallel read but do not say so. sphinx-multitoc-numbering
+#: only replaces the method that numbers sections, which Sphinx runs in the main process after
+#: the parallel readers have merged their results; it keeps no state of its own in the environment.
+PARALLEL_READ_SAFE_UNDECLARED = ("sphinx_multitoc_numbering",)
+
+
+def _declare_parallel_safe(app) -> None:
+    for name in PARALLEL_READ_SAFE_UNDECLARED:
+        extension = app.extensions.get(name)
+        if extension is not None and extension.parallel_read_safe is None:
+            extension.parallel_read_safe = True
+
+
 def setup(app):
+    app.connect("builder-inited", _declare_parallel_safe)
     app.add_css_file("afterkarabakh.css")
     app.connect("config-inited", _on_config_inited)
     app.connect("source-read", _on_source_read)

@@ -192,3 +192,21 @@ def test_a_verdict_whose_figure_does_not_resolve_is_rejected(data_copy, change, 
     line = _verdict(data_copy, **{"verdict": "supported", "reason": "r", "section": "s", **_a_real_figure(), **change})
     message = _rejected(data_copy, "verdicts.csv", line, field)
     assert words in message
+
+
+def test_a_validated_package_is_not_validated_again_until_its_content_changes(data_copy, monkeypatch):
+    """Each chapter's kernel loads data; only the first to see this exact content pays for validation."""
+    calls = []
+    real = data._raise_problems
+    monkeypatch.setattr(data, "_raise_problems", lambda *a: (calls.append(1), real(*a)))
+    # A content no earlier run has seen (a unique description), so no stamp exists for it yet.
+    data_copy.write_text(data_copy.read_text(encoding="utf-8").replace(
+        '"description": "', f'"description": "{data_copy.parent.parent.name} ', 1), encoding="utf-8")
+    data.validate(data_copy)
+    data._validated.cache_clear()  # as a new kernel would start
+    data.validate(data_copy)
+    assert len(calls) == 1, "the same content was validated twice"
+    _edit(data_copy.parent / "places.csv", 0, "lat", "forty")
+    with pytest.raises(data.DataError, match="places.csv, row 2, field 'lat'"):
+        data.validate(data_copy)
+    assert len(calls) == 2

@@ -3,9 +3,12 @@
 JupyterLab renders Vega-Lite 5 natively but not the version 6 that Altair 6
 writes; the book's renderer ships its own Vega bundle to the page instead. This
 opens the introduction in a real JupyterLab, runs it, and counts drawn charts.
+It starts the lab the way `make lab` does: JupyterLab from its own environment
+(.venv-lab), the notebook on the book's kernel (.venv), found through JUPYTER_PATH.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -33,12 +36,17 @@ def lab(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("lab")
     shutil.copy(paths.CHAPTERS / "introduction.ipynb", workdir)  # never touch the committed notebook
     port = _free_port()
-    jupyter = Path(sys.executable).with_name("jupyter")
+    jupyter = paths.ROOT / ".venv-lab" / "bin" / "jupyter"
+    if not jupyter.exists():
+        pytest.fail("JupyterLab's environment is missing: `make test` sets up .venv-lab (requirements-lab.txt)")
+    kernels = Path(sys.prefix) / "share" / "jupyter"
+    assert (kernels / "kernels" / "python3" / "kernel.json").exists(), "the book's kernel is not installed in .venv"
     server = subprocess.Popen(
         [str(jupyter), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
          "--ServerApp.token=", "--ServerApp.password=", "--LabApp.news_url=None",
          "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", f"--ServerApp.root_dir={workdir}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "JUPYTER_PATH": str(kernels)},
     )
     deadline = time.time() + 60
     while time.time() < deadline:
