@@ -137,10 +137,14 @@ def _on_build_finished(app, exception) -> None:
         target.write_text(charts.javascript_bundle(), encoding="utf-8")
 
 
-#: Extensions that are safe for Sphinx's parallel read but do not say so. sphinx-multitoc-numbering
-#: only replaces the method that numbers sections, which Sphinx runs in the main process after
-#: the parallel readers have merged their results; it keeps no state of its own in the environment.
-PARALLEL_READ_SAFE_UNDECLARED = ("sphinx_multitoc_numbering",)
+#: Extensions that jupyter-book loads, that are safe for Sphinx's parallel read, but that do not
+#: say so (Sphinx then reads serially, and warns, which a strict build treats as an error):
+#: - sphinx_multitoc_numbering only replaces the method that numbers sections, which Sphinx runs
+#:   in the main process after the parallel readers have merged their results;
+#: - sphinx_jupyterbook_latex sets two environment values when the builder starts (before the
+#:   readers fork, so each inherits them) and otherwise acts only on the LaTeX builder.
+#: Neither keeps per-document state that a merge would lose.
+PARALLEL_READ_SAFE_UNDECLARED = ("sphinx_multitoc_numbering", "sphinx_jupyterbook_latex")
 
 
 def _declare_parallel_safe(app) -> None:

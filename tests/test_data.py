@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -201,7 +202,7 @@ def test_a_validated_package_is_not_validated_again_until_its_content_changes(da
     monkeypatch.setattr(data, "_raise_problems", lambda *a: (calls.append(1), real(*a)))
     # A content no earlier run has seen (a unique description), so no stamp exists for it yet.
     data_copy.write_text(data_copy.read_text(encoding="utf-8").replace(
-        '"description": "', f'"description": "{data_copy.parent.parent.name} ', 1), encoding="utf-8")
+        '"description": "', f'"description": "{uuid.uuid4()} ', 1), encoding="utf-8")
     data.validate(data_copy)
     data._validated.cache_clear()  # as a new kernel would start
     data.validate(data_copy)
