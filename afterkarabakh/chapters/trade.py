@@ -118,13 +118,13 @@ def pressure_timeline(measures: pd.DataFrame, milestones: pd.DataFrame, today: p
 
 def trade_chart(long: pd.DataFrame, reexport_end: pd.Timestamp) -> alt.LayerChart:
     """Monthly exports to and imports from Russia, with the re-export period shaded."""
-    band = pd.DataFrame({"start": [REEXPORT_START], "end": [reexport_end],
-                         "label": ["Re-export boom (from April 2022)"]})
+    band = pd.DataFrame({"start": [REEXPORT_START], "end": [reexport_end], "label": ["Re-export boom"],
+                         "period": ["Re-export boom, from April 2022"]})
     colour = alt.Color("flow:N", title=None, scale=alt.Scale(
         domain=["Exports to Russia", "Imports from Russia (origin)"],
         range=[theme.ACTOR_COLOURS["Armenia"], theme.ACTOR_COLOURS["Russia"]]))
     shade = alt.Chart(band).mark_rect(color="#EEEEEE").encode(
-        x="start:T", x2="end:T", tooltip=[alt.Tooltip("label:N", title="Period")])
+        x="start:T", x2="end:T", tooltip=[alt.Tooltip("period:N", title="Period")])
     label = alt.Chart(band).mark_text(align="left", dx=4, dy=8, baseline="top", color=theme.MUTED_INK, fontSize=10).encode(
         x="start:T", y=alt.value(0), text="label:N")
     lines = alt.Chart(long).mark_line(point=alt.OverlayMarkDef(size=14)).encode(
@@ -140,16 +140,17 @@ def wine_chart(volumes: pd.DataFrame, shares: pd.DataFrame, measures: pd.DataFra
     """Two panels over the same years: total wine exports, and Russia's share, with the wine bans shaded."""
     wine_bans = measures[measures["product"].str.startswith("Wine")].assign(country=_lane)
     wine_bans = wine_bans.assign(end=wine_bans["date_end"].fillna(wine_bans["date_start"] + pd.Timedelta(days=30)),
-                                 label="Russian wine ban: " + wine_bans["country"])
+                                 label="Russian wine ban: " + wine_bans["country"], ban_country=wine_bans["country"])
     colour = alt.Color("country:N", title=None, scale=theme.actor_scale(volumes["country"]))
     x = alt.X("year_date:T", title="Year", axis=alt.Axis(format="%Y"),
               scale=alt.Scale(domain=[pd.Timestamp("2004-07-01"), pd.Timestamp("2024-06-30")]))
     def shade():
-        return alt.Chart(wine_bans).mark_rect(opacity=0.12).encode(
-            x=alt.X("date_start:T"), x2="end:T", color=alt.Color("country:N", scale=theme.actor_scale(volumes["country"]),
-                                                                 legend=None),
-            tooltip=[alt.Tooltip("label:N", title="Ban"), alt.Tooltip("date_start:T", title="From", format="%b %Y"),
-                     alt.Tooltip("date_end:T", title="Until", format="%b %Y")])
+        tip = [alt.Tooltip("label:N", title="Ban"), alt.Tooltip("date_start:T", title="From", format="%b %Y"),
+               alt.Tooltip("date_end:T", title="Until", format="%b %Y")]
+        return alt.layer(*[
+            alt.Chart(wine_bans[wine_bans["country"] == name]).mark_rect(
+                opacity=0.12, color=theme.ACTOR_COLOURS[name]).encode(x=alt.X("date_start:T"), x2="end:T", tooltip=tip)
+            for name in sorted(wine_bans["country"].unique())])
     vol = volumes.assign(year_date=pd.to_datetime(volumes["year"].astype(str) + "-07-01"))
     shr = shares.assign(year_date=pd.to_datetime(shares["year"].astype(str) + "-07-01"))
     top = alt.layer(shade(), alt.Chart(vol).mark_line(point=alt.OverlayMarkDef(size=60), strokeDash=[4, 3]).encode(
@@ -169,12 +170,12 @@ def region_chart(regions: pd.DataFrame) -> alt.LayerChart:
     colour = alt.Color("partner_region:N", title=None, scale=alt.Scale(
         domain=["EAEU", "EU"], range=[theme.ACTOR_COLOURS["Russia"], theme.ACTOR_COLOURS["EU and the West"]]))
     lines = alt.Chart(regions).mark_line(point=alt.OverlayMarkDef(size=30)).encode(
-        x=alt.X("year:O", title="Year", axis=alt.Axis(labelAngle=0)),
+        x=alt.X("year:Q", title="Year", axis=alt.Axis(format="d", tickMinStep=1), scale=alt.Scale(domain=[2011, 2023])),
         y=alt.Y("usd_m:Q", title="Armenia's exports (US$ million)"), color=colour,
-        tooltip=[alt.Tooltip("partner_region:N", title="Partner"), alt.Tooltip("year:O", title="Year"),
+        tooltip=[alt.Tooltip("partner_region:N", title="Partner"), alt.Tooltip("year:Q", title="Year", format="d"),
                  alt.Tooltip("usd_m:Q", title="US$ million", format=",.0f")])
     joined = pd.DataFrame({"year": [2015], "label": ["Armenia joins the EAEU"]})
-    rule = alt.Chart(joined).mark_rule(strokeDash=[4, 3], color=theme.MUTED_INK).encode(x="year:O")
+    rule = alt.Chart(joined).mark_rule(strokeDash=[4, 3], color=theme.MUTED_INK).encode(x="year:Q")
     text = alt.Chart(joined).mark_text(align="left", dx=4, y=8, color=theme.MUTED_INK, fontSize=10).encode(
-        x="year:O", text="label:N")
-    return alt.layer(lines, rule, text).properties(height=260)
+        x="year:Q", text="label:N")
+    return alt.layer(lines, rule, text).properties(width=theme.WIDTH, height=260)
