@@ -23,13 +23,14 @@ ACTOR_COLOURS: dict[str, str] = {
     "Israel": "#117733",
     "Belarus": "#661100",
     "Others": "#8C8C8C",
+    "Moldova": "#00798C",
 }
 
 #: ISO 3166-1 alpha-3 codes of the actors that are states, for maps.
 ACTOR_ISO3: dict[str, str] = {
     "Russia": "RUS", "Armenia": "ARM", "Azerbaijan": "AZE", "Turkey": "TUR", "Iran": "IRN",
     "Georgia": "GEO", "India": "IND", "France": "FRA", "Ukraine": "UKR", "Israel": "ISR",
-    "Belarus": "BLR",
+    "Belarus": "BLR", "Moldova": "MDA",
 }
 
 
