@@ -167,3 +167,32 @@ def reversed_names(body: str) -> list[str]:
     """Disputed places written in the reverse of the gazetteer's order ('Khankendi/Stepanakert')."""
     places = data.load("places").dropna(subset=["alt_name"])
     return [f"{p['alt_name']}/{p['name']}" for _, p in places.iterrows() if f"{p['alt_name']}/{p['name']}" in body]
+
+
+# --- the method page -----------------------------------------------------------------------------
+
+def source_grades() -> pd.DataFrame:
+    """For each grade of source (the ``kind`` field of the registry): its definition, how many
+    sources have it, and how many data rows rest on them (every table but the registry)."""
+    registry = data.sources()
+    field = next(f for f in data.resource("sources").schema.fields if f.name == "kind")
+    kinds = field.constraints["enum"]
+    rows = pd.concat([data.load(n)["source_id"] for n in data.names()
+                      if n != "sources" and "source_id" in data.load(n)]).dropna()
+    row_kinds = rows.map(registry["kind"])
+    meaning = dict(re.findall(r"(\w+) \(([^()]*(?:\([^()]*\)[^()]*)*)\)", field.description))
+    return pd.DataFrame({
+        "grade": kinds,
+        "meaning": [meaning.get(k, "") for k in kinds],
+        "sources": [int((registry["kind"] == k).sum()) for k in kinds],
+        "data rows": [int((row_kinds == k).sum()) for k in kinds],
+    })
+
+
+def data_span() -> dict:
+    """The dates that bound the data: the last day a source was read, the latest dated event."""
+    events = data.load("events")
+    registry = data.sources()
+    return {"as_of": text.data_as_of(), "last_event": text.date(events["date"].max()),
+            "last_published": text.date(registry["date_published"].max()),
+            "undated_sources": int(registry["date_published"].isna().sum()), "sources": len(registry)}
