@@ -1,7 +1,7 @@
 """A "How to cite" block at the foot of every chapter page, added by the build.
 
-The book's title, authors and year come from ``_config.yml`` (Sphinx's ``project``,
-``author`` and ``copyright``), the chapter's title from its first heading, and the address
+The book's title, authors and year come from ``_config.yml`` (``title``, ``author`` and
+``copyright``), the chapter's title from its first heading, and the address
 from the page's path (prefixed by ``html_baseurl`` when the book sets one), so the block can
 never disagree with the book or with ``CITATION.cff``. Hooked by ``afterkarabakh.sphinxext``.
 """
@@ -35,11 +35,13 @@ def citation_text(*, book: str, authors: str, year: str, chapter: str | None, ur
     return f"{authors} ({year}). {book}. {url}"
 
 
-def citation_html(*, book: str, authors: str, year: str, chapter: str | None, url: str) -> str:
+def citation_html(*, book: str, authors: str, year: str, chapter: str | None, url: str,
+                  href: str | None = None) -> str:
+    """The block as HTML; ``href`` is the link as seen from the page itself (default: ``url``)."""
     what = "chapter" if chapter else "book"
     work = (f"“{html.escape(chapter)}”. In <em>{html.escape(book)}</em>." if chapter
             else f"<em>{html.escape(book)}</em>.")
-    link = f'<a href="{html.escape(url)}">{html.escape(url)}</a>'
+    link = f'<a href="{html.escape(href or url)}">{html.escape(url)}</a>'
     return (f'<section class="ak-cite" id="how-to-cite"><h2>How to cite this {what}</h2>'
             f"<p>{html.escape(authors)} ({html.escape(year)}). {work} {link}</p>"
             "<p>Text and data: CC BY 4.0; code: MIT. Each source keeps its own terms.</p></section>")
@@ -50,10 +52,22 @@ def _on_page_context(app, pagename, templatename, context, doctree) -> None:
         return
     root = app.config.root_doc if hasattr(app.config, "root_doc") else app.config.master_doc
     title = app.env.titles[pagename].astext() if pagename in app.env.titles else None
+    book = book_config()
+    baseurl = getattr(app.config, "html_baseurl", "") or ""
     context["body"] = context.get("body", "") + citation_html(
-        book=app.config.project, authors=app.config.author, year=year_of(app.config.copyright),
-        chapter=None if pagename == root else title,
-        url=page_url(pagename, getattr(app.config, "html_baseurl", "") or ""))
+        book=book["title"], authors=book["author"], year=year_of(str(book["copyright"])),
+        chapter=None if pagename == root else title, url=page_url(pagename, baseurl),
+        href=page_url(pagename, baseurl) if baseurl else f"{pagename.rsplit('/', 1)[-1]}.html")
+
+
+def book_config() -> dict:
+    """Title, author and copyright as _config.yml gives them (Jupyter Book does not pass the
+    title to Sphinx's ``project``)."""
+    import yaml
+
+    from . import paths
+
+    return yaml.safe_load((paths.ROOT / "_config.yml").read_text(encoding="utf-8"))
 
 
 def setup(app):

@@ -70,8 +70,12 @@ def test_the_build_adds_the_block_to_chapters_only():
         env = type("Env", (), {"titles": {"chapters/military": Title()}})()
 
     for page, expected in [("chapters/military", "How to cite this chapter"), ("chapters/glossary", None),
-                           ("genindex", None)]:
+                           ("genindex", None), ("chapters/introduction", "How to cite this book")]:
         context = {"body": "<p>text</p>"}
         citing._on_page_context(App(), page, "page.html", context, doctree=object())
         found = re.search(r"How to cite this \w+", context["body"])
         assert (found.group(0) if found else None) == expected
+    context = {"body": ""}
+    citing._on_page_context(App(), "chapters/military", "page.html", context, doctree=object())
+    assert 'href="military.html"' in context["body"], "the link must work from the chapter's own page"
+    assert f"In <em>{CONFIG['title']}</em>" in context["body"]
