@@ -79,7 +79,7 @@ def place_references() -> dict[str, set[str]]:
 
 
 def _chapter_links(stems: list[str]) -> str:
-    return ", ".join(f'<a href="{verdicts._page(s)}">{html.escape(verdicts.chapter_title(s))}</a>' for s in stems) \
+    return ", ".join(f'<a href="{verdicts._page(s)}">{html.escape(verdicts.chapter_short_title(s))}</a>' for s in stems) \
         or "<em>none yet</em>"
 
 
@@ -147,11 +147,12 @@ def glossary_frame() -> pd.DataFrame:
 def glossary_html() -> str:
     rows = "".join(
         f"<tr><td id=\"term-{html.escape(re.sub(r'[^a-z0-9]+', '-', r['Term'].lower()).strip('-'))}\">"
-        f"<strong>{html.escape(r['Term'])}</strong></td><td>{html.escape(r['Stands for'])}</td>"
+        f"<strong>{html.escape(r['Term'])}</strong>"
+        + (f"<br><small>{html.escape(r['Stands for'])}</small>" if r["Stands for"] else "") + "</td>"
         f"<td>{html.escape(r['Definition'])}</td><td>{_chapter_links(r['chapters'])}</td>"
         f"<td>{_source_link(r['source_id'])}</td></tr>"
         for _, r in glossary_frame().iterrows())
-    return ('<table class="table ak-apparatus"><thead><tr><th>Term</th><th>Stands for</th><th>Definition</th>'
+    return ('<table class="table ak-apparatus"><thead><tr><th>Term</th><th>Definition</th>'
             '<th>Used in</th><th>Source</th></tr></thead><tbody>' + rows + "</tbody></table>")
 
 
@@ -182,10 +183,10 @@ def source_grades() -> pd.DataFrame:
     row_kinds = rows.map(registry["kind"])
     meaning = dict(re.findall(r"(\w+) \(([^()]*(?:\([^()]*\)[^()]*)*)\)", field.description))
     return pd.DataFrame({
-        "grade": kinds,
-        "meaning": [meaning.get(k, "") for k in kinds],
-        "sources": [int((registry["kind"] == k).sum()) for k in kinds],
-        "data rows": [int((row_kinds == k).sum()) for k in kinds],
+        "Grade": kinds,
+        "Meaning": [meaning.get(k, "") for k in kinds],
+        "Sources": [int((registry["kind"] == k).sum()) for k in kinds],
+        "Data rows": [int((row_kinds == k).sum()) for k in kinds],
     })
 
 

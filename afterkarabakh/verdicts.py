@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 
 import numpy as np
 import pandas as pd
@@ -108,6 +109,14 @@ def chapter_title(stem: str) -> str:
     raise ValueError(f"chapters/{stem} has no level-1 heading")
 
 
+def chapter_short_title(stem: str) -> str:
+    """A chapter's title without its subtitle or its span of years, for links in tables
+    ('Ukraine's impact: how the war ...' -> 'Ukraine's impact'); the root page is the Introduction."""
+    if stem == published_chapters()[0]:
+        return "Introduction"
+    return re.sub(r",\s*\d{4}[–-]\d{4}$", "", chapter_title(stem).split(":")[0]).strip()
+
+
 def section_anchor(section: str) -> str:
     """The HTML id Sphinx gives a section heading ('Was Armenia the exception?' -> 'was-armenia-the-exception')."""
     from docutils.nodes import make_id
@@ -132,7 +141,7 @@ def introduction_frame() -> pd.DataFrame:
     if len(pending):
         raise ValueError(f"propositions {list(pending['proposition'])} belong to published chapters "
                          "but have no verdict in data/verdicts.csv")
-    titles = {stem: chapter_title(stem) for stem in set(rows["chapter"]) & published}
+    titles = {stem: chapter_short_title(stem) for stem in set(rows["chapter"]) & published}
     shown = rows["chapter"].isin(published)
     return pd.DataFrame({
         "#": rows["proposition"].astype(int).to_numpy(),
