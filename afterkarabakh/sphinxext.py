@@ -161,4 +161,5 @@ def setup(app):
     app.connect("source-read", _on_source_read)
     app.connect("html-page-context", _on_page_context, priority=900)
     app.connect("build-finished", _on_build_finished)
+    app.setup_extension("afterkarabakh.citing")  # "How to cite this chapter" on each chapter page
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

@@ -45,3 +45,8 @@ def country_name(iso3: str) -> str:
     if country is None:
         raise KeyError(f"{iso3!r} is not an ISO 3166-1 alpha-3 code")
     return getattr(country, "common_name", None) or country.name
+
+
+def data_as_of() -> str:
+    """The day the book's data stop: the latest day any registered source was read."""
+    return date(data.sources()["date_accessed"].max())

@@ -7,9 +7,15 @@ is a real row and field of another dataset; :func:`deciding_figure` reads it.
 """
 from __future__ import annotations
 
+import html
+import json
+import os
+import re
+
+import numpy as np
 import pandas as pd
 
-from . import data
+from . import data, paths
 
 VERDICTS = ["supported", "partly supported", "contradicted", "overtaken by events",
             "cannot be tested with these data"]
@@ -27,12 +33,18 @@ def deciding_figure(row: pd.Series) -> str:
     key_fields = data.resource(row["figure_dataset"]).schema.primary_key
     keys = frame[key_fields].astype(str).agg("|".join, axis=1)
     value = frame.loc[keys == row["figure_key"], row["figure_field"]].iloc[0]
+    unit = next((f.custom.get("unit") for f in data.resource(row["figure_dataset"]).schema.fields
+                 if f.name == row["figure_field"]), None)
     if isinstance(value, pd.Timestamp):
         value = value.strftime("%-d %B %Y")
-    elif isinstance(value, float) and value.is_integer():
-        value = f"{value:,.0f}"
-    elif isinstance(value, (int,)) and not isinstance(value, bool):
+    elif isinstance(value, (bool, np.bool_)):
+        value = "yes" if value else "no"
+    elif isinstance(value, (float, np.floating)):
+        value = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    elif isinstance(value, (int, np.integer)):
         value = f"{value:,}"
+    if unit:
+        value = f"{value}{unit}" if unit.startswith("%") else f"{value} {unit}"
     title = data.resource(row["figure_dataset"]).title or row["figure_dataset"]
     return f"{value} ({title}: {row['figure_field'].replace('_', ' ')}, row {row['figure_key']})"
 
@@ -64,3 +76,124 @@ def table(chapter: str | None = None, propositions=None):
     """The assessment table as a styled HTML table (no index), for a chapter's page."""
     shown = frame(chapter, propositions)
     return shown.style.hide(axis="index").set_table_attributes('class="ak-verdicts"')
+
+
+# --- the introduction's list of the twenty propositions ---------------------------------------
+
+#: Names of chapters planned but not yet in the table of contents (a published chapter's
+#: name is always read from its own first heading).
+PLANNED_CHAPTERS = {"csto": "The CSTO", "icc": "The ICC", "trade": "Trade pressure",
+                    "conclusion": "Conclusion"}
+
+
+def published_chapters() -> list[str]:
+    """The chapters (file stems in chapters/) listed in _toc.yml, in reading order."""
+    import yaml
+
+    toc = yaml.safe_load((paths.ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]] + [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])]
+    return [f.split("/", 1)[1] for f in files if f.startswith("chapters/")]
+
+
+def chapter_title(stem: str) -> str:
+    """The first level-1 heading of a chapter (notebook or Markdown page)."""
+    notebook = paths.CHAPTERS / f"{stem}.ipynb"
+    if notebook.exists():
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    else:
+        text = (paths.CHAPTERS / f"{stem}.md").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    raise ValueError(f"chapters/{stem} has no level-1 heading")
+
+
+def chapter_short_title(stem: str) -> str:
+    """A chapter's title without its subtitle or its span of years, for links in tables
+    ('Ukraine's impact: how the war ...' -> 'Ukraine's impact'); the root page is the Introduction."""
+    if stem == published_chapters()[0]:
+        return "Introduction"
+    return re.sub(r",\s*\d{4}[–-]\d{4}$", "", chapter_title(stem).split(":")[0]).strip()
+
+
+def section_anchor(section: str) -> str:
+    """The HTML id Sphinx gives a section heading ('Was Armenia the exception?' -> 'was-armenia-the-exception')."""
+    from docutils.nodes import make_id
+
+    return make_id(section)
+
+
+def _page(stem: str) -> str:
+    """A link target that works where the page is read: the built book, or Jupyter."""
+    return f"{stem}.html" if os.environ.get("AFTERKARABAKH_BOOK_BUILD") else f"{stem}.ipynb"
+
+
+def introduction_frame() -> pd.DataFrame:
+    """All twenty propositions: wording, chapter (linked when published) and verdict or 'to come'.
+
+    A published chapter must have a verdict on each of its propositions; otherwise this
+    raises, so the introduction can never show a pending verdict for a chapter a reader can open.
+    """
+    rows = load().sort_values("proposition")
+    published = set(published_chapters())
+    pending = rows[rows["chapter"].isin(published) & rows["verdict"].isna()]
+    if len(pending):
+        raise ValueError(f"propositions {list(pending['proposition'])} belong to published chapters "
+                         "but have no verdict in data/verdicts.csv")
+    titles = {stem: chapter_short_title(stem) for stem in set(rows["chapter"]) & published}
+    shown = rows["chapter"].isin(published)
+    return pd.DataFrame({
+        "#": rows["proposition"].astype(int).to_numpy(),
+        "Proposition": rows["wording"].to_numpy(),
+        "Chapter": [titles[c] if s else PLANNED_CHAPTERS.get(c, c) for c, s in zip(rows["chapter"], shown)],
+        "Verdict": [v if s else "to come" for v, s in zip(rows["verdict"], shown)],
+        "chapter": rows["chapter"].to_numpy(),
+        "section": rows["section"].to_numpy(),
+        "published": shown.to_numpy(),
+    })
+
+
+def introduction_html() -> str:
+    """The introduction's table: each chapter linked to its page, each verdict to its deciding section."""
+    cells = []
+    for _, r in introduction_frame().iterrows():
+        if r["published"]:
+            chapter = f'<a href="{_page(r["chapter"])}">{html.escape(r["Chapter"])}</a>'
+            verdict = (f'<a href="{_page(r["chapter"])}#{section_anchor(r["section"])}">'
+                       f'{html.escape(r["Verdict"].capitalize())}</a>')
+        else:
+            chapter, verdict = html.escape(r["Chapter"]), "<em>to come</em>"
+        cells.append(f"<tr><td>{r['#']}</td><td>{html.escape(r['Proposition'])}</td>"
+                     f"<td>{chapter}</td><td>{verdict}</td></tr>")
+    return ('<table class="table ak-verdicts ak-propositions"><thead><tr><th>#</th><th>Proposition</th>'
+            '<th>Chapter</th><th>Verdict</th></tr></thead><tbody>' + "".join(cells) + "</tbody></table>")
+
+
+def introduction_table():
+    """The introduction's table, displayed as the last expression of a notebook cell."""
+    from IPython.display import HTML
+
+    return HTML(introduction_html())
+
+
+def pending_sentence() -> str:
+    """What the introduction says about propositions not yet assessed (nothing typed)."""
+    frame = introduction_frame()
+    waiting = frame.loc[~frame["published"], "#"].tolist()
+    if not waiting:
+        return "Every proposition now has its verdict."
+    return (f"Proposition{'s' if len(waiting) > 1 else ''} {_number_list(waiting)} belong{'' if len(waiting) > 1 else 's'}"
+            " to chapters still to come and are not yet assessed here.")
+
+
+def _number_list(numbers: list[int]) -> str:
+    """[3, 4, 14, 15, 16] -> '3, 4 and 14–16'."""
+    runs, start = [], None
+    for i, n in enumerate(numbers):
+        if start is None:
+            start = n
+        if i + 1 == len(numbers) or numbers[i + 1] != n + 1:
+            runs.append(str(start) if start == n else (f"{start}–{n}" if n > start + 1 else f"{start}, {n}"))
+            start = None
+    return runs[0] if len(runs) == 1 else ", ".join(runs[:-1]) + " and " + runs[-1]

@@ -211,3 +211,59 @@ def test_a_validated_package_is_not_validated_again_until_its_content_changes(da
     with pytest.raises(data.DataError, match="places.csv, row 2, field 'lat'"):
         data.validate(data_copy)
     assert len(calls) == 2
+
+
+# --- verdicts as the book shows them: a published chapter never shows a pending verdict ------
+
+def test_every_published_chapter_has_a_verdict_on_each_of_its_propositions():
+    from afterkarabakh import verdicts
+
+    rows = data.load("verdicts")
+    for chapter in verdicts.published_chapters():
+        missing = rows.loc[(rows["chapter"] == chapter) & rows["verdict"].isna(), "proposition"].tolist()
+        assert not missing, (f"chapters/{chapter} is in _toc.yml, but propositions {missing} have no verdict "
+                             "in data/verdicts.csv")
+
+
+def test_each_verdict_names_a_real_section_of_its_chapter():
+    from afterkarabakh import verdicts
+
+    rows = data.load("verdicts")
+    for _, row in rows[rows["verdict"].notna() & rows["chapter"].isin(verdicts.published_chapters())].iterrows():
+        notebook = (paths.CHAPTERS / f"{row['chapter']}.ipynb").read_text(encoding="utf-8")
+        assert f"## {row['section']}" in notebook, (
+            f"data/verdicts.csv, proposition {row['proposition']}: chapters/{row['chapter']}.ipynb has no "
+            f"section headed '{row['section']}'")
+
+
+def test_introduction_lists_all_twenty_propositions(monkeypatch):
+    from afterkarabakh import verdicts
+
+    monkeypatch.delenv("AFTERKARABAKH_BOOK_BUILD", raising=False)  # links as Jupyter shows them
+    shown = verdicts.introduction_frame()
+    assert shown["#"].tolist() == list(range(1, 21))
+    assert verdicts.introduction_html().count("<tr>") == 21  # header and twenty rows
+    published = shown[shown["published"]]
+    assert published["Verdict"].isin(verdicts.VERDICTS).all()
+    assert (shown.loc[~shown["published"], "Verdict"] == "to come").all()
+    for chapter in published["chapter"]:
+        assert f'href="{chapter}.ipynb' in verdicts.introduction_html()
+        assert (paths.CHAPTERS / f"{chapter}.ipynb").exists()
+
+
+def test_introduction_refuses_a_published_chapter_without_verdicts(monkeypatch):
+    from afterkarabakh import verdicts
+
+    unassessed = data.load("verdicts").loc[lambda f: f["verdict"].isna(), "chapter"]
+    if unassessed.empty:
+        pytest.skip("every proposition has a verdict")
+    monkeypatch.setattr(verdicts, "published_chapters", lambda: ["introduction", unassessed.iloc[0]])
+    with pytest.raises(ValueError, match="no verdict"):
+        verdicts.introduction_frame()
+
+
+def test_propositions_pending_are_listed_in_words():
+    from afterkarabakh.verdicts import _number_list
+
+    assert _number_list([3, 4, 14, 15, 16, 17, 18, 19, 20]) == "3, 4 and 14–20"
+    assert _number_list([3]) == "3" and _number_list([14, 15]) == "14, 15"

@@ -1,0 +1,75 @@
+"""A "How to cite" block at the foot of every chapter page, added by the build.
+
+The book's title, authors and year come from ``_config.yml`` (``title``, ``author`` and
+``copyright``), the chapter's title from its first heading, and the address
+from the page's path (prefixed by ``html_baseurl`` when the book sets one), so the block can
+never disagree with the book or with ``CITATION.cff``. Hooked by ``afterkarabakh.sphinxext``.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+#: Pages that are parts of the book's apparatus rather than chapters: no citation block.
+APPENDICES = {"chapters/appendix_data", "chapters/appendix_method", "chapters/glossary", "chapters/gazetteer"}
+
+
+def year_of(copyright_text: str) -> str:
+    """The latest year in Sphinx's ``copyright`` setting ('2026', '2025–2026, the authors')."""
+    years = re.findall(r"\d{4}", copyright_text or "")
+    if not years:
+        raise ValueError("_config.yml has no year in 'copyright'; the citation block needs one")
+    return years[-1]
+
+
+def page_url(pagename: str, baseurl: str = "") -> str:
+    """The page's address: its path in the built book, absolute when the book has a base URL."""
+    path = f"{pagename}.html"
+    return f"{baseurl.rstrip('/')}/{path}" if baseurl else path
+
+
+def citation_text(*, book: str, authors: str, year: str, chapter: str | None, url: str) -> str:
+    """One citation in plain text; ``chapter=None`` cites the whole book (its front page)."""
+    if chapter:
+        return f"{authors} ({year}). “{chapter}”. In {book}. {url}"
+    return f"{authors} ({year}). {book}. {url}"
+
+
+def citation_html(*, book: str, authors: str, year: str, chapter: str | None, url: str,
+                  href: str | None = None) -> str:
+    """The block as HTML; ``href`` is the link as seen from the page itself (default: ``url``)."""
+    what = "chapter" if chapter else "book"
+    work = (f"“{html.escape(chapter)}”. In <em>{html.escape(book)}</em>." if chapter
+            else f"<em>{html.escape(book)}</em>.")
+    link = f'<a href="{html.escape(href or url)}">{html.escape(url)}</a>'
+    return (f'<section class="ak-cite" id="how-to-cite"><h2>How to cite this {what}</h2>'
+            f"<p>{html.escape(authors)} ({html.escape(year)}). {work} {link}</p>"
+            "<p>Text and data: CC BY 4.0; code: MIT. Each source keeps its own terms.</p></section>")
+
+
+def _on_page_context(app, pagename, templatename, context, doctree) -> None:
+    if doctree is None or pagename in APPENDICES or not pagename.startswith("chapters/"):
+        return
+    root = app.config.root_doc if hasattr(app.config, "root_doc") else app.config.master_doc
+    title = app.env.titles[pagename].astext() if pagename in app.env.titles else None
+    book = book_config()
+    baseurl = getattr(app.config, "html_baseurl", "") or ""
+    context["body"] = context.get("body", "") + citation_html(
+        book=book["title"], authors=book["author"], year=year_of(str(book["copyright"])),
+        chapter=None if pagename == root else title, url=page_url(pagename, baseurl),
+        href=page_url(pagename, baseurl) if baseurl else f"{pagename.rsplit('/', 1)[-1]}.html")
+
+
+def book_config() -> dict:
+    """Title, author and copyright as _config.yml gives them (Jupyter Book does not pass the
+    title to Sphinx's ``project``)."""
+    import yaml
+
+    from . import paths
+
+    return yaml.safe_load((paths.ROOT / "_config.yml").read_text(encoding="utf-8"))
+
+
+def setup(app):
+    app.connect("html-page-context", _on_page_context)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
