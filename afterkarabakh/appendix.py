@@ -7,6 +7,7 @@ from the data it documents.
 from __future__ import annotations
 
 import html
+import re
 
 import pandas as pd
 
@@ -145,6 +146,13 @@ def chapter_sources(notebook) -> set[str]:
     return ids
 
 
+def _chapter_label(notebook, first: bool) -> str:
+    """A short row label: "Introduction" for the book's opening page, else the chapter title up to its first colon or comma."""
+    if first:
+        return "Introduction"
+    return re.split(r"[:,]", _chapter_title(notebook))[0].strip()
+
+
 def _chapter_title(notebook) -> str:
     import json
     from pathlib import Path
@@ -167,25 +175,27 @@ def source_mix() -> pd.DataFrame:
     toc = (paths.ROOT / "_toc.yml").read_text(encoding="utf-8")
     notebooks = sorted(paths.CHAPTERS.glob("*.ipynb"), key=lambda p: toc.find(f"chapters/{p.stem}"))
     groups = []
-    for notebook in notebooks:
+    for index, notebook in enumerate(notebooks):
         ids = chapter_sources(notebook)
         if ids:
-            groups.append((_chapter_title(notebook), "sources", registry.loc[sorted(ids), "kind"]))
-    groups.append(("Whole registry", "sources", registry["kind"]))
-    groups.append(("All data rows", "rows", data_rows()["kind"]))
+            groups.append((f"{_chapter_label(notebook, index == 0)} (sources)", registry.loc[sorted(ids), "kind"]))
+    groups.append(("Whole registry (sources)", registry["kind"]))
+    groups.append(("All data tables (rows)", data_rows()["kind"]))
     table = []
-    for label, unit, series in groups:
+    for label, series in groups:
         counts = series.astype(str).value_counts()
         total = int(counts.sum())
-        row = {"": label, "counted": unit, "total": total}
+        row = {"": label, "total": total}
         for kind in order:
             n = int(counts.get(kind, 0))
-            row[kind] = f"{n} ({100 * n / total:.0f}%)"
+            row[kind] = f"{n}\u00a0({100 * n / total:.0f}%)"
         weak = int(sum(counts.get(k, 0) for k in WEAK_KINDS))
         row["relay or reference"] = f"{100 * weak / total:.1f}%"
         table.append(row)
-    return pd.DataFrame(table, columns=["", "counted", "total", *order, "relay or reference"])
+    return pd.DataFrame(table, columns=["", "total", *order, "relay or reference"])
 
 
 def source_mix_html() -> str:
-    return source_mix().to_html(index=False, border=0, classes="table ak-source-mix", escape=True)
+    table = source_mix().to_html(index=False, border=0, classes="table ak-source-mix", escape=True)
+    return f'<div class="ak-table-scroll" style="overflow-x:auto">{table}</div>'
+

@@ -89,10 +89,10 @@ def test_source_mix_counts_every_kind():
     from afterkarabakh import appendix
 
     mix = appendix.source_mix()
-    assert list(mix.columns[3:9]) == appendix.kinds()
-    registry = mix[mix[""] == "Whole registry"].iloc[0]
+    assert list(mix.columns[2:8]) == appendix.kinds()
+    registry = mix[mix[""] == "Whole registry (sources)"].iloc[0]
     assert registry["total"] == len(data.sources())
-    rows = mix[mix[""] == "All data rows"].iloc[0]
+    rows = mix[mix[""] == "All data tables (rows)"].iloc[0]
     assert rows["total"] == len(appendix.data_rows())
     assert len(mix) >= 4, "each chapter with sources gets a row"
 
