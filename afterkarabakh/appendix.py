@@ -167,7 +167,8 @@ def _chapter_title(notebook) -> str:
 
 def source_mix() -> pd.DataFrame:
     """Sources by kind: one row per chapter (its distinct sources), then the whole registry,
-    then the data rows of all tables; each cell is a count, with the share in per cent."""
+    then the data rows of all tables; each cell is a count, and the last column the share of
+    relay and reference sources in per cent."""
     from . import paths
 
     order = kinds()
@@ -188,11 +189,11 @@ def source_mix() -> pd.DataFrame:
         row = {"": label, "total": total}
         for kind in order:
             n = int(counts.get(kind, 0))
-            row[kind] = f"{n}\u00a0({100 * n / total:.0f}%)"
+            row[kind] = n
         weak = int(sum(counts.get(k, 0) for k in WEAK_KINDS))
-        row["relay or reference"] = f"{100 * weak / total:.1f}%"
+        row["relay or reference (%)"] = round(100 * weak / total, 1)
         table.append(row)
-    return pd.DataFrame(table, columns=["", "total", *order, "relay or reference"])
+    return pd.DataFrame(table, columns=["", "total", *order, "relay or reference (%)"])
 
 
 def source_mix_html() -> str:
