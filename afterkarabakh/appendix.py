@@ -7,6 +7,7 @@ from the data it documents.
 from __future__ import annotations
 
 import html
+import re
 
 import pandas as pd
 
@@ -67,7 +68,7 @@ def dataset_html(name: str) -> str:
     registry = data.sources()
     source_items = "".join(
         f"<li>{html.escape(registry.loc[s, 'publisher'])}, {_link(registry.loc[s, 'url'], registry.loc[s, 'title'])}"
-        f" <code>{html.escape(s)}</code></li>" for s in cited[:12])
+        f" <code>{html.escape(s)}</code> ({html.escape(registry.loc[s, 'kind'])})</li>" for s in cited[:12])
     if len(cited) > 12:
         source_items += f"<li>… and {len(cited) - 12} more, listed under Sources below.</li>"
     fields = fields_table(name).to_html(index=False, border=0, classes="table ak-fields", escape=True) \
@@ -96,3 +97,106 @@ def summary() -> dict:
         "tables": sum(r.type == "table" for r in resources),
         "sources": len(data.sources()),
     }
+
+
+# --- the source mix: how much of the book rests on which kind of source ---------------------
+
+#: Kinds that only carry someone else's reporting (a republication, a mirror, an encyclopedia).
+WEAK_KINDS = ("relay", "reference")
+
+
+def kinds() -> list[str]:
+    """The grades a source may have, in the order the schema lists them."""
+    field = data.resource("sources").schema.get_field("kind")
+    return list(field.constraints["enum"])
+
+
+def data_rows() -> pd.DataFrame:
+    """One row per data row of every table (the registry itself excluded): dataset, source id, kind."""
+    registry = data.sources()
+    frames = []
+    for name in data.names():
+        if name == "sources":
+            continue
+        ids = data.load(name)["source_id"].astype(str)
+        frames.append(pd.DataFrame({"dataset": name, "source_id": ids.values,
+                                    "kind": registry.loc[ids, "kind"].astype(str).values}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def relay_share() -> float:
+    """Share of all data rows whose source is a relay or a reference work (0 to 1)."""
+    rows = data_rows()
+    return float(rows["kind"].isin(WEAK_KINDS).mean())
+
+
+def chapter_sources(notebook) -> set[str]:
+    """Registry ids a chapter rests on: the sources of every row of each dataset it loads
+    with ``data.load("...")``, plus the ids it cites with ``{cite}`` in its text."""
+    import json
+    import re
+    from pathlib import Path
+
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    text = "\n".join("".join(c["source"]) for c in cells)
+    ids = {part.strip() for cited in re.findall(r"\{cite[a-z:]*\}`([^`]+)`", text) for part in cited.split(",")}
+    for name in sorted(set(re.findall(r"data\.load\(\s*[\"']([A-Za-z0-9_]+)[\"']", code))):
+        ids |= set(data.load(name)["source_id"].astype(str))
+    return ids
+
+
+def _chapter_label(notebook, first: bool) -> str:
+    """A short row label: "Introduction" for the book's opening page, else the chapter title up to its first colon or comma."""
+    if first:
+        return "Introduction"
+    return re.split(r"[:,]", _chapter_title(notebook))[0].strip()
+
+
+def _chapter_title(notebook) -> str:
+    import json
+    from pathlib import Path
+
+    for cell in json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] == "markdown":
+            for line in "".join(cell["source"]).splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return Path(notebook).stem
+
+
+def source_mix() -> pd.DataFrame:
+    """Sources by kind: one row per chapter (its distinct sources), then the whole registry,
+    then the data rows of all tables; each cell is a count, and the last column the share of
+    relay and reference sources in per cent."""
+    from . import paths
+
+    order = kinds()
+    registry = data.sources()
+    toc = (paths.ROOT / "_toc.yml").read_text(encoding="utf-8")
+    notebooks = sorted(paths.CHAPTERS.glob("*.ipynb"), key=lambda p: toc.find(f"chapters/{p.stem}"))
+    groups = []
+    for index, notebook in enumerate(notebooks):
+        ids = chapter_sources(notebook)
+        if ids:
+            groups.append((f"{_chapter_label(notebook, index == 0)} (sources)", registry.loc[sorted(ids), "kind"]))
+    groups.append(("Whole registry (sources)", registry["kind"]))
+    groups.append(("All data tables (rows)", data_rows()["kind"]))
+    table = []
+    for label, series in groups:
+        counts = series.astype(str).value_counts()
+        total = int(counts.sum())
+        row = {"": label, "total": total}
+        for kind in order:
+            n = int(counts.get(kind, 0))
+            row[kind] = n
+        weak = int(sum(counts.get(k, 0) for k in WEAK_KINDS))
+        row["relay or reference (%)"] = round(100 * weak / total, 1)
+        table.append(row)
+    return pd.DataFrame(table, columns=["", "total", *order, "relay or reference (%)"])
+
+
+def source_mix_html() -> str:
+    table = source_mix().to_html(index=False, border=0, classes="table ak-source-mix", escape=True)
+    return f'<div class="ak-table-scroll" style="overflow-x:auto">{table}</div>'
+

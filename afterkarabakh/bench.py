@@ -5,6 +5,7 @@ clean build within 10 s + 3 s per notebook; each notebook's execution within twi
 (a kernel that only imports the package and loads one dataset); a no-change rebuild with bare
 ``jupyter-book build`` within 3 s; ``make test`` (set-up excluded) within twice the clean build;
 every page under 500 KB (the shared Vega bundle aside).
+It also reports the share of data rows that rest on a relay or reference source (target: at most 10%).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import build, paths
+from . import appendix, build, paths
 
 BUILD = paths.ROOT / "_build"
 HTML = BUILD / "html"
@@ -109,6 +110,7 @@ def main() -> int:
               f"| _static (all) | {_kb(HTML / '_static'):.0f} |",
               f"| of which the Vega bundle ({', '.join(b.name for b in bundles)}) | {sum(_kb(b) for b in bundles):.0f} |",
               f"| data files served for download | {_kb(HTML / 'data'):.0f} |"]
+    lines += ["", f"Data rows resting on a relay or reference source: {100 * appendix.relay_share():.1f}% (target: at most 10%)."]
     report = "\n".join(lines) + "\n"
     (BUILD / "bench.md").write_text(report, encoding="utf-8")
     print(report)

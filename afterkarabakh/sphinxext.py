@@ -34,7 +34,7 @@ def _bibtex_escape(text: str) -> str:
 
 
 def bibtex_from_registry() -> str:
-    """One ``@misc`` entry per registry row (publisher, title, URL, dates)."""
+    """One ``@misc`` entry per registry row (publisher, title, URL, dates, and the source's kind)."""
     from . import data
 
     entries = []
@@ -44,8 +44,9 @@ def bibtex_from_registry() -> str:
             "title": "{" + _bibtex_escape(s["title"]) + "}",
             "howpublished": _bibtex_escape(s["publisher"]),
             "url": str(s["url"]),
-            "note": ("Published " + published.strftime("%-d %B %Y") + "; " if published == published and published is not None
-                     else "Undated; ") + "accessed " + s["date_accessed"].strftime("%-d %B %Y"),
+            "note": f"Kind: {_bibtex_escape(s['kind'])}. "
+                    + ("Published " + published.strftime("%-d %B %Y") + "; " if published == published and published is not None
+                       else "Undated; ") + "accessed " + s["date_accessed"].strftime("%-d %B %Y"),
         }
         if published == published and published is not None:
             fields["year"] = str(published.year)

@@ -49,6 +49,16 @@ def test_every_chapter_notebook_is_in_the_toc():
             assert f"chapters/{path.stem}" in listed, f"{path.name} is not in _toc.yml, so it would never be built"
 
 
+def test_no_placeholder_title_in_the_built_book(built_book):
+    """The bibliography and every page show real titles, never wording about how a page was read."""
+    import re
+
+    placeholder = re.compile(r"headline not shown|stored cop|copy shown|not shown in", re.I)
+    found = [f"{page.relative_to(built_book)}: {match.group(0)!r}"
+             for page in built_book.rglob("*.html") for match in placeholder.finditer(page.read_text(encoding="utf-8"))]
+    assert not found, "placeholder wording in the built book:\n" + "\n".join(found[:20])
+
+
 def test_no_page_loads_anything_from_another_host(built_book):
     """Static check before the browser one: no script, stylesheet, font or image from outside."""
     import re

@@ -60,6 +60,46 @@ def test_sources_have_full_citations():
     assert (dated["date_accessed"] >= dated["date_published"]).all(), "a source read before it was published"
 
 
+#: Words that describe how a page was looked up rather than what it is; no source may carry them.
+PLACEHOLDER = re.compile(r"headline not shown|stored cop|copy shown|not shown in", re.IGNORECASE)
+
+
+def test_no_placeholder_titles_or_lookup_words():
+    """Every source has its real headline or a [bracketed description]; no cell of any data file
+    speaks of how a page was read."""
+    found = []
+    for csv_path in sorted(paths.DATA.glob("*.csv")):
+        with csv_path.open(newline="", encoding="utf-8") as handle:
+            for line, row in enumerate(csv.DictReader(handle), start=2):
+                found += [f"{csv_path.name}, row {line}, field '{field}': {value!r}"
+                          for field, value in row.items() if value and PLACEHOLDER.search(value)]
+    assert not found, "placeholder or look-up wording:\n" + "\n".join(found)
+
+
+#: Share of data rows on relay or reference sources when every source was first graded
+#: (170 of 810 rows); the goal is at most 10%.
+STARTING_RELAY_SHARE = 170 / 810
+
+
+def test_relay_and_reference_share_went_down():
+    from afterkarabakh import appendix
+
+    share = appendix.relay_share()
+    assert 0 < share < STARTING_RELAY_SHARE, f"{share:.1%} of data rows rest on relay or reference sources"
+
+
+def test_source_mix_counts_every_kind():
+    from afterkarabakh import appendix
+
+    mix = appendix.source_mix()
+    assert list(mix.columns[2:8]) == appendix.kinds()
+    registry = mix[mix[""] == "Whole registry (sources)"].iloc[0]
+    assert registry["total"] == len(data.sources())
+    rows = mix[mix[""] == "All data tables (rows)"].iloc[0]
+    assert rows["total"] == len(appendix.data_rows())
+    assert len(mix) >= 4, "each chapter with sources gets a row"
+
+
 def test_load_gives_typed_frames():
     events = data.load("events")
     assert pd.api.types.is_datetime64_any_dtype(events["date"])
@@ -119,8 +159,10 @@ def _rejected(datapackage: Path, file: str, line: int | None, field: str) -> str
         ("places.csv", "lon", "200", 2, "constraint-error"),                  # value out of range
         ("events.csv", "theme", "gossip", 1, "constraint-error"),             # not in the enum
         ("events.csv", "places", "yerevan;atlantis", 0, "not a place_id"),    # unknown place in a list
+        ("sources.csv", "kind", "gossip", 3, "constraint-error"),             # a source's kind not in the enum
     ],
-    ids=["wrong-type", "missing-source", "unknown-source", "bad-date", "out-of-range", "bad-enum", "unknown-place"],
+    ids=["wrong-type", "missing-source", "unknown-source", "bad-date", "out-of-range", "bad-enum", "unknown-place",
+         "bad-source-kind"],
 )
 def test_broken_copy_is_rejected(data_copy, file, field, value, row_index, words):
     line = _edit(data_copy.parent / file, row_index, field, value)
