@@ -12,7 +12,8 @@ Three checks that need no built book:
   the prose refers to must be defined in its chapter.
 * **Disputed names** are written in the gazetteer's order (``data/places.csv``, name/alt_name)
   everywhere: chapter markdown and code strings, and every text field of the data.
-* **No words about tools** ("stored", "copy shown", "search", ...) in the chapters.
+* **No words about tools** ("stored", "copy shown", "search", ...) in the chapters, nor in the
+  titles and descriptions of the data package (shown in the Data and sources appendix).
 """
 from __future__ import annotations
 
@@ -426,6 +427,24 @@ def tool_words(strings: list[str]) -> list[str]:
 def test_chapters_speak_of_sources_not_of_tools(path):
     found = tool_words(prose_strings(nbformat.read(path, as_version=4)))
     assert not found, f"{path.name}: words about tools in the prose: {found}"
+
+
+def descriptor_strings(node, where="datapackage.json"):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from descriptor_strings(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from descriptor_strings(value, f"{where}[{index}]")
+    elif isinstance(node, str):
+        yield where, node
+
+
+def test_data_descriptions_speak_of_sources_not_of_tools():
+    """Dataset and field titles and descriptions are shown in the Data and sources appendix."""
+    descriptor = json.loads((paths.DATA / "datapackage.json").read_text(encoding="utf-8"))
+    found = [f"{where}: {hit}" for where, value in descriptor_strings(descriptor) for hit in tool_words([value])]
+    assert not found, "words about tools in data/datapackage.json:\n" + "\n".join(found)
 
 
 # --- the checks can fail ----------------------------------------------------------------------------
