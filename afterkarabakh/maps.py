@@ -196,7 +196,7 @@ def world_map(categories: pd.DataFrame, *, field: str, scale: alt.Scale, fallbac
         alt.Chart(values)
         .mark_geoshape(stroke="white", strokeWidth=0.4)
         .encode(color=alt.Color(f"properties.{field}:N", scale=scale, title=title,
-                                legend=alt.Legend(orient="bottom", columns=3, symbolType="square")),
+                                legend=alt.Legend(orient="bottom", columns=2, symbolType="square", labelLimit=300)),
                 tooltip=[alt.Tooltip("properties.name:N", title="State"),
                          alt.Tooltip(f"properties.{field}:N", title=title)])
         .properties(width=width, height=height, projection=projection(WORLD_EXTENT))

@@ -19,8 +19,8 @@ STATE_CATEGORIES = {
 HOST_COLOURS = {"state party": "#CC3311", "not a party": "#444444"}
 
 
-def host_scale(title: str = "Host's standing") -> alt.Color:
-    return alt.Color("host_status:N", title=title,
+def host_scale(title: str = "Host's standing", legend: alt.Legend | None = None) -> alt.Color:
+    return alt.Color("host_status:N", title=title, legend=legend or alt.Legend(),
                      scale=alt.Scale(domain=list(HOST_COLOURS), range=list(HOST_COLOURS.values())))
 
 
@@ -46,7 +46,7 @@ def trips_map(states: pd.DataFrame, trips: pd.DataFrame, summits: pd.DataFrame, 
               .join(coords, on="place_id"))
     visits["dates"] = visits["first"].dt.strftime("%b %Y") + " – " + visits["last"].dt.strftime("%b %Y")
     points = alt.Chart(visits).mark_circle(opacity=0.9, stroke="white", strokeWidth=0.8).encode(
-        longitude="lon:Q", latitude="lat:Q", color=host_scale("Putin's visits: host's standing"),
+        longitude="lon:Q", latitude="lat:Q", color=host_scale("Putin's visits: host's standing", alt.Legend(orient="top", direction="horizontal")),
         size=alt.Size("visits:Q", title="Visits", scale=alt.Scale(range=[40, 260]), legend=None),
         tooltip=[alt.Tooltip("host:N", title="Host"), alt.Tooltip("label:N", title="Capital"),
                  alt.Tooltip("visits:Q", title="Visits since the warrant"), alt.Tooltip("dates:N", title="First and last"),
