@@ -46,7 +46,7 @@ def trips_map(states: pd.DataFrame, trips: pd.DataFrame, summits: pd.DataFrame, 
               .join(coords, on="place_id"))
     visits["dates"] = visits["first"].dt.strftime("%b %Y") + " – " + visits["last"].dt.strftime("%b %Y")
     points = alt.Chart(visits).mark_circle(opacity=0.9, stroke="white", strokeWidth=0.8).encode(
-        longitude="lon:Q", latitude="lat:Q", color=host_scale("Putin's visits: host's standing", alt.Legend(orient="top", direction="horizontal")),
+        longitude="lon:Q", latitude="lat:Q", color=host_scale("Putin's visits: host's standing", alt.Legend(orient="top", direction="horizontal", titleLimit=400)),
         size=alt.Size("visits:Q", title="Visits", scale=alt.Scale(range=[40, 260]), legend=None),
         tooltip=[alt.Tooltip("host:N", title="Host"), alt.Tooltip("label:N", title="Capital"),
                  alt.Tooltip("visits:Q", title="Visits since the warrant"), alt.Tooltip("dates:N", title="First and last"),
