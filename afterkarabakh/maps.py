@@ -176,3 +176,28 @@ def compose(base: alt.LayerChart, *overlays, extent=REGION_EXTENT) -> alt.LayerC
     # Overlays keep their own colour legends: the base map's state colours carry no legend.
     return alt.layer(base, *overlays).properties(
         width=base.width, height=base.height, projection=projection(extent)).resolve_scale(color="independent")
+
+
+#: The inhabited world as the book's world maps show it (Antarctica and the far north cut off).
+WORLD_EXTENT = (-180.0, -56.0, 180.0, 78.0)
+
+
+def world_map(categories: pd.DataFrame, *, field: str, scale: alt.Scale, fallback: str, title: str,
+              width: int = theme.WIDTH, height: int = 330, simplify: float = 0.2) -> alt.Chart:
+    """All states (1:110m) coloured by ``categories[field]``, keyed by its ``iso3`` column.
+
+    States without a row get ``fallback``. Compose overlays with
+    ``compose(base, *overlays, extent=WORLD_EXTENT)`` so they share the projection.
+    """
+    states = world().merge(categories[["iso3", field]], how="left", left_on="iso_a3", right_on="iso3")
+    states[field] = states[field].fillna(fallback)
+    values = to_altair_data(states[["iso_a3", "name", field, "geometry"]], extent=WORLD_EXTENT, simplify=simplify)
+    return (
+        alt.Chart(values)
+        .mark_geoshape(stroke="white", strokeWidth=0.4)
+        .encode(color=alt.Color(f"properties.{field}:N", scale=scale, title=title,
+                                legend=alt.Legend(orient="bottom", columns=2, symbolType="square", labelLimit=300)),
+                tooltip=[alt.Tooltip("properties.name:N", title="State"),
+                         alt.Tooltip(f"properties.{field}:N", title=title)])
+        .properties(width=width, height=height, projection=projection(WORLD_EXTENT))
+    )
