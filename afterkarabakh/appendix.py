@@ -118,7 +118,7 @@ def data_rows() -> pd.DataFrame:
     for name in data.names():
         if name == "sources":
             continue
-        ids = data.load(name)["source_id"].astype(str)
+        ids = data.load(name)["source_id"].dropna().astype(str)  # a verdict not yet given cites nothing
         frames.append(pd.DataFrame({"dataset": name, "source_id": ids.values,
                                     "kind": registry.loc[ids, "kind"].astype(str).values}))
     return pd.concat(frames, ignore_index=True)
@@ -142,7 +142,7 @@ def chapter_sources(notebook) -> set[str]:
     text = "\n".join("".join(c["source"]) for c in cells)
     ids = {part.strip() for cited in re.findall(r"\{cite[a-z:]*\}`([^`]+)`", text) for part in cited.split(",")}
     for name in sorted(set(re.findall(r"data\.load\(\s*[\"']([A-Za-z0-9_]+)[\"']", code))):
-        ids |= set(data.load(name)["source_id"].astype(str))
+        ids |= set(data.load(name)["source_id"].dropna().astype(str))
     return ids
 
 
@@ -174,7 +174,8 @@ def source_mix() -> pd.DataFrame:
     order = kinds()
     registry = data.sources()
     toc = (paths.ROOT / "_toc.yml").read_text(encoding="utf-8")
-    notebooks = sorted(paths.CHAPTERS.glob("*.ipynb"), key=lambda p: toc.find(f"chapters/{p.stem}"))
+    listed = [p for p in paths.CHAPTERS.glob("*.ipynb") if f"chapters/{p.stem}\n" in toc]  # pages of the book only
+    notebooks = sorted(listed, key=lambda p: toc.find(f"chapters/{p.stem}\n"))
     groups = []
     for index, notebook in enumerate(notebooks):
         ids = chapter_sources(notebook)
