@@ -120,3 +120,116 @@ def test_actor_scale_orders_present_actors_the_book_way():
 ])
 def test_claims_are_coloured_by_the_side_that_makes_them(claimant, actor):
     assert theme.actor_of_claimant(claimant) == actor
+
+
+# --- Colours: contrast against the page (WCAG 1.4.11) and distance between colours (CIEDE2000) ---
+import numpy as np
+
+#: Machado, Oliveira and Fernandes (2009), severity 1.0, applied to linear RGB.
+CVD_MATRICES = {
+    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                              [-0.011820, 0.042940, 0.968881]]),
+    "protanopia": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                            [-0.003882, -0.048116, 1.051998]]),
+    "tritanopia": np.array([[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                            [0.004733, 0.691367, 0.303900]]),
+}
+#: Smallest CIEDE2000 distance allowed between two colours of one palette, by vision.
+MIN_DISTANCE = {None: 15.0, "deuteranopia": 8.0, "protanopia": 8.0, "tritanopia": 10.0}
+
+
+def _linear_rgb(colour: str) -> np.ndarray:
+    rgb = np.array([int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)]) / 255
+    return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+
+
+def contrast_ratio(colour: str, background: str) -> float:
+    lum = sorted((float(_linear_rgb(c) @ [0.2126, 0.7152, 0.0722]) for c in (colour, background)), reverse=True)
+    return (lum[0] + 0.05) / (lum[1] + 0.05)
+
+
+def cielab(colour: str, vision: str | None = None) -> np.ndarray:
+    rgb = _linear_rgb(colour)
+    if vision:
+        rgb = np.clip(CVD_MATRICES[vision] @ rgb, 0, 1)
+    xyz = np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750],
+                    [0.0193339, 0.1191920, 0.9503041]]) @ rgb / [0.95047, 1.0, 1.08883]
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def ciede2000(lab1, lab2) -> float:
+    """Sharma, Wu and Dalal's implementation notes (2005) of the CIEDE2000 colour difference."""
+    (l1, a1, b1), (l2, a2, b2) = lab1, lab2
+    c_bar = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - np.sqrt(c_bar ** 7 / (c_bar ** 7 + 25 ** 7)))
+    a1, a2 = (1 + g) * a1, (1 + g) * a2
+    c1, c2 = np.hypot(a1, b1), np.hypot(a2, b2)
+    h1 = np.degrees(np.arctan2(b1, a1)) % 360 if c1 else 0.0
+    h2 = np.degrees(np.arctan2(b2, a2)) % 360 if c2 else 0.0
+    dh = 0.0 if c1 * c2 == 0 else (h2 - h1 + 180) % 360 - 180
+    d_l, d_c, d_h = l2 - l1, c2 - c1, 2 * np.sqrt(c1 * c2) * np.sin(np.radians(dh) / 2)
+    l_bar, c_bar = (l1 + l2) / 2, (c1 + c2) / 2
+    if c1 * c2 == 0:
+        h_bar = h1 + h2
+    elif abs(h1 - h2) <= 180:
+        h_bar = (h1 + h2) / 2
+    else:
+        h_bar = (h1 + h2 + 360) / 2 if h1 + h2 < 360 else (h1 + h2 - 360) / 2
+    t = (1 - 0.17 * np.cos(np.radians(h_bar - 30)) + 0.24 * np.cos(np.radians(2 * h_bar))
+         + 0.32 * np.cos(np.radians(3 * h_bar + 6)) - 0.20 * np.cos(np.radians(4 * h_bar - 63)))
+    s_l = 1 + 0.015 * (l_bar - 50) ** 2 / np.sqrt(20 + (l_bar - 50) ** 2)
+    s_c, s_h = 1 + 0.045 * c_bar, 1 + 0.015 * c_bar * t
+    r_t = (-2 * np.sqrt(c_bar ** 7 / (c_bar ** 7 + 25 ** 7))
+           * np.sin(np.radians(60 * np.exp(-(((h_bar - 275) / 25) ** 2)))))
+    return float(np.sqrt((d_l / s_l) ** 2 + (d_c / s_c) ** 2 + (d_h / s_h) ** 2 + r_t * (d_c / s_c) * (d_h / s_h)))
+
+
+def _closest_pairs(palette: dict, vision) -> list:
+    names = list(palette)
+    return sorted((ciede2000(cielab(palette[a], vision), cielab(palette[b], vision)), a, b)
+                  for i, a in enumerate(names) for b in names[i + 1:])
+
+
+def test_colour_science_matches_published_values():
+    # Sharma et al. (2005), table 1, pairs 1 and 17; WCAG's extremes; a grey stays grey.
+    assert ciede2000((50, 2.6772, -79.7751), (50, 0, -82.7485)) == pytest.approx(2.0425, abs=1e-4)
+    assert ciede2000((50, 2.5, 0), (73, 25, -18)) == pytest.approx(27.1492, abs=1e-4)
+    assert contrast_ratio("#000000", "#FFFFFF") == pytest.approx(21)
+    assert contrast_ratio("#777777", "#FFFFFF") == pytest.approx(4.48, abs=0.01)
+    assert abs(cielab("#808080", "deuteranopia") - cielab("#808080")).max() < 0.5
+
+
+PALETTES = {
+    "actors": theme.ACTOR_COLOURS,
+    "themes": theme.THEME_COLOURS,
+    "series": dict(enumerate(theme.SERIES_COLOURS)),
+}
+
+
+@pytest.mark.parametrize("name", PALETTES)
+def test_every_colour_reaches_3_to_1_against_the_page(name):
+    background = theme.book_theme()["config"]["background"]
+    background = {"white": "#FFFFFF"}.get(background, background)
+    faint = {key: round(contrast_ratio(colour, background), 2) for key, colour in PALETTES[name].items()
+             if contrast_ratio(colour, background) < 3}
+    assert not faint, f"theme.py: {name} colours below 3:1 against {background} (WCAG 1.4.11): {faint}"
+
+
+def test_ink_and_axis_colours_reach_their_contrast():
+    assert contrast_ratio(theme.INK, theme.SEA) >= 4.5 and contrast_ratio(theme.MUTED_INK, "#FFFFFF") >= 4.5
+
+
+@pytest.mark.parametrize("vision", list(MIN_DISTANCE))
+@pytest.mark.parametrize("name", PALETTES)
+def test_palette_colours_stay_apart(name, vision):
+    # Any two actors can meet in one chart (the suppliers' stacked bars, the regional map),
+    # so every pair must differ, also as seen with the common colour-vision deficiencies.
+    close = [(round(d, 1), a, b) for d, a, b in _closest_pairs(PALETTES[name], vision) if d < MIN_DISTANCE[vision]]
+    assert not close, f"theme.py: {name} colours too close ({vision or 'normal vision'}, CIEDE2000 < {MIN_DISTANCE[vision]}): {close}"
+
+
+def test_the_old_palette_would_fail_the_distance_check():
+    old = {"Russia": "#D55E00", "India": "#E69F00", "Ukraine": "#CCBB44", "Iran": "#999933"}
+    assert _closest_pairs(old, "deuteranopia")[0][0] < MIN_DISTANCE["deuteranopia"]
+    assert contrast_ratio("#CCBB44", "#FFFFFF") < 3
