@@ -154,8 +154,8 @@ def finish(chart, *, title: str, description: str, sources, subtitle: str | None
                        anchor="start", frame="group",
                        fontSize=10, fontWeight="normal", color=theme.MUTED_INK, offset=12)
     # Vega does not wrap titles: break long ones so they fit the text column.
-    heading = alt.Title(text=textwrap.wrap(title, width=62),
-                        subtitle=textwrap.wrap(subtitle, width=95) if subtitle else [])
+    heading = alt.Title(text=wrap_title(title),
+                        subtitle=wrap_title(subtitle, font_size=12) if subtitle else [])
     return alt.vconcat(chart.properties(title=source), title=heading, description=description)
 
 
@@ -255,3 +255,94 @@ def claims(frame: pd.DataFrame, *, category: str, label: str, low: str, high: st
                                       labelFontWeight=600, labelFontSize=12)),
         spacing=8,
     ).resolve_scale(y="independent")
+
+
+#: Widths of characters, in ems, of a sans-serif at weight 600 (a coarse table is enough to
+#: decide where a line is full; the exact font is the reader's system font).
+_NARROW, _WIDE = set("iljtfrI.,:;'’!|()[] -–"), set("mwMWÆŒ%@")
+
+
+def _text_width(text: str, font_size: float) -> float:
+    ems = sum(0.3 if c in _NARROW else 0.85 if c in _WIDE else 0.68 if c.isupper() else 0.56 for c in text)
+    return 1.05 * ems * font_size
+
+
+#: Words a line should not end on (they belong to what follows) and words a line may start on
+#: because they open a clause.
+_CLINGING = {"a", "an", "the", "of", "in", "on", "at", "to", "by", "for", "from", "with", "and", "or", "but",
+             "as", "its", "their", "his", "her", "each", "every", "no", "not", "into", "than", "per", "after",
+             "before", "since", "until", "between", "over", "under", "up", "one", "two", "three"}
+_OPENERS = {"and", "but", "while", "as", "when", "then", "where", "which", "who", "so", "yet", "after", "before",
+            "since", "until", "from", "through", "because", "though"}
+_MONTHS = {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct",
+           "Nov", "Dec"}
+
+
+def _break_cost(before: str, after: str) -> float:
+    """How badly a line break between two words cuts the sense (negative: a good place)."""
+    if before.endswith((".", "?", "!")):
+        return -9.0
+    if before.endswith((":", ";")):
+        return -6.0
+    if before.endswith(","):
+        return -4.0
+    if before in ("–", "—") or after in ("–", "—") or "–" in after[:1]:
+        return 8.0  # never split a range or a dash from what it joins
+    if before.lower() in _CLINGING:
+        return 6.0
+    if after.lower() in _OPENERS:
+        return -2.0
+    bare_before, bare_after = before.strip("(),"), after.strip("(),")
+    if bare_before in _MONTHS or bare_after in _MONTHS or (bare_before[:1].isdigit() and bare_after[:1].isdigit()):
+        return 6.0  # keep dates together
+    if before[:1].isupper() and after[:1].isupper():
+        return 2.0  # keep names together ("Russian Federation", "Lachin Corridor")
+    return 0.0
+
+
+def wrap_title(text: str, width: float = 480, font_size: float = 16) -> list[str]:
+    """Break a title into lines that fit ``width`` px, at the places that keep its sense.
+
+    The default width is narrower than a chart so that a title breaks the same way on a
+    laptop and on a tablet.
+    Vega does not wrap titles. Among all ways to break the title into as few lines as fit,
+    this prefers breaks after a colon, a semicolon or a comma and before a new clause, avoids
+    breaking inside a date, a name or after an article or preposition, balances the lines,
+    and never leaves a single word alone on the last line.
+    """
+    words = text.split()
+    if not words or _text_width(text, font_size) <= width:
+        return [text] if text else []
+    n = len(words)
+    lines_needed = max(2, int(_text_width(text, font_size) // width) + 1)
+
+    def line_cost(i: int, j: int) -> float:
+        line = " ".join(words[i:j])
+        used = _text_width(line, font_size)
+        if used > width and j - i > 1:
+            return float("inf")
+        if j == n and j - i == 1:
+            return float("inf")  # an orphan
+        slack = (width - used) / width
+        return 10 * slack ** 2 + (0 if j == n else _break_cost(words[j - 1], words[j]))
+
+    for lines in range(lines_needed, n + 1):
+        # cost[k][j]: cheapest way to set words[:j] on k lines.
+        cost = [[float("inf")] * (n + 1) for _ in range(lines + 1)]
+        back = [[0] * (n + 1) for _ in range(lines + 1)]
+        cost[0][0] = 0.0
+        for k in range(1, lines + 1):
+            for j in range(1, n + 1):
+                for i in range(k - 1, j):
+                    c = cost[k - 1][i] + line_cost(i, j)
+                    if c < cost[k][j]:
+                        cost[k][j], back[k][j] = c, i
+        if cost[lines][n] < float("inf"):
+            ends = []
+            j = n
+            for k in range(lines, 0, -1):
+                ends.append((back[k][j], j))
+                j = back[k][j]
+            return [" ".join(words[i:j]) for i, j in reversed(ends)]
+    return textwrap.wrap(text, width=int(width / (0.56 * font_size)))

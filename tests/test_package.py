@@ -233,3 +233,40 @@ def test_the_old_palette_would_fail_the_distance_check():
     old = {"Russia": "#D55E00", "India": "#E69F00", "Ukraine": "#CCBB44", "Iran": "#999933"}
     assert _closest_pairs(old, "deuteranopia")[0][0] < MIN_DISTANCE["deuteranopia"]
     assert contrast_ratio("#CCBB44", "#FFFFFF") < 3
+
+
+# --- Titles ---
+@pytest.mark.parametrize("title, lines", [
+    ("Three decades of Russian deployments, and the treaties behind them",
+     ["Three decades of Russian deployments,", "and the treaties behind them"]),
+    ("Nagorno-Karabakh after 2020: the corridor and the towns of the zone",
+     ["Nagorno-Karabakh after 2020:", "the corridor and the towns of the zone"]),
+    ("From the road block to the offensive, December 2022 – September 2023",
+     ["From the road block to the offensive,", "December 2022 – September 2023"]),
+    ("Key events, 1988–2026", ["Key events, 1988–2026"]),
+])
+def test_titles_break_where_the_sense_does(title, lines):
+    assert charts.wrap_title(title) == lines
+
+
+@pytest.mark.parametrize("width", [240, 320, 480, 560])
+def test_titles_fit_and_never_leave_a_word_alone(width):
+    titles = ["19–20 September 2023: casualties by side, as each claimant counted them",
+              "Armenia bought from Russia; Azerbaijan bought more, and from Israel",
+              "The South Caucasus moved when Russia was stretched in Ukraine",
+              "Russia's arms exports shrank before 2022 and collapsed after them all"]
+    for title in titles:
+        lines = charts.wrap_title(title, width=width)
+        assert " ".join(lines) == title
+        assert len(lines[-1].split()) >= 2 or len(lines) == 1, lines
+        assert all(charts._text_width(line, 16) <= width for line in lines if " " in line), lines
+        assert not any(line.split()[-1] in ("the", "of", "a", "and") for line in lines[:-1]), lines
+
+
+def test_finish_wraps_title_and_subtitle_by_sense():
+    spec = charts.finish(_bar(), title="Three decades of Russian deployments, and the treaties behind them",
+                         subtitle="Diamonds: agreements as signed. Bars: each installation from its start; "
+                                  "an arrow means still present",
+                         description="d", sources=data.sources().index[0]).to_dict()
+    assert spec["title"]["text"][-1] == "and the treaties behind them"
+    assert spec["title"]["subtitle"][0] == "Diamonds: agreements as signed."
