@@ -236,24 +236,32 @@ def claims(frame: pd.DataFrame, *, category: str, label: str, low: str, high: st
     """Disputed figures side by side: one line per claim, grouped under the figure claimed.
 
     A single figure (low == high) shows as one point; a range shows a bar between its ends,
-    so the spread between claimants and between revisions stays visible. Each claim is
-    labelled (who, when) beside its point, so no axis labels push the chart sideways.
-    ``key`` names a column unique per claim, for claims that share a label.
+    so the spread between claimants and between revisions stays visible. Each claim's number
+    is written beside its point, then who claimed it and when, so no axis labels push the
+    chart sideways. Each group's heading sits just above its own rows and well below the
+    previous group. ``key`` names a column unique per claim, for claims that share a label.
     """
-    base = alt.Chart().encode(y=alt.Y(f"{key or label}:N", title=None, sort=None, axis=None),
+    frame = frame.copy()
+    frame["_figure"] = [f"{a:,.0f}" if pd.isna(b) or a == b else f"{a:,.0f}–{b:,.0f}"
+                        for a, b in zip(frame[low], frame[high])]
+    number_room = 8 + 7 * max(len(v) for v in frame["_figure"])
+    base = alt.Chart().encode(y=alt.Y(f"{key or label}:N", title=None, sort=None, axis=None,
+                                      scale=alt.Scale(paddingOuter=0.3)),
                               color=colour, tooltip=tooltip)
     spread = base.mark_rule(strokeWidth=6, opacity=0.45).encode(
         x=alt.X(f"{low}:Q", title=x_title), x2=f"{high}:Q")
-    ends = [base.mark_point(filled=True, size=70, opacity=0.9).encode(x=f"{end}:Q") for end in (low, high)]
-    names = base.mark_text(align="left", dx=9, fontSize=10, color=theme.MUTED_INK).encode(
+    ends = [base.mark_point(filled=True, size=70, opacity=1).encode(x=f"{end}:Q") for end in (low, high)]
+    numbers = base.mark_text(align="left", dx=9, fontSize=11, fontWeight=600, color=theme.INK).encode(
+        x=f"{high}:Q", text="_figure:N", color=alt.value(theme.INK))
+    names = base.mark_text(align="left", dx=number_room + 6, fontSize=10, color=theme.MUTED_INK).encode(
         x=f"{high}:Q", text=f"{label}:N", color=alt.value(theme.MUTED_INK))
-    layered = alt.layer(spread, *ends, names, data=frame).properties(
-        width=theme.WIDTH - label_room, height=alt.Step(16))
+    layered = alt.layer(spread, *ends, numbers, names, data=frame).properties(
+        width=theme.WIDTH - label_room - number_room, height=alt.Step(17))
     return layered.facet(
         row=alt.Row(f"{category}:N", title=None, sort=list(dict.fromkeys(frame[category])),
-                    header=alt.Header(labelAngle=0, labelOrient="top", labelAnchor="start",
-                                      labelFontWeight=600, labelFontSize=12)),
-        spacing=8,
+                    header=alt.Header(labelAngle=0, labelOrient="top", labelAnchor="start", labelPadding=2,
+                                      labelFontWeight=600, labelFontSize=12, labelColor=theme.INK)),
+        spacing=22,
     ).resolve_scale(y="independent")
 
 
