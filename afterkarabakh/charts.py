@@ -34,6 +34,7 @@ RENDERER = "afterkarabakh"
 EMBED_OPTIONS = {
     "renderer": "svg",
     "actions": {"export": True, "source": False, "compiled": False, "editor": False},
+    "loader": {"target": "_blank", "rel": "noopener noreferrer"},  # a chart's links open in a new tab
 }
 
 
@@ -159,13 +160,45 @@ def finish(chart, *, title: str, description: str, sources, subtitle: str | None
     return alt.vconcat(chart.properties(title=source), title=heading, description=description)
 
 
+#: Axis labels for dates that never repeat at any zoom: the year on its first day, the month on
+#: the first of a month, otherwise day and month (no ticks closer than a day); the first label
+#: also carries its year, so a zoomed view always says which year it shows.
+DATE_LABELS = ("month(datum.value) == 0 && date(datum.value) == 1 ? timeFormat(datum.value, '%Y')"
+               " : timeFormat(datum.value, (date(datum.value) == 1 ? '%b' : '%-d %b')"
+               " + (datum.index == 0 ? ' %Y' : ''))")
+_DAY_MS = 86_400_000
+
+
+def _stack_levels(starts, ends, lanes, width_px: float, gap_px: float) -> list[int]:
+    """A level within its lane for each event, so that no two marks closer than ``gap_px`` share one.
+
+    Positions are those of the unzoomed chart (zooming only spreads the marks further apart);
+    a span occupies its whole length. Levels alternate around the lane's centre line.
+    """
+    t0, t1 = min(starts), max(ends)
+    scale = width_px / max((t1 - t0).total_seconds(), 1)
+    levels = [0] * len(starts)
+    last_end: dict = {}
+    for i in sorted(range(len(starts)), key=lambda k: (lanes[k], starts[k])):
+        x0 = (starts[i] - t0).total_seconds() * scale
+        x1 = (ends[i] - t0).total_seconds() * scale
+        level = 0
+        while last_end.get((lanes[i], level), -1e9) > x0 - gap_px:
+            level += 1
+        last_end[(lanes[i], level)] = x1
+        levels[i] = level
+    return levels
+
+
 def timeline(events: pd.DataFrame, *, row: str = "theme", colour: alt.Scale | None = None,
              row_labels: dict | None = None, height: int = 260, order: list | None = None) -> alt.VConcatChart:
     """An events timeline: a detail view above an overview strip whose brush zooms the detail.
 
     ``events`` needs ``date``, ``title``, ``description``, ``source_id`` and the
-    ``row`` column (one lane per value, e.g. the theme). Tooltips give the full
-    entry; dragging over the strip selects a period, double-click resets it.
+    ``row`` column (one lane per value, e.g. the theme). Events close in time are stacked
+    within their lane so none hides another; tooltips give the full entry, and a click on
+    an event opens its source in a new tab. Dragging over the strip selects a period,
+    double-click resets it.
     """
     frame = events.copy()
     frame["date_end"] = frame["date_end"].fillna(frame["date"]) if "date_end" in frame else frame["date"]
@@ -176,11 +209,22 @@ def timeline(events: pd.DataFrame, *, row: str = "theme", colour: alt.Scale | No
     if colour is None and labels and row == "theme":
         scale = alt.Scale(domain=[labels[k] for k in theme.THEME_COLOURS if k in labels],
                           range=[theme.THEME_COLOURS[k] for k in theme.THEME_COLOURS if k in labels])
-    frame = frame[["date", "date_end", "title", "description", "lane", "source_id"]]
+    frame = frame[["date", "date_end", "title", "description", "lane", "source_id"]].reset_index(drop=True)
+    registry = data.sources()
     frame["source"] = frame["source_id"].map(lambda s: data.citation(s))
-    span_years = (frame["date_end"].max() - frame["date"].min()).days / 365
-    date_format = "%Y" if span_years > 6 else "%b %Y"
+    frame["url"] = frame["source_id"].map(registry["url"])
+    width = theme.WIDTH - theme.LABEL_ROOM + 40
+    pad = 12  # px kept free at each end so the first and last events are drawn whole
+    frame["level"] = _stack_levels(list(frame["date"]), list(frame["date_end"]), list(frame["lane"]),
+                                   width - 2 * pad, gap_px=10)
+    step = 8  # px between levels
+    levels = int(frame["level"].max()) + 1
+    lane_height = max(height / max(len(lanes), 1), levels * step + 14)
+    # Levels 0, 1, 2, ... sit at 0, +step, -step, +2 step ... around the lane's centre line
+    # (offsets count from the top of the lane's band).
+    frame["offset"] = frame["level"].map(lambda k: lane_height / 2 + (k + 1) // 2 * step * (1 if k % 2 else -1))
     brush = alt.selection_interval(encodings=["x"], name="period")
+    axis = dict(labelExpr=DATE_LABELS, tickMinStep=_DAY_MS, labelOverlap=True, labelFlush=True)
     base = alt.Chart(frame).encode(
         color=alt.Color("lane:N", scale=scale, title=None, legend=None),
     )
@@ -188,21 +232,21 @@ def timeline(events: pd.DataFrame, *, row: str = "theme", colour: alt.Scale | No
         alt.Tooltip("date:T", title="Date", format="%-d %b %Y"),
         alt.Tooltip("title:N", title="Event"),
         alt.Tooltip("description:N", title="What happened"),
-        alt.Tooltip("source:N", title="Source"),
+        alt.Tooltip("source:N", title="Source (click the point to open it)"),
     ]
+    x = alt.X("date:T", scale=alt.Scale(domain=brush, padding=pad), title="Date (drag on the strip below to zoom)",
+              axis=alt.Axis(**axis))
+    y = alt.Y("lane:N", sort=lanes, title=None, scale=alt.Scale(paddingInner=0, paddingOuter=0))
+    offset = alt.YOffset("offset:Q", scale=None)
     detail = alt.layer(
-        base.mark_rule(strokeWidth=4, opacity=0.6).encode(
-            x=alt.X("date:T", scale=alt.Scale(domain=brush), title=None), x2="date_end:T",
-            y=alt.Y("lane:N", sort=lanes, title=None)),
-        base.mark_point(filled=True, size=90, opacity=0.85, stroke="white").encode(
-            x=alt.X("date:T", scale=alt.Scale(domain=brush), title="Date (drag on the strip below to zoom)",
-                    axis=alt.Axis(format=date_format, labelOverlap=True)),
-            y=alt.Y("lane:N", sort=lanes, title=None), tooltip=tooltip),
-    ).properties(width=theme.WIDTH - theme.LABEL_ROOM + 40, height=height)
+        base.mark_rule(strokeWidth=4, opacity=0.6).encode(x=x, x2="date_end:T", y=y, yOffset=offset),
+        base.mark_point(filled=True, size=60, opacity=1, stroke="white", strokeWidth=1, cursor="pointer").encode(
+            x=x, y=y, yOffset=offset, tooltip=tooltip, href="url:N"),
+    ).properties(width=width, height=lane_height * len(lanes))
     overview = base.mark_tick(thickness=2, size=14).encode(
-        x=alt.X("date:T", title=None, axis=alt.Axis(format=date_format, tickCount=8, labelOverlap=True)),
+        x=alt.X("date:T", title=None, scale=alt.Scale(padding=pad), axis=alt.Axis(tickCount=8, **axis)),
         tooltip=tooltip,
-    ).add_params(brush).properties(width=theme.WIDTH - theme.LABEL_ROOM + 40, height=24)
+    ).add_params(brush).properties(width=width, height=24)
     return alt.vconcat(detail, overview, spacing=4)
 
 

@@ -270,3 +270,77 @@ def test_finish_wraps_title_and_subtitle_by_sense():
                          description="d", sources=data.sources().index[0]).to_dict()
     assert spec["title"]["text"][-1] == "and the treaties behind them"
     assert spec["title"]["subtitle"][0] == "Diamonds: agreements as signed."
+
+
+# --- Timelines ---
+import re
+
+import vl_convert
+
+
+def _intro_timeline():
+    events = data.load("events")
+    lanes = {k: theme.THEME_LABELS[k] for k in theme.THEME_COLOURS if k in set(events["theme"])}
+    return events, charts.timeline(events, row="theme", row_labels=lanes)
+
+
+def _visible_labels(spec: dict, role: str = "axis-label") -> list[list[str]]:
+    svg = vl_convert.vegalite_to_svg(json.dumps(spec))
+    groups = re.findall(rf'<g class="mark-text role-{role}"[^>]*>(.*?)</g>', svg, flags=re.S)
+    return [re.findall(r'<text[^>]*opacity="1"[^>]*>([^<]*)</text>', g) for g in groups]
+
+
+def _zoomed(spec, start, end):
+    """The spec with the brush replaced by a fixed period, as if a reader had dragged over it."""
+    window = [pd.Timestamp(start).value // 10**6, pd.Timestamp(end).value // 10**6]
+    def swap(node):
+        if isinstance(node, dict):
+            return {k: (window if k == "domain" and v == {"param": "period"} else swap(v)) for k, v in node.items()}
+        return [swap(v) for v in node] if isinstance(node, list) else node
+    return swap(spec)
+
+
+def _symbol_centres(spec: dict) -> list[tuple[float, float]]:
+    """Centres of the drawn point symbols of the first point layer, read from Vega's own SVG."""
+    svg = vl_convert.vegalite_to_svg(json.dumps(spec))
+    group = re.search(r'<g class="mark-symbol role-mark[^"]*"[^>]*>(.*?)</g>', svg, flags=re.S).group(1)
+    return [(float(x), float(y)) for x, y in re.findall(r'<path[^>]*? transform="translate\(([-\d.]+),([-\d.]+)\)', group)]
+
+
+def test_timeline_keeps_every_event_visible():
+    events, chart = _intro_timeline()
+    spec = chart.to_dict()
+    centres = _symbol_centres(spec)
+    assert len(centres) == len(events) == 56
+    # A symbol of 60 px² is 8.7 px wide: centres closer than 7.5 px would hide one behind the other.
+    close = [(a, b) for i, a in enumerate(centres) for b in centres[i + 1:] if np.hypot(a[0] - b[0], a[1] - b[1]) < 7.5]
+    assert not close, f"timeline: {len(close)} pairs of events hide each other, e.g. at {close[:3]}"
+    width = spec["vconcat"][0]["width"]
+    assert all(4 <= x <= width - 4 for x, _ in centres), "first or last events clipped at the chart's edge"
+    points = [layer for layer in spec["vconcat"][0]["layer"] if layer["mark"]["type"] == "point"][0]
+    assert points["encoding"]["href"]["field"] == "url"
+
+
+def test_timeline_points_link_to_their_source_in_a_new_tab():
+    events, chart = _intro_timeline()
+    values = next(iter(chart.to_dict()["datasets"].values()))
+    registry = data.sources()
+    assert [v["url"] for v in values] == list(registry.loc[events["source_id"], "url"])
+    assert charts.EMBED_OPTIONS["loader"]["target"] == "_blank"
+
+
+@pytest.mark.parametrize("start, end", [
+    (None, None), ("2020-01-01", "2026-06-30"), ("2023-01-01", "2024-01-01"),
+    ("2023-08-15", "2023-10-15"), ("2023-09-15", "2023-09-25"),
+])
+def test_timeline_labels_each_year_once_at_every_zoom(start, end):
+    _, chart = _intro_timeline()
+    spec = chart.to_dict()
+    if start:
+        spec = _zoomed(spec, start, end)
+    labels = _visible_labels(spec)
+    detail = labels[0]  # the detail view's date axis (then the lanes, then the overview strip)
+    assert detail and len(detail) == len(set(detail)), detail
+    years = [label for label in detail if re.search(r"\b(19|20)\d\d\b", label)]
+    assert years, f"no year on the axis of a zoom to {start}–{end}: {detail}"
+    assert len({re.search(r"(19|20)\d\d", y).group() for y in years}) == len(years), detail
