@@ -344,3 +344,83 @@ def test_timeline_labels_each_year_once_at_every_zoom(start, end):
     years = [label for label in detail if re.search(r"\b(19|20)\d\d\b", label)]
     assert years, f"no year on the axis of a zoom to {start}–{end}: {detail}"
     assert len({re.search(r"(19|20)\d\d", y).group() for y in years}) == len(years), detail
+
+
+# --- Maps: place labels placed clear of each other and of the overlays ---
+import nbformat
+from shapely.geometry import Point
+
+from afterkarabakh.paths import ROOT
+
+
+def _chapter_map(chapter: str, marker: str) -> dict:
+    """The spec of the map a chapter draws, by running the chapter's code up to the map's cell."""
+    notebook = nbformat.read(ROOT / "chapters" / f"{chapter}.ipynb", as_version=4)
+    drawn, namespace = [], {}
+    finish = charts.finish
+    try:
+        charts.finish = lambda chart, **kw: drawn.append(finish(chart, **kw)) or drawn[-1]
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                exec(compile(cell.source, f"{chapter}.ipynb", "exec"), namespace)
+                if marker in cell.source and drawn:
+                    return drawn[-1].to_dict()
+    finally:
+        charts.finish = finish
+    raise AssertionError(f"{chapter}.ipynb: no map drawn by a cell containing {marker!r}")
+
+
+def _drawn_labels(spec: dict):
+    """Place labels, state names and point symbols as Vega draws them (pixel boxes and centres)."""
+    svg = vl_convert.vegalite_to_svg(json.dumps(spec))
+    anchor = {"start": "left", "end": "right", "middle": "center"}
+    labels, states, symbols = [], [], []
+    for name, body in re.findall(r'<g class="mark-(?:text|symbol) role-mark ([^"]*)"[^>]*>(.*?)</g>', svg, flags=re.S):
+        if "<text" not in body:
+            symbols += [(float(x), float(y)) for x, y in
+                        re.findall(r'<path[^>]*? transform="translate\(([-\d.]+),([-\d.]+)\)', body)]
+            continue
+        for attrs, text in re.findall(r"<text([^>]*)>([^<]*)</text>", body):
+            x, y = map(float, re.search(r"translate\(([-\d.]+),([-\d.]+)\)", attrs).groups())
+            align = anchor[re.search(r'text-anchor="(\w+)"', attrs).group(1)] if "text-anchor" in attrs else "center"
+            if "state_labels" in name:
+                states.append((text, maps.text_box(x, y, text, align, maps.STATE_FONT_SIZE, bold=True)))
+            elif 'fill="white"' not in attrs:  # the halo repeats each label
+                labels.append((text, maps.text_box(x, y, text, align)))
+    return labels, states, symbols
+
+
+BOOK_MAPS = [("introduction", "region_map"), ("military", "deployment_map"), ("peacekeeping", "nk_map")]
+
+
+@pytest.fixture(scope="module", params=BOOK_MAPS, ids=[m[0] for m in BOOK_MAPS])
+def book_map(request):
+    charts.setup()
+    return request.param[0], _drawn_labels(_chapter_map(*request.param))
+
+
+def test_map_labels_never_overlap_each_other_or_state_names(book_map):
+    chapter, (labels, states, _) = book_map
+    assert len(labels) >= 6, f"{chapter}: only {len(labels)} places labelled"
+    for i, (a, box_a) in enumerate(labels):
+        for b, box_b in labels[i + 1:] + states:
+            assert not box_a.intersects(box_b), f"{chapter}.ipynb map: label '{a}' overlaps '{b}'"
+
+
+def test_map_labels_hide_no_marked_place(book_map):
+    chapter, (labels, _, symbols) = book_map
+    for text, label_box in labels:
+        hidden = [p for p in symbols if label_box.contains(Point(p))]
+        assert not hidden, f"{chapter}.ipynb map: label '{text}' covers a marked place at {hidden[0]}"
+
+
+def test_python_projection_matches_vega():
+    base = maps.base_map(label_states=False)
+    place = maps.places(["stepanakert", "yerevan"])
+    spec = charts.finish(maps.compose(base, maps.points(place, tooltip=["label:N"], label=None)),
+                         title="t", description="d", sources=place).to_dict()
+    _, _, symbols = _drawn_labels(spec)
+    forward, _ = maps.mercator(maps.REGION_EXTENT, base.width, base.height)
+    expected = [forward(lon, lat) for lon, lat in zip(place["lon"], place["lat"])]
+    offset = (symbols[0][0] - expected[0][0], symbols[0][1] - expected[0][1])  # the view's place on the page
+    assert symbols[1] == pytest.approx((expected[1][0] + offset[0], expected[1][1] + offset[1]), abs=0.5)
