@@ -261,8 +261,17 @@ def gantt(frame: pd.DataFrame, *, start: str, end: str, row: str, colour: alt.Co
     open_end = pd.Timestamp(open_end) if open_end is not None else pd.Timestamp.today().normalize()
     data_frame["ongoing"] = data_frame[end].isna()
     data_frame["_end"] = data_frame[end].fillna(open_end)
+    # Long row names break onto two lines (by sense) instead of being cut, which could leave two
+    # rows with the same visible text; rows get taller to hold them.
+    label_room = theme.LABEL_ROOM + 60
+    lines = {name: wrap_title(str(name), width=label_room - 8, font_size=11) for name in data_frame[row].unique()}
+    if any(len(v) > 1 for v in lines.values()):
+        height_per_row = max(height_per_row, 30)
+    data_frame["_row"] = data_frame[row].map(lambda name: "\n".join(lines[name]))
+    row = "_row"
     order = list(dict.fromkeys(data_frame.sort_values(start)[row]))
-    y = alt.Y(f"{row}:N", sort=order, title=row_title, axis=alt.Axis(labelLimit=theme.LABEL_ROOM + 60))
+    y = alt.Y(f"{row}:N", sort=order, title=row_title,
+              axis=alt.Axis(labelLimit=label_room, labelExpr="split(datum.label, '\\n')", labelLineHeight=12))
     x = alt.X(f"{start}:T", title=x_title, axis=alt.Axis(format="%Y"))
     bars = alt.Chart(data_frame).mark_bar(height=height_per_row * 0.6, cornerRadius=2).encode(
         x=x, x2="_end:T", y=y, color=colour, tooltip=tooltip)

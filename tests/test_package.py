@@ -287,7 +287,9 @@ def _intro_timeline():
 def _visible_labels(spec: dict, role: str = "axis-label") -> list[list[str]]:
     svg = vl_convert.vegalite_to_svg(json.dumps(spec))
     groups = re.findall(rf'<g class="mark-text role-{role}"[^>]*>(.*?)</g>', svg, flags=re.S)
-    return [re.findall(r'<text[^>]*opacity="1"[^>]*>([^<]*)</text>', g) for g in groups]
+    # Multi-line labels come as <tspan>s inside one <text>.
+    return [[" ".join(re.findall(r">([^<]+)<", f">{t}<")) for t in
+             re.findall(r'<text[^>]*opacity="1"[^>]*>(.*?)</text>', g, flags=re.S)] for g in groups]
 
 
 def _zoomed(spec, start, end):
@@ -424,3 +426,13 @@ def test_python_projection_matches_vega():
     expected = [forward(lon, lat) for lon, lat in zip(place["lon"], place["lat"])]
     offset = (symbols[0][0] - expected[0][0], symbols[0][1] - expected[0][1])  # the view's place on the page
     assert symbols[1] == pytest.approx((expected[1][0] + offset[0], expected[1][1] + offset[1]), abs=0.5)
+
+
+def test_gantt_rows_keep_their_whole_names():
+    deployments = data.load("russian_deployments_armenia")
+    rows = deployments.assign(row=deployments["name"].str.split(" \\(").str[0])
+    chart = charts.gantt(rows, start="start_date", end="end_date", row="row", open_end="2026-11-26",
+                         colour=alt.value(theme.INK), tooltip=["name:N"])
+    groups = _visible_labels(charts.finish(chart, title="t", description="d", sources=deployments).to_dict())
+    shown = next(group for group in groups if any("FSB" in label for label in group))
+    assert sorted(shown) == sorted(rows["row"]), "gantt: row names cut or merged"
