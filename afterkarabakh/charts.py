@@ -309,7 +309,7 @@ def claims(frame: pd.DataFrame, *, category: str, label: str, low: str, high: st
     names = base.mark_text(align="left", dx=number_room + 6, fontSize=10, color=theme.MUTED_INK).encode(
         x=f"{high}:Q", text=f"{label}:N", color=alt.value(theme.MUTED_INK))
     layered = alt.layer(spread, *ends, numbers, names, data=frame).properties(
-        width=theme.WIDTH - label_room - number_room, height=alt.Step(17))
+        width=max(theme.WIDTH * 0.45, theme.WIDTH - label_room - number_room), height=alt.Step(17))
     return layered.facet(
         row=alt.Row(f"{category}:N", title=None, sort=list(dict.fromkeys(frame[category])),
                     header=alt.Header(labelAngle=0, labelOrient="top", labelAnchor="start", labelPadding=2,
@@ -365,12 +365,11 @@ def _break_cost(before: str, after: str) -> float:
 def wrap_title(text: str, width: float = 480, font_size: float = 16) -> list[str]:
     """Break a title into lines that fit ``width`` px, at the places that keep its sense.
 
-    The default width is narrower than a chart so that a title breaks the same way on a
-    laptop and on a tablet.
     Vega does not wrap titles. Among all ways to break the title into as few lines as fit,
     this prefers breaks after a colon, a semicolon or a comma and before a new clause, avoids
     breaking inside a date, a name or after an article or preposition, balances the lines,
-    and never leaves a single word alone on the last line.
+    and never leaves a single word alone on the last line. The default width is narrower
+    than a chart, so a title breaks the same way on a laptop and on a tablet.
     """
     words = text.split()
     if not words or _text_width(text, font_size) <= width:
