@@ -218,11 +218,18 @@ def timeline(events: pd.DataFrame, *, row: str = "theme", colour: alt.Scale | No
     frame["level"] = _stack_levels(list(frame["date"]), list(frame["date_end"]), list(frame["lane"]),
                                    width - 2 * pad, gap_px=10)
     step = 8  # px between levels
-    levels = int(frame["level"].max()) + 1
-    lane_height = max(height / max(len(lanes), 1), levels * step + 14)
-    # Levels 0, 1, 2, ... sit at 0, +step, -step, +2 step ... around the lane's centre line
-    # (offsets count from the top of the lane's band).
-    frame["offset"] = frame["level"].map(lambda k: lane_height / 2 + (k + 1) // 2 * step * (1 if k % 2 else -1))
+    # Each lane is as tall as its stack needs (at least an even share of ``height``); levels
+    # 0, 1, 2, ... sit at 0, +step, -step, +2 step ... around the lane's centre line. The y
+    # position is in pixels from the top.
+    minimum = min(height / max(len(lanes), 1), 40)
+    lane_heights = {lane: max(minimum, (frame.loc[frame["lane"] == lane, "level"].max() + 1) * step + 14)
+                    for lane in lanes}
+    tops = dict(zip(lanes, [sum(list(lane_heights.values())[:i]) for i in range(len(lanes))]))
+    centres = {lane: tops[lane] + lane_heights[lane] / 2 for lane in lanes}
+    frame["y"] = [centres[lane] + (k + 1) // 2 * step * (1 if k % 2 else -1)
+                  for lane, k in zip(frame["lane"], frame["level"])]
+    total = sum(lane_heights.values())
+    lane_of = " : ".join(f"datum.value == {centres[lane]:g} ? {json.dumps(lane)}" for lane in lanes) + " : ''"
     brush = alt.selection_interval(encodings=["x"], name="period")
     axis = dict(labelExpr=DATE_LABELS, tickMinStep=_DAY_MS, labelOverlap=True, labelFlush=True)
     base = alt.Chart(frame).encode(
@@ -236,13 +243,14 @@ def timeline(events: pd.DataFrame, *, row: str = "theme", colour: alt.Scale | No
     ]
     x = alt.X("date:T", scale=alt.Scale(domain=brush, padding=pad), title="Date (drag on the strip below to zoom)",
               axis=alt.Axis(**axis))
-    y = alt.Y("lane:N", sort=lanes, title=None, scale=alt.Scale(paddingInner=0, paddingOuter=0))
-    offset = alt.YOffset("offset:Q", scale=None)
+    y = alt.Y("y:Q", title=None, scale=alt.Scale(domain=[total, 0], nice=False, zero=False),
+              axis=alt.Axis(values=list(centres.values()), labelExpr=lane_of, grid=False, domain=True,
+                            labelFontSize=11, labelColor=theme.MUTED_INK))
     detail = alt.layer(
-        base.mark_rule(strokeWidth=4, opacity=0.6).encode(x=x, x2="date_end:T", y=y, yOffset=offset),
+        base.mark_rule(strokeWidth=4, opacity=0.6).encode(x=x, x2="date_end:T", y=y),
         base.mark_point(filled=True, size=60, opacity=1, stroke="white", strokeWidth=1, cursor="pointer").encode(
-            x=x, y=y, yOffset=offset, tooltip=tooltip, href="url:N"),
-    ).properties(width=width, height=lane_height * len(lanes))
+            x=x, y=y, tooltip=tooltip, href="url:N"),
+    ).properties(width=width, height=total)
     overview = base.mark_tick(thickness=2, size=14).encode(
         x=alt.X("date:T", title=None, scale=alt.Scale(padding=pad), axis=alt.Axis(tickCount=8, **axis)),
         tooltip=tooltip,
