@@ -218,7 +218,7 @@ def timeline(events: pd.DataFrame, *, row: str = "theme", colour: alt.Scale | No
     frame["level"] = _stack_levels(list(frame["date"]), list(frame["date_end"]), list(frame["lane"]),
                                    width - 2 * pad, gap_px=10)
     step = 8  # px between levels
-    # Each lane is as tall as its stack needs (at least an even share of ``height``); levels
+    # Each lane is as tall as its stack needs (at least its share of ``height``, up to 40 px); levels
     # 0, 1, 2, ... sit at 0, +step, -step, +2 step ... around the lane's centre line. The y
     # position is in pixels from the top.
     minimum = min(height / max(len(lanes), 1), 40)
