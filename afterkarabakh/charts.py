@@ -34,6 +34,7 @@ RENDERER = "afterkarabakh"
 EMBED_OPTIONS = {
     "renderer": "svg",
     "actions": {"export": True, "source": False, "compiled": False, "editor": False},
+    "loader": {"target": "_blank", "rel": "noopener noreferrer"},  # a chart's links open in a new tab
 }
 
 
@@ -154,9 +155,39 @@ def finish(chart, *, title: str, description: str, sources, subtitle: str | None
                        anchor="start", frame="group",
                        fontSize=10, fontWeight="normal", color=theme.MUTED_INK, offset=12)
     # Vega does not wrap titles: break long ones so they fit the text column.
-    heading = alt.Title(text=textwrap.wrap(title, width=62),
-                        subtitle=textwrap.wrap(subtitle, width=95) if subtitle else [])
+    heading = alt.Title(text=wrap_title(title),
+                        subtitle=wrap_title(subtitle, font_size=12) if subtitle else [])
     return alt.vconcat(chart.properties(title=source), title=heading, description=description)
+
+
+#: Axis labels for dates that never repeat at any zoom: the year on its first day, the month on
+#: the first of a month, otherwise day and month (no ticks closer than a day); the first label
+#: also carries its year, so a zoomed view always says which year it shows.
+DATE_LABELS = ("month(datum.value) == 0 && date(datum.value) == 1 ? timeFormat(datum.value, '%Y')"
+               " : timeFormat(datum.value, (date(datum.value) == 1 ? '%b' : '%-d %b')"
+               " + (datum.index == 0 ? ' %Y' : ''))")
+_DAY_MS = 86_400_000
+
+
+def _stack_levels(starts, ends, lanes, width_px: float, gap_px: float) -> list[int]:
+    """A level within its lane for each event, so that no two marks closer than ``gap_px`` share one.
+
+    Positions are those of the unzoomed chart (zooming only spreads the marks further apart);
+    a span occupies its whole length. Levels alternate around the lane's centre line.
+    """
+    t0, t1 = min(starts), max(ends)
+    scale = width_px / max((t1 - t0).total_seconds(), 1)
+    levels = [0] * len(starts)
+    last_end: dict = {}
+    for i in sorted(range(len(starts)), key=lambda k: (lanes[k], starts[k])):
+        x0 = (starts[i] - t0).total_seconds() * scale
+        x1 = (ends[i] - t0).total_seconds() * scale
+        level = 0
+        while last_end.get((lanes[i], level), -1e9) > x0 - gap_px:
+            level += 1
+        last_end[(lanes[i], level)] = x1
+        levels[i] = level
+    return levels
 
 
 def timeline(events: pd.DataFrame, *, row: str = "theme", colour: alt.Scale | None = None,
@@ -164,8 +195,10 @@ def timeline(events: pd.DataFrame, *, row: str = "theme", colour: alt.Scale | No
     """An events timeline: a detail view above an overview strip whose brush zooms the detail.
 
     ``events`` needs ``date``, ``title``, ``description``, ``source_id`` and the
-    ``row`` column (one lane per value, e.g. the theme). Tooltips give the full
-    entry; dragging over the strip selects a period, double-click resets it.
+    ``row`` column (one lane per value, e.g. the theme). Events close in time are stacked
+    within their lane so none hides another; tooltips give the full entry, and a click on
+    an event opens its source in a new tab. Dragging over the strip selects a period,
+    double-click resets it.
     """
     frame = events.copy()
     frame["date_end"] = frame["date_end"].fillna(frame["date"]) if "date_end" in frame else frame["date"]
@@ -176,11 +209,29 @@ def timeline(events: pd.DataFrame, *, row: str = "theme", colour: alt.Scale | No
     if colour is None and labels and row == "theme":
         scale = alt.Scale(domain=[labels[k] for k in theme.THEME_COLOURS if k in labels],
                           range=[theme.THEME_COLOURS[k] for k in theme.THEME_COLOURS if k in labels])
-    frame = frame[["date", "date_end", "title", "description", "lane", "source_id"]]
+    frame = frame[["date", "date_end", "title", "description", "lane", "source_id"]].reset_index(drop=True)
+    registry = data.sources()
     frame["source"] = frame["source_id"].map(lambda s: data.citation(s))
-    span_years = (frame["date_end"].max() - frame["date"].min()).days / 365
-    date_format = "%Y" if span_years > 6 else "%b %Y"
+    frame["url"] = frame["source_id"].map(registry["url"])
+    width = theme.WIDTH - theme.LABEL_ROOM + 40
+    pad = 12  # px kept free at each end so the first and last events are drawn whole
+    frame["level"] = _stack_levels(list(frame["date"]), list(frame["date_end"]), list(frame["lane"]),
+                                   width - 2 * pad, gap_px=10)
+    step = 8  # px between levels
+    # Each lane is as tall as its stack needs (at least its share of ``height``, up to 40 px); levels
+    # 0, 1, 2, ... sit at 0, +step, -step, +2 step ... around the lane's centre line. The y
+    # position is in pixels from the top.
+    minimum = min(height / max(len(lanes), 1), 40)
+    lane_heights = {lane: max(minimum, (frame.loc[frame["lane"] == lane, "level"].max() + 1) * step + 14)
+                    for lane in lanes}
+    tops = dict(zip(lanes, [sum(list(lane_heights.values())[:i]) for i in range(len(lanes))]))
+    centres = {lane: tops[lane] + lane_heights[lane] / 2 for lane in lanes}
+    frame["y"] = [centres[lane] + (k + 1) // 2 * step * (1 if k % 2 else -1)
+                  for lane, k in zip(frame["lane"], frame["level"])]
+    total = sum(lane_heights.values())
+    lane_of = " : ".join(f"datum.value == {centres[lane]:g} ? {json.dumps(lane)}" for lane in lanes) + " : ''"
     brush = alt.selection_interval(encodings=["x"], name="period")
+    axis = dict(labelExpr=DATE_LABELS, tickMinStep=_DAY_MS, labelOverlap=True, labelFlush=True)
     base = alt.Chart(frame).encode(
         color=alt.Color("lane:N", scale=scale, title=None, legend=None),
     )
@@ -188,21 +239,22 @@ def timeline(events: pd.DataFrame, *, row: str = "theme", colour: alt.Scale | No
         alt.Tooltip("date:T", title="Date", format="%-d %b %Y"),
         alt.Tooltip("title:N", title="Event"),
         alt.Tooltip("description:N", title="What happened"),
-        alt.Tooltip("source:N", title="Source"),
+        alt.Tooltip("source:N", title="Source (click the point to open it)"),
     ]
+    x = alt.X("date:T", scale=alt.Scale(domain=brush, padding=pad), title="Date (drag on the strip below to zoom)",
+              axis=alt.Axis(**axis))
+    y = alt.Y("y:Q", title=None, scale=alt.Scale(domain=[total, 0], nice=False, zero=False),
+              axis=alt.Axis(values=list(centres.values()), labelExpr=lane_of, grid=False, domain=True,
+                            labelFontSize=11, labelColor=theme.MUTED_INK))
     detail = alt.layer(
-        base.mark_rule(strokeWidth=4, opacity=0.6).encode(
-            x=alt.X("date:T", scale=alt.Scale(domain=brush), title=None), x2="date_end:T",
-            y=alt.Y("lane:N", sort=lanes, title=None)),
-        base.mark_point(filled=True, size=90, opacity=0.85, stroke="white").encode(
-            x=alt.X("date:T", scale=alt.Scale(domain=brush), title="Date (drag on the strip below to zoom)",
-                    axis=alt.Axis(format=date_format, labelOverlap=True)),
-            y=alt.Y("lane:N", sort=lanes, title=None), tooltip=tooltip),
-    ).properties(width=theme.WIDTH - theme.LABEL_ROOM + 40, height=height)
+        base.mark_rule(strokeWidth=4, opacity=0.6).encode(x=x, x2="date_end:T", y=y),
+        base.mark_point(filled=True, size=60, opacity=1, stroke="white", strokeWidth=1, cursor="pointer").encode(
+            x=x, y=y, tooltip=tooltip, href="url:N"),
+    ).properties(width=width, height=total)
     overview = base.mark_tick(thickness=2, size=14).encode(
-        x=alt.X("date:T", title=None, axis=alt.Axis(format=date_format, tickCount=8, labelOverlap=True)),
+        x=alt.X("date:T", title=None, scale=alt.Scale(padding=pad), axis=alt.Axis(tickCount=8, **axis)),
         tooltip=tooltip,
-    ).add_params(brush).properties(width=theme.WIDTH - theme.LABEL_ROOM + 40, height=24)
+    ).add_params(brush).properties(width=width, height=24)
     return alt.vconcat(detail, overview, spacing=4)
 
 
@@ -217,8 +269,17 @@ def gantt(frame: pd.DataFrame, *, start: str, end: str, row: str, colour: alt.Co
     open_end = pd.Timestamp(open_end) if open_end is not None else pd.Timestamp.today().normalize()
     data_frame["ongoing"] = data_frame[end].isna()
     data_frame["_end"] = data_frame[end].fillna(open_end)
+    # Long row names break onto two lines (by sense) instead of being cut, which could leave two
+    # rows with the same visible text; rows get taller to hold them.
+    label_room = theme.LABEL_ROOM + 60
+    lines = {name: wrap_title(str(name), width=label_room - 8, font_size=11) for name in data_frame[row].unique()}
+    if any(len(v) > 1 for v in lines.values()):
+        height_per_row = max(height_per_row, 30)
+    data_frame["_row"] = data_frame[row].map(lambda name: "\n".join(lines[name]))
+    row = "_row"
     order = list(dict.fromkeys(data_frame.sort_values(start)[row]))
-    y = alt.Y(f"{row}:N", sort=order, title=row_title, axis=alt.Axis(labelLimit=theme.LABEL_ROOM + 60))
+    y = alt.Y(f"{row}:N", sort=order, title=row_title,
+              axis=alt.Axis(labelLimit=label_room, labelExpr="split(datum.label, '\\n')", labelLineHeight=12))
     x = alt.X(f"{start}:T", title=x_title, axis=alt.Axis(format="%Y"))
     bars = alt.Chart(data_frame).mark_bar(height=height_per_row * 0.6, cornerRadius=2).encode(
         x=x, x2="_end:T", y=y, color=colour, tooltip=tooltip)
@@ -236,22 +297,120 @@ def claims(frame: pd.DataFrame, *, category: str, label: str, low: str, high: st
     """Disputed figures side by side: one line per claim, grouped under the figure claimed.
 
     A single figure (low == high) shows as one point; a range shows a bar between its ends,
-    so the spread between claimants and between revisions stays visible. Each claim is
-    labelled (who, when) beside its point, so no axis labels push the chart sideways.
-    ``key`` names a column unique per claim, for claims that share a label.
+    so the spread between claimants and between revisions stays visible. Each claim's number
+    is written beside its point, then who claimed it and when, so no axis labels push the
+    chart sideways. Each group's heading sits just above its own rows and well below the
+    previous group. ``key`` names a column unique per claim, for claims that share a label.
     """
-    base = alt.Chart().encode(y=alt.Y(f"{key or label}:N", title=None, sort=None, axis=None),
+    frame = frame.copy()
+    frame["_figure"] = [f"{a:,.0f}" if pd.isna(b) or a == b else f"{a:,.0f}–{b:,.0f}"
+                        for a, b in zip(frame[low], frame[high])]
+    number_room = 8 + 7 * max(len(v) for v in frame["_figure"])
+    base = alt.Chart().encode(y=alt.Y(f"{key or label}:N", title=None, sort=None, axis=None,
+                                      scale=alt.Scale(paddingOuter=0.3)),
                               color=colour, tooltip=tooltip)
     spread = base.mark_rule(strokeWidth=6, opacity=0.45).encode(
         x=alt.X(f"{low}:Q", title=x_title), x2=f"{high}:Q")
-    ends = [base.mark_point(filled=True, size=70, opacity=0.9).encode(x=f"{end}:Q") for end in (low, high)]
-    names = base.mark_text(align="left", dx=9, fontSize=10, color=theme.MUTED_INK).encode(
+    ends = [base.mark_point(filled=True, size=70, opacity=1).encode(x=f"{end}:Q") for end in (low, high)]
+    numbers = base.mark_text(align="left", dx=9, fontSize=11, fontWeight=600, color=theme.INK).encode(
+        x=f"{high}:Q", text="_figure:N", color=alt.value(theme.INK))
+    names = base.mark_text(align="left", dx=number_room + 6, fontSize=10, color=theme.MUTED_INK).encode(
         x=f"{high}:Q", text=f"{label}:N", color=alt.value(theme.MUTED_INK))
-    layered = alt.layer(spread, *ends, names, data=frame).properties(
-        width=theme.WIDTH - label_room, height=alt.Step(16))
+    layered = alt.layer(spread, *ends, numbers, names, data=frame).properties(
+        width=max(theme.WIDTH * 0.45, theme.WIDTH - label_room - number_room), height=alt.Step(17))
     return layered.facet(
         row=alt.Row(f"{category}:N", title=None, sort=list(dict.fromkeys(frame[category])),
-                    header=alt.Header(labelAngle=0, labelOrient="top", labelAnchor="start",
-                                      labelFontWeight=600, labelFontSize=12)),
-        spacing=8,
+                    header=alt.Header(labelAngle=0, labelOrient="top", labelAnchor="start", labelPadding=2,
+                                      labelFontWeight=600, labelFontSize=12, labelColor=theme.INK)),
+        spacing=22,
     ).resolve_scale(y="independent")
+
+
+#: Widths of characters, in ems, of a sans-serif at weight 600 (a coarse table is enough to
+#: decide where a line is full; the exact font is the reader's system font).
+_NARROW, _WIDE = set("iljtfrI.,:;'’!|()[] -–"), set("mwMWÆŒ%@")
+
+
+def _text_width(text: str, font_size: float) -> float:
+    ems = sum(0.3 if c in _NARROW else 0.85 if c in _WIDE else 0.68 if c.isupper() else 0.56 for c in text)
+    return 1.05 * ems * font_size
+
+
+#: Words a line should not end on (they belong to what follows) and words a line may start on
+#: because they open a clause.
+_CLINGING = {"a", "an", "the", "of", "in", "on", "at", "to", "by", "for", "from", "with", "and", "or", "but",
+             "as", "its", "their", "his", "her", "each", "every", "no", "not", "into", "than", "per", "after",
+             "before", "since", "until", "between", "over", "under", "up", "one", "two", "three"}
+_OPENERS = {"and", "but", "while", "as", "when", "then", "where", "which", "who", "so", "yet", "after", "before",
+            "since", "until", "from", "through", "because", "though"}
+_MONTHS = {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct",
+           "Nov", "Dec"}
+
+
+def _break_cost(before: str, after: str) -> float:
+    """How badly a line break between two words cuts the sense (negative: a good place)."""
+    if before.endswith((".", "?", "!")):
+        return -9.0
+    if before.endswith((":", ";")):
+        return -6.0
+    if before.endswith(","):
+        return -4.0
+    if before in ("–", "—") or after in ("–", "—") or "–" in after[:1]:
+        return 8.0  # never split a range or a dash from what it joins
+    if before.lower() in _CLINGING:
+        return 6.0
+    if after.lower() in _OPENERS:
+        return -2.0
+    bare_before, bare_after = before.strip("(),"), after.strip("(),")
+    if bare_before in _MONTHS or bare_after in _MONTHS or (bare_before[:1].isdigit() and bare_after[:1].isdigit()):
+        return 6.0  # keep dates together
+    if before[:1].isupper() and after[:1].isupper():
+        return 2.0  # keep names together ("Russian Federation", "Lachin Corridor")
+    return 0.0
+
+
+def wrap_title(text: str, width: float = 480, font_size: float = 16) -> list[str]:
+    """Break a title into lines that fit ``width`` px, at the places that keep its sense.
+
+    Vega does not wrap titles. Among all ways to break the title into as few lines as fit,
+    this prefers breaks after a colon, a semicolon or a comma and before a new clause, avoids
+    breaking inside a date, a name or after an article or preposition, balances the lines,
+    and never leaves a single word alone on the last line. The default width is narrower
+    than a chart, so a title breaks the same way on a laptop and on a tablet.
+    """
+    words = text.split()
+    if not words or _text_width(text, font_size) <= width:
+        return [text] if text else []
+    n = len(words)
+    lines_needed = max(2, int(_text_width(text, font_size) // width) + 1)
+
+    def line_cost(i: int, j: int) -> float:
+        line = " ".join(words[i:j])
+        used = _text_width(line, font_size)
+        if used > width and j - i > 1:
+            return float("inf")
+        if j == n and j - i == 1:
+            return float("inf")  # an orphan
+        slack = (width - used) / width
+        return 10 * slack ** 2 + (0 if j == n else _break_cost(words[j - 1], words[j]))
+
+    for lines in range(lines_needed, n + 1):
+        # cost[k][j]: cheapest way to set words[:j] on k lines.
+        cost = [[float("inf")] * (n + 1) for _ in range(lines + 1)]
+        back = [[0] * (n + 1) for _ in range(lines + 1)]
+        cost[0][0] = 0.0
+        for k in range(1, lines + 1):
+            for j in range(1, n + 1):
+                for i in range(k - 1, j):
+                    c = cost[k - 1][i] + line_cost(i, j)
+                    if c < cost[k][j]:
+                        cost[k][j], back[k][j] = c, i
+        if cost[lines][n] < float("inf"):
+            ends = []
+            j = n
+            for k in range(lines, 0, -1):
+                ends.append((back[k][j], j))
+                j = back[k][j]
+            return [" ".join(words[i:j]) for i, j in reversed(ends)]
+    return textwrap.wrap(text, width=int(width / (0.56 * font_size)))

@@ -108,8 +108,8 @@ def base_map(extent=REGION_EXTENT, width: int = theme.WIDTH, height: int = 400,
             lambda g: polylabel(max(getattr(g, "geoms", [g]), key=lambda part: part.area), 0.01))
         labels = pd.DataFrame({"label": clipped["label"].str.upper(), "lon": points.x, "lat": points.y})
         layers.append(
-            alt.Chart(labels).mark_text(fontSize=10, fontWeight=600, color=theme.MUTED_INK, opacity=0.7)
-            .encode(longitude="lon:Q", latitude="lat:Q", text="label:N")
+            alt.Chart(labels).mark_text(fontSize=STATE_FONT_SIZE, fontWeight=600, color=theme.MUTED_INK, opacity=0.7)
+            .encode(longitude="lon:Q", latitude="lat:Q", text="label:N").properties(name=STATE_LABELS)
         )
     return alt.layer(*layers).properties(width=width, height=height, projection=projection(extent))
 
@@ -146,7 +146,13 @@ def places(place_ids=None) -> pd.DataFrame:
 
 def points(frame: pd.DataFrame, *, tooltip: list, colour=None, shape=None, size: int = 60,
            label: str | None = "label", dx: int = 6, dy: int = -6) -> alt.LayerChart:
-    """Point overlay with optional text labels; ``frame`` needs ``lon`` and ``lat`` columns."""
+    """Point overlay with optional text labels; ``frame`` needs ``lon`` and ``lat`` columns.
+
+    Labels (rows with an empty ``label`` have none) are placed by :func:`compose`, clear of
+    each other and of the other layers; where room is short, capitals and cities keep theirs
+    first (``KIND_PRIORITY``), then places in the frame's order. ``dx`` and ``dy`` are kept for
+    compatibility: placement now chooses each label's side.
+    """
     colour = colour if colour is not None else alt.value(theme.INK)
     marks = alt.Chart(frame).mark_point(filled=True, size=size, opacity=0.9, stroke="white", strokeWidth=0.8)
     encoding = dict(longitude="lon:Q", latitude="lat:Q", color=colour, tooltip=tooltip)
@@ -154,10 +160,15 @@ def points(frame: pd.DataFrame, *, tooltip: list, colour=None, shape=None, size:
         encoding["shape"] = shape
     layers = [marks.encode(**encoding)]
     if label:
-        layers.append(
-            alt.Chart(frame).mark_text(align="left", dx=dx, dy=dy, fontSize=11, color=theme.INK)
-            .encode(longitude="lon:Q", latitude="lat:Q", text=f"{label}:N")
-        )
+        named = frame[frame[label].fillna("").astype(str) != ""]
+        kinds = named["kind"] if "kind" in named else pd.Series("", index=named.index)
+        named = pd.DataFrame({
+            "text": named[label].astype(str), "lon": named["lon"], "lat": named["lat"],
+            "priority": [KIND_PRIORITY.get(k, 5) * 1000 + i for i, k in enumerate(kinds)],
+            "radius": (size ** 0.5) / 2 + 0.8 if size else 0.0,
+        })
+        layers.append(alt.Chart(named).mark_text(align="left", fontSize=LABEL_FONT_SIZE, color=theme.INK)
+                      .encode(longitude="lon:Q", latitude="lat:Q", text="text:N").properties(name=PLACE_LABELS))
     return alt.layer(*layers)
 
 
@@ -172,10 +183,263 @@ def lines(frame: pd.DataFrame, *, colour: str, tooltip: list, order: str = "orde
 
 
 def compose(base: alt.LayerChart, *overlays, extent=REGION_EXTENT) -> alt.LayerChart:
-    """Base map plus overlays, all in the book's projection."""
+    """Base map plus overlays, all in the book's projection, with place labels placed clear of all.
+
+    Place labels from :func:`points` are collected from the overlays and set by
+    :func:`place_labels` in the map's pixel frame; they are drawn last, over everything else,
+    with a white halo, and with a leader line where they stand away from their point.
+    """
+    width, height = base.width, base.height
+    labels, obstacles, soft, kept_overlays = _collect(base, overlays, extent, width, height)
+    layers = [base, *kept_overlays]
+    if len(labels):
+        placed = place_labels(pd.concat(labels, ignore_index=True), obstacles, box(1, 1, width - 1, height - 1), soft)
+        if len(placed):
+            layers.extend(_label_layers(placed, extent, width, height))
     # Overlays keep their own colour legends: the base map's state colours carry no legend.
-    return alt.layer(base, *overlays).properties(
-        width=base.width, height=base.height, projection=projection(extent)).resolve_scale(color="independent")
+    return alt.layer(*layers).properties(
+        width=width, height=height, projection=projection(extent)).resolve_scale(color="independent")
+
+
+# --- Place labels placed in Python, clear of each other and of every overlay -----------------------
+#
+# Vega draws text where it is told and never moves it, so labels are placed here: in the map's
+# own pixel coordinates (the projection Vega computes, see `mercator`), each label tries
+# candidate positions around its point in a fixed order and takes the first that collides with
+# nothing already there (other labels, state names, point symbols, lines, the frame); a label
+# that finds no room next to its point is set further out with a leader line, and one that
+# finds no room at all is left out (the place stays marked and named in its tooltip).
+
+LABEL_FONT_SIZE = 11
+STATE_FONT_SIZE = 10
+#: Layer names that mark label layers for `compose` to place.
+PLACE_LABELS, STATE_LABELS = "ak_place_labels", "ak_state_labels"
+#: Which places keep their label first when room is short (lower first), by gazetteer kind.
+KIND_PRIORITY = {"capital": 0, "city": 1, "border-crossing": 2, "military-site": 3, "airport": 3, "town": 4}
+
+
+def mercator(extent=REGION_EXTENT, width: float = theme.WIDTH, height: float = 400):
+    """The book's projection as Vega computes it: Mercator fitted to ``extent`` in a width × height frame.
+
+    Returns ``(forward, inverse)``: lon/lat degrees to pixels from the top-left corner, and back.
+    This is d3-geo's ``fitSize`` (the frame's projected bounds scaled to fit, then centred).
+    """
+    import math
+
+    def raw(lon, lat):
+        return math.radians(lon), -math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    west, south, east, north = extent
+    (x0, y0), (x1, y1) = raw(west, north), raw(east, south)
+    k = min(width / (x1 - x0), height / (y1 - y0))
+    tx, ty = (width - k * (x0 + x1)) / 2, (height - k * (y0 + y1)) / 2
+
+    def forward(lon, lat):
+        x, y = raw(lon, lat)
+        return k * x + tx, k * y + ty
+
+    def inverse(px, py):
+        lon = math.degrees((px - tx) / k)
+        lat = math.degrees(2 * math.atan(math.exp(-(py - ty) / k)) - math.pi / 2)
+        return lon, lat
+
+    return forward, inverse
+
+
+def text_box(x: float, y: float, text: str, align: str = "left", font_size: float = LABEL_FONT_SIZE,
+             bold: bool = False):
+    """The box (shapely) a one-line label takes when drawn at x, y with the given align, baseline middle.
+
+    Widths are estimated a little generously from the characters (system sans-serif fonts).
+    """
+    ems = sum(0.3 if c in "iljtfrI.,:;'’!|() -/" else 0.9 if c in "mwMW" else 0.7 if c.isupper() else 0.58
+              for c in text)
+    width = ems * font_size * (1.1 if bold else 1.0) + 2
+    height = font_size * 1.25
+    left = {"left": x, "right": x - width, "center": x - width / 2}[align]
+    return box(left, y - height / 2, left + width, y + height / 2)
+
+
+#: Candidate places for a label next to its point: (dx, dy) in units of the symbol's radius plus
+#: a gap, and the text's alignment; tried in this order (right first, as maps usually do).
+_NEAR = [(1, 0, "left"), (-1, 0, "right"), (0.7, -0.85, "left"), (0.7, 0.85, "left"),
+         (-0.7, -0.85, "right"), (-0.7, 0.85, "right"), (0, -1.3, "center"), (0, 1.3, "center")]
+
+
+def place_labels(labels: pd.DataFrame, obstacles: list, frame_box, soft: list | None = None) -> pd.DataFrame:
+    """Place labels (columns x, y, text, radius, priority) clear of each other and of ``obstacles``.
+
+    ``obstacles`` are shapely geometries in pixels that no label may touch; ``soft`` ones (e.g.
+    polygon outlines) are avoided where an equally close position is free of them. Returns the
+    labels kept, with the anchor ``lx``, ``ly``, the ``align``, the ``box`` and, for labels set
+    away from their point, the leader line's start ``x0``, ``y0`` (else NaN).
+    """
+    from shapely.geometry import LineString, Point
+
+    import math
+
+    soft = soft or []
+    kept = []
+    taken = list(obstacles)
+    everyone = labels[["x", "y"]].to_numpy()
+    labels = labels.copy()
+    # A label whose place is drawn by another layer's symbol (a marker at the same spot) keeps
+    # clear of that symbol as of its own.
+    labels["radius"] = [max([r] + [math.hypot(o.bounds[2] - o.bounds[0], o.bounds[3] - o.bounds[1]) / 2
+                                   for o in obstacles if o.geom_type == "Polygon" and o.contains(Point(x, y))
+                                   and o.area < 400])
+                        for x, y, r in zip(labels["x"], labels["y"], labels["radius"])]
+    for row in labels.sort_values(["priority"], kind="stable").itertuples():
+        # Leaders point away from the crowd: the mean of the other places within 60 px.
+        near = everyone[(abs(everyone[:, 0] - row.x) < 60) & (abs(everyone[:, 1] - row.y) < 60)]
+        away = (row.x - near[:, 0].mean(), row.y - near[:, 1].mean()) if len(near) > 1 else (0.0, 0.0)
+        away_norm = math.hypot(*away)
+        gap = row.radius + 3
+        options = []
+        for rank, (ux, uy, align) in enumerate(_NEAR):
+            options.append((rank, row.x + ux * gap, row.y + uy * gap * 1.0, align, None))
+        for rank, distance in enumerate((22, 34, 48, 64, 80), start=len(_NEAR)):
+            for angle in sorted(range(-180, 180, 15), key=lambda a: min(abs(a), abs(abs(a) - 180)) * 2 + (a < 0)):
+                dx, dy = math.cos(math.radians(angle)) * distance, math.sin(math.radians(angle)) * distance
+                align = "left" if dx > 5 else "right" if dx < -5 else "center"
+                options.append((rank, row.x + dx, row.y + dy, align, (dx, dy)))
+        own_point = Point(row.x, row.y).buffer(row.radius)
+        best = None
+        for rank, lx, ly, align, leader in options:
+            label_box = text_box(lx, ly, row.text, align)
+            if not frame_box.contains(label_box):
+                continue
+            shapes = [label_box]
+            line = None
+            if leader is not None:
+                length = math.hypot(*leader)
+                start = (row.x + leader[0] / length * (row.radius + 1), row.y + leader[1] / length * (row.radius + 1))
+                end = label_box.exterior.interpolate(label_box.exterior.project(Point(row.x, row.y)))
+                line = LineString([start, (end.x, end.y)])
+                shapes.append(line.buffer(0.75))
+            shapes[0] = label_box.buffer(1.5)  # a little air between a label and anything else
+            if own_point.intersects(shapes[0]) or any(s.intersects(o) and not o.contains(Point(row.x, row.y))
+                                                     for s in shapes for o in taken):
+                continue
+            cost = rank + sum(0.5 for o in soft if label_box.intersects(o))
+            if leader is not None and away_norm:
+                # 0 straight away from the crowd, 2 straight into it.
+                cost += 1 - (leader[0] * away[0] + leader[1] * away[1]) / (math.hypot(*leader) * away_norm)
+            if best is None or cost < best[0]:
+                best = (cost, lx, ly, align, label_box, line)
+            if cost == rank:
+                break
+        if best is None:
+            continue
+        _, lx, ly, align, label_box, line = best
+        taken.append(label_box.buffer(1))
+        if line is not None:
+            taken.append(line.buffer(1))
+        kept.append(dict(row._asdict(), lx=lx, ly=ly, align=align, box=label_box,
+                         x0=line.coords[0][0] if line is not None else float("nan"),
+                         y0=line.coords[0][1] if line is not None else float("nan"),
+                         x1=line.coords[-1][0] if line is not None else float("nan"),
+                         y1=line.coords[-1][1] if line is not None else float("nan")))
+    return pd.DataFrame(kept)
+
+
+def _field(channel) -> str | None:
+    if channel is alt.Undefined or channel is None:
+        return None
+    shorthand = getattr(channel, "shorthand", alt.Undefined)
+    if shorthand is not alt.Undefined and isinstance(shorthand, str):
+        return shorthand.split(":")[0]
+    field = getattr(channel, "field", alt.Undefined)
+    return field if isinstance(field, str) else None
+
+
+def _mark(unit) -> tuple[str, dict]:
+    mark = unit.mark
+    if isinstance(mark, str):
+        return mark, {}
+    props = {k: v for k, v in mark.to_dict().items()}
+    return props.get("type"), props
+
+
+def _units(chart, data=None):
+    """The unit charts of a (layered) chart, each with its data (Altair may hoist shared data up)."""
+    own = chart.data if not isinstance(chart.data, alt.utils.schemapi.UndefinedType) else data
+    if isinstance(chart, alt.LayerChart):
+        for layer in chart.layer:
+            yield from _units(layer, own)
+    else:
+        yield chart, own
+
+
+def _collect(base, overlays, extent, width, height):
+    """Labels to place, and what they must avoid, from the layers of a map (in pixels)."""
+    import numpy as np
+    import shapely
+    from shapely.geometry import LineString, shape
+
+    forward, _ = mercator(extent, width, height)
+    labels, obstacles, soft = [], [], []
+    for unit, frame in _units(base):
+        if getattr(unit, "name", None) == STATE_LABELS:
+            for row in frame.itertuples():
+                x, y = forward(row.lon, row.lat)
+                obstacles.append(text_box(x, y, row.label, "center", STATE_FONT_SIZE, bold=True))
+    kept = []
+    for overlay in overlays:
+        parts = [u for u in getattr(overlay, "layer", []) if getattr(u, "name", None) != PLACE_LABELS]
+        for unit, data in _units(overlay):
+            kind, props = _mark(unit)
+            frame = data if isinstance(data, pd.DataFrame) else None
+            if getattr(unit, "name", None) == PLACE_LABELS:
+                xy = [forward(lon, lat) for lon, lat in zip(frame["lon"], frame["lat"])]
+                labels.append(frame.assign(x=[p[0] for p in xy], y=[p[1] for p in xy]))
+            elif kind in ("point", "circle", "square") and frame is not None and props.get("size", 30):
+                half = props.get("size", 30) ** 0.5 / 2
+                for lon, lat in zip(frame["lon"], frame["lat"]):
+                    x, y = forward(lon, lat)
+                    obstacles.append(box(x - half, y - half, x + half, y + half))
+            elif kind == "line" and frame is not None:
+                group, order = _field(unit.encoding.detail), _field(unit.encoding.order)
+                for _, line in frame.groupby(group) if group else [(None, frame)]:
+                    line = line.sort_values(order) if order else line
+                    coords = [forward(lon, lat) for lon, lat in zip(line["lon"], line["lat"])]
+                    if len(coords) > 1:
+                        obstacles.append(LineString(coords).buffer(2))
+            elif kind == "geoshape" and isinstance(data, alt.InlineData):
+                for feature in data.values:
+                    outline = shapely.transform(shape(feature["geometry"]), lambda xy: np.array(
+                        [forward(lon, lat) for lon, lat in xy]).reshape(-1, 2)).boundary
+                    soft.append(outline)
+        if isinstance(overlay, alt.LayerChart) and len(parts) != len(overlay.layer):
+            overlay = overlay.copy()
+            overlay.layer = parts
+        kept.append(overlay)
+    return labels, obstacles, soft, kept
+
+
+def _label_layers(placed: pd.DataFrame, extent, width, height) -> list:
+    """Text layers (a white halo, then the ink) for placed labels, and their leader lines."""
+    _, inverse = mercator(extent, width, height)
+    frame = placed.copy()
+    anchors = [inverse(x, y) for x, y in zip(frame["lx"], frame["ly"])]
+    frame["alon"], frame["alat"] = [a[0] for a in anchors], [a[1] for a in anchors]
+    layers = []
+    leaders = frame.dropna(subset=["x0"])
+    if len(leaders):
+        ends = [inverse(x0, y0) + inverse(x1, y1) for x0, y0, x1, y1 in
+                zip(leaders["x0"], leaders["y0"], leaders["x1"], leaders["y1"])]
+        segments = pd.DataFrame(ends, columns=["lon0", "lat0", "lon1", "lat1"])
+        layers.append(alt.Chart(segments).mark_rule(color=theme.MUTED_INK, strokeWidth=0.8).encode(
+            longitude="lon0:Q", latitude="lat0:Q", longitude2="lon1:Q", latitude2="lat1:Q"))
+    for align, group in frame.groupby("align"):
+        text = alt.Chart(group[["text", "alon", "alat"]])
+        encoding = dict(longitude="alon:Q", latitude="alat:Q", text="text:N")
+        layers.append(text.mark_text(align=align, baseline="middle", fontSize=LABEL_FONT_SIZE, stroke="white",
+                                     strokeWidth=3, strokeOpacity=0.85, strokeJoin="round", color="white")
+                      .encode(**encoding))
+        layers.append(text.mark_text(align=align, baseline="middle", fontSize=LABEL_FONT_SIZE, color=theme.INK)
+                      .encode(**encoding))
+    return layers
 
 
 #: The inhabited world as the book's world maps show it (Antarctica and the far north cut off).

@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import altair as alt
 
-#: One colour per actor, fixed across the book (Okabe–Ito, completed from Paul Tol's sets).
+#: One colour per actor, fixed across the book. Russia keeps Okabe–Ito's vermilion, Armenia its
+#: blue and Azerbaijan its bluish green; the others were chosen so that every colour reaches 3:1
+#: against the white page (WCAG 1.4.11) and any two stay apart (CIEDE2000), also as seen with
+#: deuteranopia, protanopia and tritanopia (tests/test_package.py checks both).
 ACTOR_COLOURS: dict[str, str] = {
-    "Russia": "#D55E00",
-    "Armenia": "#0072B2",
-    "Azerbaijan": "#009E73",
-    "Turkey": "#CC79A7",
-    "Iran": "#999933",
-    "Georgia": "#882255",
-    "EU and the West": "#56B4E9",
-    "India": "#E69F00",
-    "France": "#332288",
-    "Ukraine": "#CCBB44",
-    "Israel": "#117733",
-    "Belarus": "#661100",
-    "Others": "#8C8C8C",
-    "Moldova": "#00798C",
+    "Russia": "#D55E00",           # vermilion
+    "Armenia": "#0072B2",          # blue
+    "Azerbaijan": "#009E73",       # bluish green
+    "Turkey": "#C818B0",           # magenta
+    "Iran": "#907850",             # taupe
+    "Georgia": "#885008",          # brown
+    "EU and the West": "#684080",  # purple
+    "India": "#A868F8",            # lavender
+    "France": "#1A237E",           # navy
+    "Ukraine": "#8890B8",          # steel blue
+    "Israel": "#006038",           # dark green
+    "Belarus": "#661100",          # dark red
+    "Others": "#767676",           # grey
+    "Moldova": "#00798C",          # petrol (trade chapter)
 }
 
 #: ISO 3166-1 alpha-3 codes of the actors that are states, for maps.
@@ -38,16 +41,17 @@ def actor_of(iso3: str) -> str:
     """The actor a state belongs to for colouring ('Others' for states without a book colour)."""
     return {iso: actor for actor, iso in ACTOR_ISO3.items()}.get(iso3, "Others")
 
-#: One colour per theme of the book (Paul Tol's muted scheme), for timelines.
+#: One colour per theme of the book, for timelines (Paul Tol's muted scheme, its light colours
+#: darkened or replaced to reach 3:1 against white).
 THEME_COLOURS: dict[str, str] = {
     "war": "#CC6677",
     "peacekeeping": "#332288",
     "military-presence": "#882255",
-    "ukraine": "#DDCC77",
+    "ukraine": "#403808",
     "csto": "#117733",
-    "icc": "#88CCEE",
-    "trade": "#999933",
-    "diplomacy": "#44AA99",
+    "icc": "#7070C0",
+    "trade": "#909018",
+    "diplomacy": "#00A0A0",
 }
 
 THEME_LABELS: dict[str, str] = {
@@ -133,7 +137,8 @@ def book_theme() -> alt.theme.ThemeConfig:
                 "labelColor": MUTED_INK, "titleColor": INK, "gridColor": "#E6E6E6",
                 "domainColor": "#888888", "tickColor": "#888888",
             },
-            "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "bottom", "direction": "horizontal"},
+            "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "bottom", "direction": "horizontal",
+                       "symbolOpacity": 1},
             "header": {"labelFontSize": 12, "titleFontSize": 12},
             "range": {"category": list(ACTOR_COLOURS.values())},
             "text": {"fontSize": 11, "color": INK},
@@ -145,3 +150,10 @@ def book_theme() -> alt.theme.ThemeConfig:
 def enable() -> None:
     """Switch the book's theme on (idempotent)."""
     alt.theme.enable("afterkarabakh")
+
+
+#: Colours for series that are not actors or themes (e.g. survey questions), in order of use:
+#: the theme colours, so they pass the same contrast and distance checks.
+SERIES_COLOURS: list[str] = [THEME_COLOURS[k] for k in
+                             ("csto", "war", "peacekeeping", "icc", "military-presence", "ukraine",
+                              "diplomacy", "trade")]

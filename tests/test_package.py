@@ -120,3 +120,319 @@ def test_actor_scale_orders_present_actors_the_book_way():
 ])
 def test_claims_are_coloured_by_the_side_that_makes_them(claimant, actor):
     assert theme.actor_of_claimant(claimant) == actor
+
+
+# --- Colours: contrast against the page (WCAG 1.4.11) and distance between colours (CIEDE2000) ---
+import numpy as np
+
+#: Machado, Oliveira and Fernandes (2009), severity 1.0, applied to linear RGB.
+CVD_MATRICES = {
+    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                              [-0.011820, 0.042940, 0.968881]]),
+    "protanopia": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                            [-0.003882, -0.048116, 1.051998]]),
+    "tritanopia": np.array([[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                            [0.004733, 0.691367, 0.303900]]),
+}
+#: Smallest CIEDE2000 distance allowed between two colours of one palette, by vision.
+MIN_DISTANCE = {None: 15.0, "deuteranopia": 8.0, "protanopia": 8.0, "tritanopia": 10.0}
+
+
+def _linear_rgb(colour: str) -> np.ndarray:
+    rgb = np.array([int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)]) / 255
+    return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+
+
+def contrast_ratio(colour: str, background: str) -> float:
+    lum = sorted((float(_linear_rgb(c) @ [0.2126, 0.7152, 0.0722]) for c in (colour, background)), reverse=True)
+    return (lum[0] + 0.05) / (lum[1] + 0.05)
+
+
+def cielab(colour: str, vision: str | None = None) -> np.ndarray:
+    rgb = _linear_rgb(colour)
+    if vision:
+        rgb = np.clip(CVD_MATRICES[vision] @ rgb, 0, 1)
+    xyz = np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750],
+                    [0.0193339, 0.1191920, 0.9503041]]) @ rgb / [0.95047, 1.0, 1.08883]
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def ciede2000(lab1, lab2) -> float:
+    """Sharma, Wu and Dalal's implementation notes (2005) of the CIEDE2000 colour difference."""
+    (l1, a1, b1), (l2, a2, b2) = lab1, lab2
+    c_bar = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - np.sqrt(c_bar ** 7 / (c_bar ** 7 + 25 ** 7)))
+    a1, a2 = (1 + g) * a1, (1 + g) * a2
+    c1, c2 = np.hypot(a1, b1), np.hypot(a2, b2)
+    h1 = np.degrees(np.arctan2(b1, a1)) % 360 if c1 else 0.0
+    h2 = np.degrees(np.arctan2(b2, a2)) % 360 if c2 else 0.0
+    dh = 0.0 if c1 * c2 == 0 else (h2 - h1 + 180) % 360 - 180
+    d_l, d_c, d_h = l2 - l1, c2 - c1, 2 * np.sqrt(c1 * c2) * np.sin(np.radians(dh) / 2)
+    l_bar, c_bar = (l1 + l2) / 2, (c1 + c2) / 2
+    if c1 * c2 == 0:
+        h_bar = h1 + h2
+    elif abs(h1 - h2) <= 180:
+        h_bar = (h1 + h2) / 2
+    else:
+        h_bar = (h1 + h2 + 360) / 2 if h1 + h2 < 360 else (h1 + h2 - 360) / 2
+    t = (1 - 0.17 * np.cos(np.radians(h_bar - 30)) + 0.24 * np.cos(np.radians(2 * h_bar))
+         + 0.32 * np.cos(np.radians(3 * h_bar + 6)) - 0.20 * np.cos(np.radians(4 * h_bar - 63)))
+    s_l = 1 + 0.015 * (l_bar - 50) ** 2 / np.sqrt(20 + (l_bar - 50) ** 2)
+    s_c, s_h = 1 + 0.045 * c_bar, 1 + 0.015 * c_bar * t
+    r_t = (-2 * np.sqrt(c_bar ** 7 / (c_bar ** 7 + 25 ** 7))
+           * np.sin(np.radians(60 * np.exp(-(((h_bar - 275) / 25) ** 2)))))
+    return float(np.sqrt((d_l / s_l) ** 2 + (d_c / s_c) ** 2 + (d_h / s_h) ** 2 + r_t * (d_c / s_c) * (d_h / s_h)))
+
+
+def _closest_pairs(palette: dict, vision) -> list:
+    names = list(palette)
+    return sorted((ciede2000(cielab(palette[a], vision), cielab(palette[b], vision)), a, b)
+                  for i, a in enumerate(names) for b in names[i + 1:])
+
+
+def test_colour_science_matches_published_values():
+    # Sharma et al. (2005), table 1, pairs 1 and 17; WCAG's extremes; a grey stays grey.
+    assert ciede2000((50, 2.6772, -79.7751), (50, 0, -82.7485)) == pytest.approx(2.0425, abs=1e-4)
+    assert ciede2000((50, 2.5, 0), (73, 25, -18)) == pytest.approx(27.1492, abs=1e-4)
+    assert contrast_ratio("#000000", "#FFFFFF") == pytest.approx(21)
+    assert contrast_ratio("#777777", "#FFFFFF") == pytest.approx(4.48, abs=0.01)
+    assert abs(cielab("#808080", "deuteranopia") - cielab("#808080")).max() < 0.5
+
+
+PALETTES = {
+    "actors": theme.ACTOR_COLOURS,
+    "themes": theme.THEME_COLOURS,
+    "series": dict(enumerate(theme.SERIES_COLOURS)),
+}
+
+
+@pytest.mark.parametrize("name", PALETTES)
+def test_every_colour_reaches_3_to_1_against_the_page(name):
+    background = theme.book_theme()["config"]["background"]
+    background = {"white": "#FFFFFF"}.get(background, background)
+    faint = {key: round(contrast_ratio(colour, background), 2) for key, colour in PALETTES[name].items()
+             if contrast_ratio(colour, background) < 3}
+    assert not faint, f"theme.py: {name} colours below 3:1 against {background} (WCAG 1.4.11): {faint}"
+
+
+def test_ink_and_axis_colours_reach_their_contrast():
+    assert contrast_ratio(theme.INK, theme.SEA) >= 4.5 and contrast_ratio(theme.MUTED_INK, "#FFFFFF") >= 4.5
+
+
+@pytest.mark.parametrize("vision", list(MIN_DISTANCE))
+@pytest.mark.parametrize("name", PALETTES)
+def test_palette_colours_stay_apart(name, vision):
+    # Any two actors can meet in one chart (the suppliers' stacked bars, the regional map),
+    # so every pair must differ, also as seen with the common colour-vision deficiencies.
+    close = [(round(d, 1), a, b) for d, a, b in _closest_pairs(PALETTES[name], vision) if d < MIN_DISTANCE[vision]]
+    assert not close, f"theme.py: {name} colours too close ({vision or 'normal vision'}, CIEDE2000 < {MIN_DISTANCE[vision]}): {close}"
+
+
+def test_the_old_palette_would_fail_the_distance_check():
+    old = {"Russia": "#D55E00", "India": "#E69F00", "Ukraine": "#CCBB44", "Iran": "#999933"}
+    assert _closest_pairs(old, "deuteranopia")[0][0] < MIN_DISTANCE["deuteranopia"]
+    assert contrast_ratio("#CCBB44", "#FFFFFF") < 3
+
+
+# --- Titles ---
+@pytest.mark.parametrize("title, lines", [
+    ("Three decades of Russian deployments, and the treaties behind them",
+     ["Three decades of Russian deployments,", "and the treaties behind them"]),
+    ("Nagorno-Karabakh after 2020: the corridor and the towns of the zone",
+     ["Nagorno-Karabakh after 2020:", "the corridor and the towns of the zone"]),
+    ("From the road block to the offensive, December 2022 – September 2023",
+     ["From the road block to the offensive,", "December 2022 – September 2023"]),
+    ("Key events, 1988–2026", ["Key events, 1988–2026"]),
+])
+def test_titles_break_where_the_sense_does(title, lines):
+    assert charts.wrap_title(title) == lines
+
+
+@pytest.mark.parametrize("width", [240, 320, 480, 560])
+def test_titles_fit_and_never_leave_a_word_alone(width):
+    titles = ["19–20 September 2023: casualties by side, as each claimant counted them",
+              "Armenia bought from Russia; Azerbaijan bought more, and from Israel",
+              "The South Caucasus moved when Russia was stretched in Ukraine",
+              "Russia's arms exports shrank before 2022 and collapsed after them all"]
+    for title in titles:
+        lines = charts.wrap_title(title, width=width)
+        assert " ".join(lines) == title
+        assert len(lines[-1].split()) >= 2 or len(lines) == 1, lines
+        assert all(charts._text_width(line, 16) <= width for line in lines if " " in line), lines
+        assert not any(line.split()[-1] in ("the", "of", "a", "and") for line in lines[:-1]), lines
+
+
+def test_finish_wraps_title_and_subtitle_by_sense():
+    spec = charts.finish(_bar(), title="Three decades of Russian deployments, and the treaties behind them",
+                         subtitle="Diamonds: agreements as signed. Bars: each installation from its start; "
+                                  "an arrow means still present",
+                         description="d", sources=data.sources().index[0]).to_dict()
+    assert spec["title"]["text"][-1] == "and the treaties behind them"
+    assert spec["title"]["subtitle"][0] == "Diamonds: agreements as signed."
+
+
+# --- Timelines ---
+import re
+
+import vl_convert
+
+
+def _intro_timeline():
+    events = data.load("events")
+    lanes = {k: theme.THEME_LABELS[k] for k in theme.THEME_COLOURS if k in set(events["theme"])}
+    return events, charts.timeline(events, row="theme", row_labels=lanes)
+
+
+def _visible_labels(spec: dict, role: str = "axis-label") -> list[list[str]]:
+    svg = vl_convert.vegalite_to_svg(json.dumps(spec))
+    groups = re.findall(rf'<g class="mark-text role-{role}"[^>]*>(.*?)</g>', svg, flags=re.S)
+    # Multi-line labels come as <tspan>s inside one <text>.
+    return [[" ".join(re.findall(r">([^<]+)<", f">{t}<")) for t in
+             re.findall(r'<text[^>]*opacity="1"[^>]*>(.*?)</text>', g, flags=re.S)] for g in groups]
+
+
+def _zoomed(spec, start, end):
+    """The spec with the brush replaced by a fixed period, as if a reader had dragged over it."""
+    window = [pd.Timestamp(start).value // 10**6, pd.Timestamp(end).value // 10**6]
+    def swap(node):
+        if isinstance(node, dict):
+            return {k: (window if k == "domain" and v == {"param": "period"} else swap(v)) for k, v in node.items()}
+        return [swap(v) for v in node] if isinstance(node, list) else node
+    return swap(spec)
+
+
+def _symbol_centres(spec: dict) -> list[tuple[float, float]]:
+    """Centres of the drawn point symbols of the first point layer, read from Vega's own SVG."""
+    svg = vl_convert.vegalite_to_svg(json.dumps(spec))
+    group = re.search(r'<g class="mark-symbol role-mark[^"]*"[^>]*>(.*?)</g>', svg, flags=re.S).group(1)
+    return [(float(x), float(y)) for x, y in re.findall(r'<path[^>]*? transform="translate\(([-\d.]+),([-\d.]+)\)', group)]
+
+
+def test_timeline_keeps_every_event_visible():
+    events, chart = _intro_timeline()
+    spec = chart.to_dict()
+    centres = _symbol_centres(spec)
+    assert len(centres) == len(events) == 56
+    # A symbol of 60 px² is 8.7 px wide: centres closer than 7.5 px would hide one behind the other.
+    close = [(a, b) for i, a in enumerate(centres) for b in centres[i + 1:] if np.hypot(a[0] - b[0], a[1] - b[1]) < 7.5]
+    assert not close, f"timeline: {len(close)} pairs of events hide each other, e.g. at {close[:3]}"
+    width = spec["vconcat"][0]["width"]
+    assert all(4 <= x <= width - 4 for x, _ in centres), "first or last events clipped at the chart's edge"
+    points = [layer for layer in spec["vconcat"][0]["layer"] if layer["mark"]["type"] == "point"][0]
+    assert points["encoding"]["href"]["field"] == "url"
+
+
+def test_timeline_points_link_to_their_source_in_a_new_tab():
+    events, chart = _intro_timeline()
+    values = next(iter(chart.to_dict()["datasets"].values()))
+    registry = data.sources()
+    assert [v["url"] for v in values] == list(registry.loc[events["source_id"], "url"])
+    assert charts.EMBED_OPTIONS["loader"]["target"] == "_blank"
+
+
+@pytest.mark.parametrize("start, end", [
+    (None, None), ("2020-01-01", "2026-06-30"), ("2023-01-01", "2024-01-01"),
+    ("2023-08-15", "2023-10-15"), ("2023-09-15", "2023-09-25"),
+])
+def test_timeline_labels_each_year_once_at_every_zoom(start, end):
+    _, chart = _intro_timeline()
+    spec = chart.to_dict()
+    if start:
+        spec = _zoomed(spec, start, end)
+    labels = _visible_labels(spec)
+    detail = labels[0]  # the detail view's date axis (then the lanes, then the overview strip)
+    assert detail and len(detail) == len(set(detail)), detail
+    years = [label for label in detail if re.search(r"\b(19|20)\d\d\b", label)]
+    assert years, f"no year on the axis of a zoom to {start}–{end}: {detail}"
+    assert len({re.search(r"(19|20)\d\d", y).group() for y in years}) == len(years), detail
+
+
+# --- Maps: place labels placed clear of each other and of the overlays ---
+import nbformat
+from shapely.geometry import Point
+
+from afterkarabakh.paths import ROOT
+
+
+def _chapter_map(chapter: str, marker: str) -> dict:
+    """The spec of the map a chapter draws, by running the chapter's code up to the map's cell."""
+    notebook = nbformat.read(ROOT / "chapters" / f"{chapter}.ipynb", as_version=4)
+    drawn, namespace = [], {}
+    finish = charts.finish
+    try:
+        charts.finish = lambda chart, **kw: drawn.append(finish(chart, **kw)) or drawn[-1]
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                exec(compile(cell.source, f"{chapter}.ipynb", "exec"), namespace)
+                if marker in cell.source and drawn:
+                    return drawn[-1].to_dict()
+    finally:
+        charts.finish = finish
+    raise AssertionError(f"{chapter}.ipynb: no map drawn by a cell containing {marker!r}")
+
+
+def _drawn_labels(spec: dict):
+    """Place labels, state names and point symbols as Vega draws them (pixel boxes and centres)."""
+    svg = vl_convert.vegalite_to_svg(json.dumps(spec))
+    anchor = {"start": "left", "end": "right", "middle": "center"}
+    labels, states, symbols = [], [], []
+    for name, body in re.findall(r'<g class="mark-(?:text|symbol) role-mark ([^"]*)"[^>]*>(.*?)</g>', svg, flags=re.S):
+        if "<text" not in body:
+            symbols += [(float(x), float(y)) for x, y in
+                        re.findall(r'<path[^>]*? transform="translate\(([-\d.]+),([-\d.]+)\)', body)]
+            continue
+        for attrs, text in re.findall(r"<text([^>]*)>([^<]*)</text>", body):
+            x, y = map(float, re.search(r"translate\(([-\d.]+),([-\d.]+)\)", attrs).groups())
+            align = anchor[re.search(r'text-anchor="(\w+)"', attrs).group(1)] if "text-anchor" in attrs else "center"
+            if "state_labels" in name:
+                states.append((text, maps.text_box(x, y, text, align, maps.STATE_FONT_SIZE, bold=True)))
+            elif 'fill="white"' not in attrs:  # the halo repeats each label
+                labels.append((text, maps.text_box(x, y, text, align)))
+    return labels, states, symbols
+
+
+BOOK_MAPS = [("introduction", "region_map"), ("military", "deployment_map"), ("peacekeeping", "nk_map")]
+
+
+@pytest.fixture(scope="module", params=BOOK_MAPS, ids=[m[0] for m in BOOK_MAPS])
+def book_map(request):
+    charts.setup()
+    return request.param[0], _drawn_labels(_chapter_map(*request.param))
+
+
+def test_map_labels_never_overlap_each_other_or_state_names(book_map):
+    chapter, (labels, states, _) = book_map
+    assert len(labels) >= 6, f"{chapter}: only {len(labels)} places labelled"
+    for i, (a, box_a) in enumerate(labels):
+        for b, box_b in labels[i + 1:] + states:
+            assert not box_a.intersects(box_b), f"{chapter}.ipynb map: label '{a}' overlaps '{b}'"
+
+
+def test_map_labels_hide_no_marked_place(book_map):
+    chapter, (labels, _, symbols) = book_map
+    for text, label_box in labels:
+        hidden = [p for p in symbols if label_box.contains(Point(p))]
+        assert not hidden, f"{chapter}.ipynb map: label '{text}' covers a marked place at {hidden[0]}"
+
+
+def test_python_projection_matches_vega():
+    base = maps.base_map(label_states=False)
+    place = maps.places(["stepanakert", "yerevan"])
+    spec = charts.finish(maps.compose(base, maps.points(place, tooltip=["label:N"], label=None)),
+                         title="t", description="d", sources=place).to_dict()
+    _, _, symbols = _drawn_labels(spec)
+    forward, _ = maps.mercator(maps.REGION_EXTENT, base.width, base.height)
+    expected = [forward(lon, lat) for lon, lat in zip(place["lon"], place["lat"])]
+    offset = (symbols[0][0] - expected[0][0], symbols[0][1] - expected[0][1])  # the view's place on the page
+    assert symbols[1] == pytest.approx((expected[1][0] + offset[0], expected[1][1] + offset[1]), abs=0.5)
+
+
+def test_gantt_rows_keep_their_whole_names():
+    deployments = data.load("russian_deployments_armenia")
+    rows = deployments.assign(row=deployments["name"].str.split(" \\(").str[0])
+    chart = charts.gantt(rows, start="start_date", end="end_date", row="row", open_end="2026-11-26",
+                         colour=alt.value(theme.INK), tooltip=["name:N"])
+    groups = _visible_labels(charts.finish(chart, title="t", description="d", sources=deployments).to_dict())
+    shown = next(group for group in groups if any("FSB" in label for label in group))
+    assert sorted(shown) == sorted(rows["row"]), "gantt: row names cut or merged"
