@@ -26,7 +26,7 @@ ACTOR_COLOURS: dict[str, str] = {
     "Israel": "#006038",           # dark green
     "Belarus": "#661100",          # dark red
     "Others": "#767676",           # grey
-    "Moldova": "#00798C",          # petrol (trade chapter)
+    "Moldova": "#5818F8",          # violet blue (trade chapter)
 }
 
 #: ISO 3166-1 alpha-3 codes of the actors that are states, for maps.

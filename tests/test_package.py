@@ -313,7 +313,7 @@ def test_timeline_keeps_every_event_visible():
     events, chart = _intro_timeline()
     spec = chart.to_dict()
     centres = _symbol_centres(spec)
-    assert len(centres) == len(events) == 56
+    assert len(centres) == len(events) == len(data.load("events"))
     # A symbol of 60 px² is 8.7 px wide: centres closer than 7.5 px would hide one behind the other.
     close = [(a, b) for i, a in enumerate(centres) for b in centres[i + 1:] if np.hypot(a[0] - b[0], a[1] - b[1]) < 7.5]
     assert not close, f"timeline: {len(close)} pairs of events hide each other, e.g. at {close[:3]}"
