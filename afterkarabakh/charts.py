@@ -15,30 +15,34 @@ Rendering works offline in both places a chart is seen:
 from __future__ import annotations
 
 import html
-import textwrap
 import json
 import os
+import re
+import textwrap
+import unicodedata
 import uuid
 from functools import lru_cache
+from pathlib import Path
 
 import altair as alt
 import pandas as pd
 
-from . import data, theme
+from . import data, tables, theme
 
 #: Set by the book build (sphinxext) so chart outputs rely on the page's own bundle.
 BOOK_BUILD_ENV = "AFTERKARABAKH_BOOK_BUILD"
 RENDERER = "afterkarabakh"
 
-#: vega-embed options: an export menu but no link to the outside Vega Editor.
-EMBED_OPTIONS = {
-    "renderer": "svg",
-    "actions": {"export": True, "source": False, "compiled": False, "editor": False},
-}
+#: Options of the page-side renderer (afterkarabakh/static/afterkarabakh-charts.js): SVG, and
+#: exports named after the chart (vega-embed's ``downloadFileName`` convention).
+EMBED_OPTIONS = {"renderer": "svg", "actions": False}
+
+#: The page-side renderer: sizes each chart to its column, redraws on resize, adds the exports.
+RENDERER_JS = Path(__file__).parent / "static" / "afterkarabakh-charts.js"
 
 
 def vega_lite_version() -> str:
-    """The major.minor Vega-Lite version Altair writes (e.g. '6.4'), for the matching bundle."""
+    """The major.minor Vega-Lite version Altair writes (e.g. '6.4'), for the matching compiler."""
     return ".".join(alt.VEGALITE_VERSION.split(".")[:2])
 
 
@@ -59,32 +63,50 @@ def javascript_bundle() -> str:
 _bundle_sent_to_frontend = False
 
 
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:70] or "chart"
+
+
 def _html(spec: dict) -> str:
     global _bundle_sent_to_frontend
+    spec = dict(spec)
+    # One description per chart, read once: no ARIA labels generated for every mark, axis and legend.
+    spec["config"] = {**spec.get("config", {}), "aria": False}
+    meta = (spec.get("usermeta") or {}).get("afterkarabakh", {})
     element_id = f"ak-chart-{uuid.uuid4().hex[:12]}"
-    description = html.escape(spec.get("description", ""))
+    description = spec.get("description", "")
+    name = _slug(meta.get("title") or description[:60])
+    payload = json.dumps(spec, separators=(",", ":")).replace("</", "<\\/")
+    in_book = bool(os.environ.get(BOOK_BUILD_ENV))
     preamble = ""
-    if not os.environ.get(BOOK_BUILD_ENV) and not _bundle_sent_to_frontend:
-        preamble = f"<script>{javascript_bundle()}</script>\n"
+    if not in_book and not _bundle_sent_to_frontend:
+        preamble = f"<script>{javascript_bundle()}\n{RENDERER_JS.read_text(encoding='utf-8')}</script>\n"
         _bundle_sent_to_frontend = True
-    payload = json.dumps(spec).replace("</", "<\\/")
-    options = json.dumps(EMBED_OPTIONS)
-    return (
-        f"{preamble}<div class=\"ak-chart\" id=\"{element_id}\" role=\"figure\" aria-label=\"{description}\"></div>\n"
-        "<script>\n(function () {\n"
+    figure = (
+        f'<div class="ak-figure">\n'
+        f'<div class="ak-chart" id="{element_id}" role="figure" aria-label="{html.escape(description)}" '
+        f'data-ak-name="{name}"><noscript><p class="ak-nojs">This chart needs JavaScript. '
+        "Its data are in the table below.</p></noscript></div>\n"
+        f'<script type="application/json" id="{element_id}-spec">{payload}</script>\n'
+        f"{tables.data_html(spec, meta)}\n</div>"
+    )
+    if in_book:  # the page's deferred renderer draws every chart once the page has been read
+        return figure
+    return figure + (
+        "\n<script>\n(function () {\n"
         f"  var el = document.getElementById(\"{element_id}\");\n"
-        "  if (typeof window.vegaEmbed !== 'function') {\n"
+        "  if (!window.akCharts) {\n"
         "    el.textContent = 'Chart not drawn: the Vega library is missing on this page. "
         "In JupyterLab, re-run the notebook from its first cell.';\n"
         "    return;\n  }\n"
-        f"  window.vegaEmbed(el, {payload}, {options}).catch(function (err) {{\n"
-        "    el.textContent = 'Chart not drawn: ' + err.message; console.error(err);\n  });\n"
+        "  window.akCharts.draw(el);\n"
         "})();\n</script>"
     )
 
 
 def render(spec: dict, **_metadata) -> dict:
-    """Altair renderer: HTML that draws with a locally served Vega, and a JSON fallback."""
+    """Altair renderer: the chart (drawn by the book's own Vega), its data as a table, and a text fallback."""
     return {"text/html": _html(spec), "text/plain": f"<chart: {spec.get('description', '')[:120]}>"}
 
 
@@ -151,12 +173,15 @@ def finish(chart, *, title: str, description: str, sources, subtitle: str | None
     # The source line is the inner chart's bottom title, anchored to the whole group (axes
     # included) so it starts at the chart's left edge whatever the width of the axis labels.
     source = alt.Title(text=textwrap.wrap(footer, width=_characters_that_fit(chart)), orient="bottom",
-                       anchor="start", frame="group",
+                       anchor="start", frame="bounds",
                        fontSize=10, fontWeight="normal", color=theme.MUTED_INK, offset=12)
     # Vega does not wrap titles: break long ones so they fit the text column.
     heading = alt.Title(text=textwrap.wrap(title, width=62),
                         subtitle=textwrap.wrap(subtitle, width=95) if subtitle else [])
-    return alt.vconcat(chart.properties(title=source), title=heading, description=description)
+    # The renderer reads the title (export file names) and the sources (the data table) from usermeta.
+    meta = {"title": title, "sources": sorted(set(_sources_of(sources)))}
+    return alt.vconcat(chart.properties(title=source), title=heading, description=description,
+                       usermeta={"afterkarabakh": meta})
 
 
 def timeline(events: pd.DataFrame, *, row: str = "theme", colour: alt.Scale | None = None,
