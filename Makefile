@@ -8,6 +8,10 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.requirements-installed
 
+AXE_VERSION := 4.10.3
+AXE_DIR     := $(VENV)/axe-core
+AXE         := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+
 .PHONY: book test lab bench outputs clean browser-deps
 
 # Everything the built pages depend on: when none of it changed, `make book` has nothing to do.
@@ -31,10 +35,15 @@ $(BOOK_STAMP): $(STAMP) $(BOOK_SOURCES)
 	$(BIN)/python -m afterkarabakh.build   # strict: warnings are errors
 	@touch $@
 
-browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser test..."; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# The browser test's tools: Debian's chromium, poppler-utils (pdftotext, for the print test) and
+# axe-core (accessibility rules, pinned, from npm; injected into each built page by the test).
+browser-deps: $(AXE)
+	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium and poppler-utils for the browser test..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
+
+$(AXE):
+	npm install --silent --no-audit --no-fund --prefix $(AXE_DIR) axe-core@$(AXE_VERSION)
 
 test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -c tests/pytest.ini --rootdir .
@@ -42,7 +51,7 @@ test: $(STAMP) browser-deps
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters
 
-bench: $(STAMP)
+bench: $(STAMP) browser-deps
 	$(BIN)/python -m afterkarabakh.bench
 
 # Re-execute the notebooks and keep only the outputs of "# NBVAL_CHECK_OUTPUT" cells.

@@ -93,7 +93,7 @@ def _html(spec: dict) -> str:
     )
     if in_book:  # the page's deferred renderer draws every chart once the page has been read
         return figure
-    return figure + (
+    return preamble + figure + (
         "\n<script>\n(function () {\n"
         f"  var el = document.getElementById(\"{element_id}\");\n"
         "  if (!window.akCharts) {\n"

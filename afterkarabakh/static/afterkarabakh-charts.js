@@ -73,6 +73,10 @@
         if (k === "title" && value && typeof value === "object" && !Array.isArray(value)) { wrapTitle(value); }
         else if (k === "title" && (typeof value === "string" || Array.isArray(value)) && (node.field || node.type)) {
           node.title = wrapLines(value, room - 40, (config.axis && config.axis.titleFontSize) || 11, "normal", font);
+        } else if (k === "mark" && narrow && (value === "text" || (value && value.type === "text"))) {
+          // Labels beside marks are cut short on a phone (the table below has them in full).
+          node.mark = Object.assign({ type: "text" }, typeof value === "object" ? value : {},
+                                    { limit: Math.round(avail * 0.4) });
         } else if (k === "axis" && narrow && value && typeof value === "object") {
           value.labelLimit = Math.min(value.labelLimit || 180, Math.round(avail * 0.4));
           walk(value, k);
@@ -181,7 +185,6 @@
       if (Math.abs(next - scale) < 0.004) { break; }
       scale = next;
       var drawn = await apply(scale);
-      if (window.AK_DEBUG) { console.log("fit", i, drawn, avail, scale); }
       points.push([scale, drawn]);
       if (drawn <= avail + 0.5 && (!best || scale > best[0])) { best = [scale, drawn]; }
       if (drawn <= avail + 0.5 && avail - drawn < 6) { break; }
@@ -289,6 +292,7 @@
     }
     quietSvg(canvas);
     el.setAttribute("data-ak-state", "drawn");
+    window.akCharts.drawn.push(Math.round(performance.now()));
   }
 
   async function draw(el) {
@@ -325,7 +329,7 @@
     return Promise.all(Array.prototype.map.call(charts, draw));
   }
 
-  window.akCharts = { draw: draw, drawAll: drawAll };
+  window.akCharts = { draw: draw, drawAll: drawAll, drawn: [], started: Math.round(performance.now()) };
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", drawAll); }
   else { drawAll(); }
 })();
