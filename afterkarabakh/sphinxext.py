@@ -160,7 +160,7 @@ def icons_css(fontawesome_js: str, names) -> str:
 
 _FONTAWESOME_TAG = re.compile(r'\s*<(?:script defer|link rel="preload" as="script" href)=?[^>]*?fontawesome\.js[^>]*>(?:</script>)?')
 _SEARCH_TAG = re.compile(r'\s*<script src="[^"]*(?:searchtools|language_data|searchindex)\.js"></script>')
-_ICON_FONT_RULE = re.compile(r'\.fa-[a-z0-9-]+:before\{content:"[^"]*"\}|@font-face\{font-family:"Font Awesome[^}]*\}')
+_ICON_FONT_RULE = re.compile(r'\.fa-[a-z0-9-]+:before\{content:"[^"]*"\}|@font-face\{[^}]*(?:Font Awesome|fa-)[^}]*\}')
 
 
 def lighten_page(text: str, is_search_page: bool) -> str:
