@@ -68,6 +68,28 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:70] or "chart"
 
 
+def _lean(spec: dict) -> dict:
+    """The spec without dataset columns it never names (the table under the chart keeps them all).
+
+    A column stays if its name appears anywhere in the spec outside the data (encodings,
+    transforms, expressions), so nothing the chart reads is lost; map features keep their
+    type and geometry and only the named properties.
+    """
+    datasets = spec.get("datasets")
+    if not isinstance(datasets, dict):
+        return spec
+    rest = json.dumps({k: v for k, v in spec.items() if k != "datasets"})
+
+    def lean_row(row):
+        if not isinstance(row, dict):
+            return row
+        if "geometry" in row and isinstance(row.get("properties"), dict):
+            return {**row, "properties": {k: v for k, v in row["properties"].items() if k in rest}}
+        return {k: v for k, v in row.items() if k in rest}
+
+    return {**spec, "datasets": {name: [lean_row(r) for r in rows] for name, rows in datasets.items()}}
+
+
 def _html(spec: dict) -> str:
     global _bundle_sent_to_frontend
     spec = dict(spec)
@@ -77,7 +99,7 @@ def _html(spec: dict) -> str:
     element_id = f"ak-chart-{uuid.uuid4().hex[:12]}"
     description = spec.get("description", "")
     name = _slug(meta.get("title") or description[:60])
-    payload = json.dumps(spec, separators=(",", ":")).replace("</", "<\\/")
+    payload = json.dumps(_lean(spec), separators=(",", ":")).replace("</", "<\\/")
     in_book = bool(os.environ.get(BOOK_BUILD_ENV))
     preamble = ""
     if not in_book and not _bundle_sent_to_frontend:
@@ -89,7 +111,7 @@ def _html(spec: dict) -> str:
         f'data-ak-name="{name}"><noscript><p class="ak-nojs">This chart needs JavaScript. '
         "Its data are in the table below.</p></noscript></div>\n"
         f'<script type="application/json" id="{element_id}-spec">{payload}</script>\n'
-        f"{tables.data_html(spec, meta)}\n</div>"
+        f"{tables.data_html(spec, meta, element_id)}\n</div>"
     )
     if in_book:  # the page's deferred renderer draws every chart once the page has been read
         return figure

@@ -184,18 +184,16 @@ def tables(spec: dict) -> list[dict]:
     return kept
 
 
-def _citation_cell(source_id) -> str:
-    if not source_id:
-        return "<td></td>"
+def citation_html(source_id) -> str:
+    """Publisher, “title” (date), linked to the original."""
     registry = data.sources()
     if source_id not in registry.index:
-        return f"<td>{html.escape(str(source_id))}</td>"
+        return html.escape(str(source_id))
     s = registry.loc[source_id]
     published = s["date_published"].strftime("%-d %b %Y") if s["date_published"] == s["date_published"] \
         and s["date_published"] is not None else "undated"
     text = f"{s['publisher']}, “{s['title']}” ({published})"
-    return (f'<td data-source="{html.escape(str(source_id))}"><a href="{html.escape(str(s["url"]))}">'
-            f"{html.escape(text)}</a></td>")
+    return f'<a href="{html.escape(str(s["url"]))}">{html.escape(text)}</a>'
 
 
 def _chart_sources_note(meta: dict) -> str:
@@ -213,8 +211,12 @@ def _marks_phrase(marks: list) -> str:
     return " and ".join(words) if words else "rows"
 
 
-def data_html(spec: dict, meta: dict | None = None) -> str:
-    """A collapsed "Data" disclosure: the rows charted, with sources, and room for a CSV link."""
+def data_html(spec: dict, meta: dict | None = None, element_id: str = "ak-data") -> str:
+    """A collapsed "Data" disclosure: the rows charted, each with its numbered source, and the sources.
+
+    Sources are numbered per table in the order they first appear, so a source behind many
+    rows is cited in full once; the renderer puts both id and citation in the CSV.
+    """
     meta = meta or {}
     found = tables(spec)
     if not found:
@@ -228,15 +230,23 @@ def data_html(spec: dict, meta: dict | None = None) -> str:
         has_sources = table["sourced"]
         head += '<th scope="col">Source</th>' if has_sources else ""
         body = []
+        numbers: dict = {}
+        prefix = f"{element_id}-t{number}-s"
         for row in table["rows"]:
             cells = "".join(f"<td>{html.escape(_format(_get(row, field), definition))}</td>"
                             for field, (_, definition) in table["columns"].items())
             if has_sources:
-                cells += _citation_cell(row.get("source_id"))
+                source_id = row.get("source_id")
+                n = numbers.setdefault(source_id, len(numbers) + 1)
+                cells += (f'<td data-source="{html.escape(str(source_id))}">'
+                          f'<a href="#{prefix}{n}">[{n}]</a></td>')
             body.append(f"<tr>{cells}</tr>")
         parts.append(f'<div class="ak-table-wrap"><table class="ak-table"><caption>{caption} '
                      f'({len(table["rows"])})</caption><thead><tr>{head}</tr></thead><tbody>'
                      + "".join(body) + "</tbody></table></div>")
+        if numbers:
+            items = "".join(f'<li id="{prefix}{n}">{citation_html(source_id)}</li>' for source_id, n in numbers.items())
+            parts.append(f'<ol class="ak-sources" aria-label="Sources of these rows">{items}</ol>')
         if not has_sources and number == len(found):
             parts.append(_chart_sources_note(meta))
     parts.append("</details>")

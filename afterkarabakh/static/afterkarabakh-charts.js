@@ -215,7 +215,13 @@
       Array.prototype.forEach.call(row.cells, function (cell) {
         var text = cell.textContent.trim();
         if (index === 0 && text === "Source") { cells.push("source_id"); }
-        else if (index > 0 && cell.hasAttribute("data-source")) { cells.push(csvCell(cell.getAttribute("data-source"))); }
+        else if (index > 0 && cell.hasAttribute("data-source")) {
+          // The numbered reference becomes the source's id and its full citation.
+          cells.push(csvCell(cell.getAttribute("data-source")));
+          var link = cell.querySelector("a[href^='#']");
+          var entry = link ? document.getElementById(link.getAttribute("href").slice(1)) : null;
+          if (entry) { text = entry.textContent.trim(); }
+        }
         cells.push(csvCell(text));
       });
       lines.push(cells.join(","));
@@ -255,7 +261,9 @@
       var p = document.createElement("p");
       p.className = "ak-csv-line";
       p.appendChild(link);
-      table.parentNode.insertAdjacentElement("afterend", p);
+      var after = table.parentNode;
+      if (after.nextElementSibling && after.nextElementSibling.classList.contains("ak-sources")) { after = after.nextElementSibling; }
+      after.insertAdjacentElement("afterend", p);
     });
   }
 
