@@ -6,11 +6,19 @@ the source registry so a chart can never cite a source the registry lacks.
 
 Rendering works offline in both places a chart is seen:
 
-* in the built HTML book the page loads the Vega bundle that the book serves
-  itself (see :mod:`afterkarabakh.sphinxext`), and the output only calls it;
+* in the built HTML book the page loads, deferred, the Vega bundle that the book
+  serves itself and the book's renderer (``static/afterkarabakh-charts.js``, see
+  :mod:`afterkarabakh.sphinxext`); a chart's output is only its spec (as JSON), a
+  line for readers without JavaScript and its data table (:mod:`afterkarabakh.tables`);
 * in JupyterLab, which renders Vega-Lite 5 but not the version 6 that Altair 6
-  writes, the first chart of a kernel session also carries the same bundle, so
-  nothing is fetched from a CDN either.
+  writes, the first chart of a kernel session also carries the same bundle and the
+  renderer, so nothing is fetched from a CDN either.
+
+The renderer fits every chart to the width of its column (narrower plotting areas,
+titles wrapped, stacked panels on a phone), redraws it when the column changes
+width, and adds the exports (SVG, PNG, named after the chart) and a CSV download of
+the rows in the table. The marks' generated ARIA labels are switched off
+(``config.aria: false``): the chart's box carries its one description.
 """
 from __future__ import annotations
 
