@@ -357,8 +357,8 @@ def test_page_weight_and_time_to_draw(built_book, server, browser):
     report = "\n".join(bench.metrics_table(results))
     (built_book.parent / "page-weights.md").write_text(report + "\n", encoding="utf-8")
     print("\n" + report)
-    # The 1.5 MB target is not reached yet (the Vega bundle and the theme's CSS alone are 1.2 MB):
-    # assert that no page grows back towards the 3.5 MB it weighed with the icon script.
+    # The target (1.5 MB) is reported per page; the assertion only stops a page from growing back
+    # towards the 3.5 MB it weighed with the icon script (the Vega bundle alone is 0.9 MB).
     heavy = [f"{r['page']}: {r['bytes'] / 1e6:.2f} MB" for r in results if r["bytes"] > REGRESSION_LIMIT_BYTES]
     assert not heavy, "pages heavier than they were made:\n" + "\n".join(heavy)
 
