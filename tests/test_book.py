@@ -262,9 +262,13 @@ def test_every_page_fits_the_screen(built_book, server, browser, width):
     for page_path in _pages(built_book):
         context, outside = offline_context(browser, (server,), viewport={"width": width, "height": 900})
         page = context.new_page()
+        errors = []
+        page.on("console", lambda msg: errors.append(msg.text[:200]) if msg.type == "error" else None)
         page.goto(f"{server}/{page_path}", wait_until="load")
         _wait_for_charts(page)
         page.wait_for_timeout(300)  # a redraw after a late change of the column's width
+        if errors:
+            failures.append(f"{page_path} at {width} px: console errors: {errors[:3]}")
         overflow = page.evaluate(OVERFLOW_JS)
         if overflow["scroll"] > overflow["width"] or overflow["found"]:
             failures.append(f"{page_path} at {width} px: page {overflow['scroll']} px wide; {overflow['found']}")

@@ -123,23 +123,33 @@
     return changed ? copy : null;
   }
 
-  /* The signals that set the plotting areas' widths (and, for maps, heights), with their design values. */
-  function sizeSignals(spec) {
-    var widths = [], heights = [];
-    if (typeof spec.width === "number") { widths.push({ top: "width", value: spec.width }); }
-    if (typeof spec.height === "number") { heights.push({ top: "height", value: spec.height }); }
-    (spec.signals || []).forEach(function (s) {
-      if (typeof s.value !== "number" || s.update || s.on) { return; }
-      if (/(^|_)(child_?)?width$/i.test(s.name) || /(^|_)x_step$/.test(s.name)) { widths.push({ name: s.name, value: s.value }); }
-      else if (/(^|_)(child_?)?height$/i.test(s.name)) { heights.push({ name: s.name, value: s.value }); }
-    });
-    return { widths: widths, heights: heights, isMap: !!(spec.projections && spec.projections.length) };
-  }
-
-  function setSize(view, entry, value) {
-    if (entry.top === "width") { view.width(value); }
-    else if (entry.top === "height") { view.height(value); }
-    else { view.signal(entry.name, value); }
+  /* The chart with its plotting areas narrowed to `scale` of their design width (maps keep their shape).
+   * Scaling the Vega-Lite spec and drawing it afresh keeps selections (the timelines' brush) intact,
+   * which changing a live view's width signals does not. */
+  function scaledSpec(spec, scale) {
+    var copy = JSON.parse(JSON.stringify(spec));
+    var widest = 0;
+    function size(value) { return Math.max(1, Math.floor(value * scale)); }
+    function walk(node, inMap) {
+      if (Array.isArray(node)) { node.forEach(function (n) { walk(n, inMap); }); return; }
+      if (!node || typeof node !== "object") { return; }
+      var map = inMap || !!node.projection;
+      if (typeof node.width === "number") { widest = Math.max(widest, node.width); node.width = size(node.width); }
+      else if (node.width && typeof node.width.step === "number") { node.width.step = Math.max(1, node.width.step * scale); }
+      if (map && typeof node.height === "number") { node.height = size(node.height); }
+      ["layer", "vconcat", "hconcat", "concat", "spec"].forEach(function (k) { if (node[k]) { walk(node[k], map); } });
+    }
+    walk(copy, false);
+    var view = (copy.config = copy.config || {}).view = Object.assign({}, (copy.config || {}).view);
+    var continuous = typeof view.continuousWidth === "number" ? view.continuousWidth : 300;
+    widest = Math.max(widest, continuous);
+    view.continuousWidth = size(continuous);
+    // Discrete x axes without a width take their step from here (Vega-Lite's default is 20 px).
+    var step = view.discreteWidth && typeof view.discreteWidth.step === "number" ? view.discreteWidth.step
+      : (typeof view.step === "number" ? view.step : 20);
+    if (typeof view.discreteWidth !== "number") { view.discreteWidth = { step: Math.max(1, step * scale) }; }
+    copy.__widest = widest;
+    return copy;
   }
 
   function svgWidth(container) {
@@ -150,30 +160,13 @@
   /* Narrow the plotting areas until the chart fits the column; returns the scale used.
    * The drawn width is close to linear in the scale (plot areas scale, axis labels and titles do
    * not), so each step solves the line through the last two measurements for the column's width. */
-  async function fit(view, container, sizes, avail) {
-    if (!sizes.widths.length) { return 1; }
-    async function apply(scale) {
-      sizes.widths.forEach(function (e) { setSize(view, e, Math.max(1, Math.floor(e.value * scale))); });
-      if (sizes.isMap) { sizes.heights.forEach(function (e) { setSize(view, e, Math.max(1, Math.floor(e.value * scale))); }); }
-      // Autosizing settles on the pulse after a size change: run until the drawn width stops moving.
-      var width = -1;
-      for (var k = 0; k < 3; k++) {
-        await view.resize().runAsync();
-        var now = svgWidth(container);
-        if (now === width) { break; }
-        width = now;
-      }
-      return width;
-    }
-    var points = [[1, svgWidth(container)]];
+  async function fit(drawAt, widest, avail) {
+    var points = [[1, await drawAt(1)]];
     if (points[0][1] <= avail + 0.5) { return 1; }
-    var best = null;
-    var scale = 1;
-    for (var i = 0; i < 6; i++) {
-      var last = points[points.length - 1];
-      var next;
+    var best = null, scale = 1;
+    for (var i = 0; i < 5; i++) {
+      var last = points[points.length - 1], next;
       if (points.length === 1) {
-        var widest = Math.max.apply(null, sizes.widths.map(function (e) { return e.value; }));
         next = (avail - (last[1] - widest)) / widest;
         if (!(next < 1)) { next = 0.8; }
       } else {
@@ -184,14 +177,14 @@
       next = Math.min(1, Math.max(MIN_SCALE, next));
       if (Math.abs(next - scale) < 0.004) { break; }
       scale = next;
-      var drawn = await apply(scale);
+      var drawn = await drawAt(scale);
       points.push([scale, drawn]);
       if (drawn <= avail + 0.5 && (!best || scale > best[0])) { best = [scale, drawn]; }
-      if (drawn <= avail + 0.5 && avail - drawn < 6) { break; }
+      if (drawn <= avail + 0.5 && avail - drawn < 8) { break; }
       if (drawn > avail && scale <= MIN_SCALE) { break; }
     }
     var chosen = best ? best[0] : MIN_SCALE;
-    if (chosen !== scale) { await apply(chosen); }
+    if (chosen !== scale) { await drawAt(chosen); }
     return chosen;
   }
 
@@ -289,14 +282,19 @@
     if (stack) { variants.push(stack); }
     var options = { renderer: "svg", actions: false, downloadFileName: record.name };
     for (var i = 0; i < variants.length; i++) {
-      var spec = adaptSpec(JSON.parse(JSON.stringify(variants[i])), avail);
-      var result = await window.vegaEmbed(canvas, spec, options);
-      var scale = await fit(result.view, canvas, sizeSignals(result.vgSpec), avail);
-      record.result = result;
-      record.view = result.view;
+      var adapted = adaptSpec(JSON.parse(JSON.stringify(variants[i])), avail);
+      var widest = scaledSpec(adapted, 1).__widest;
+      var drawAt = async function (scale) {
+        if (record.result) { record.result.finalize(); }
+        canvas.textContent = "";
+        var spec = scaledSpec(adapted, scale);
+        delete spec.__widest;
+        record.result = await window.vegaEmbed(canvas, spec, options);
+        record.view = record.result.view;
+        return svgWidth(canvas);
+      };
+      var scale = await fit(drawAt, widest, avail);
       if (scale >= STACK_BELOW || i === variants.length - 1) { break; }
-      result.finalize();
-      canvas.textContent = "";
     }
     quietSvg(canvas);
     el.setAttribute("data-ak-state", "drawn");
