@@ -15,6 +15,10 @@ LAB_VENV  := .venv-lab
 LAB_STAMP := $(LAB_VENV)/.requirements-installed
 UV        := uv==0.13.9
 
+AXE_VERSION := 4.10.3
+AXE_DIR     := $(VENV)/axe-core
+AXE         := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+
 .PHONY: book test lab bench outputs clean browser-deps chapter requirements python-version
 
 # Everything the built pages depend on: when none of it changed, `make book` has nothing to do.
@@ -43,10 +47,15 @@ $(BOOK_STAMP): $(STAMP) $(BOOK_SOURCES)
 	$(BIN)/python -m afterkarabakh.build   # strict (warnings are errors), on every core
 	@touch $@
 
-browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser test..."; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# The browser test's tools: Debian's chromium, poppler-utils (pdftotext, for the print test) and
+# axe-core (accessibility rules, pinned, from npm; injected into each built page by the test).
+browser-deps: $(AXE)
+	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium and poppler-utils for the browser test..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
+
+$(AXE):
+	npm install --silent --no-audit --no-fund --prefix $(AXE_DIR) axe-core@$(AXE_VERSION)
 
 $(LAB_STAMP): requirements-lab.txt requirements.txt | python-version
 	@test -x $(LAB_VENV)/bin/python || $(PYTHON) -m venv $(LAB_VENV)
@@ -70,7 +79,7 @@ requirements: | python-version
 	.venv-tools/bin/uv pip compile requirements.in $(COMPILE) -o requirements.txt
 	.venv-tools/bin/uv pip compile requirements-lab.in $(COMPILE) -o requirements-lab.txt
 
-bench: $(STAMP)
+bench: $(STAMP) browser-deps
 	$(BIN)/python -m afterkarabakh.bench
 
 # Re-execute the notebooks and keep only the outputs of "# NBVAL_CHECK_OUTPUT" cells.

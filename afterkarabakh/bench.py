@@ -6,6 +6,8 @@ clean build within 10 s + 3 s per notebook; each notebook's execution within twi
 ``jupyter-book build`` within 3 s; ``make test`` (set-up excluded) within twice the clean build;
 every page under 500 KB (the shared Vega bundle aside).
 It also reports the share of data rows that rest on a relay or reference source (target: at most 10%).
+In the browser, every page at most 1.5 MB transferred (everything it loads, uncompressed) with all
+its charts drawn within 1.2 s of navigation.
 """
 from __future__ import annotations
 
@@ -21,6 +23,70 @@ BUILD = paths.ROOT / "_build"
 HTML = BUILD / "html"
 PAGE_LIMIT_KB = 500
 FLOOR_CELL = "from afterkarabakh import charts, data\ncharts.setup()\ndata.load('events')"
+#: Browser targets per page: bytes transferred (uncompressed, all assets) and time until every chart is drawn.
+TRANSFER_LIMIT_BYTES = 1_500_000
+DRAWN_LIMIT_S = 1.2
+ALL_CHARTS_DRAWN = ("n => document.querySelectorAll('div.ak-chart[data-ak-state=drawn],"
+                    " div.ak-chart[data-ak-state=failed]').length >= n")
+
+
+def page_metrics(browser, base_url: str, page_path: str, width: int = 1280, **context_options) -> dict:
+    """Load one page in a fresh context: bytes of every response, and seconds until all its charts are drawn."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, **context_options)
+    page = context.new_page()
+    sizes: dict[str, int] = {}
+
+    def on_response(response):
+        try:
+            sizes[response.url] = len(response.body())
+        except Exception:  # noqa: BLE001 - redirects and aborted requests have no body
+            pass
+
+    page.on("response", on_response)
+    page.goto(f"{base_url}/{page_path}", wait_until="load")
+    charts = page.locator("div.ak-chart").count()
+    if charts:
+        page.wait_for_function(ALL_CHARTS_DRAWN, arg=charts, timeout=60000)
+    drawn = page.evaluate("performance.now()") / 1000
+    page.wait_for_load_state("networkidle")
+    context.close()
+    return {"page": page_path, "bytes": sum(sizes.values()), "charts": charts, "drawn_s": drawn if charts else 0.0}
+
+
+def browser_metrics(pages: list[str]) -> list[dict]:
+    """page_metrics for each built page, served locally, in headless Chromium."""
+    import functools
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(HTML)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                                                 headless=True, args=["--no-sandbox", "--disable-gpu"])
+            results = [page_metrics(browser, base, p) for p in pages]
+            browser.close()
+    finally:
+        httpd.shutdown()
+    return results
+
+
+def metrics_table(results: list[dict]) -> list[str]:
+    lines = ["| page (1,280 px) | transferred (MB) | target | charts | all drawn (s) | target | |",
+             "|---|---:|---:|---:|---:|---:|---|"]
+    for r in results:
+        ok = r["bytes"] <= TRANSFER_LIMIT_BYTES and r["drawn_s"] <= DRAWN_LIMIT_S
+        lines.append(f"| {r['page']} | {r['bytes'] / 1e6:.2f} | {TRANSFER_LIMIT_BYTES / 1e6:.1f} | {r['charts']} "
+                     f"| {r['drawn_s']:.2f} | {DRAWN_LIMIT_S} | {'ok' if ok else 'OVER TARGET'} |")
+    return lines
 
 
 def _seconds(command: list[str]) -> float:
@@ -106,6 +172,8 @@ def main() -> int:
     lines += ["", "| page | KB | target | |", "|---|---:|---:|---|"]
     lines += [f"| {p.relative_to(HTML)} | {_kb(p):.0f} | {PAGE_LIMIT_KB} | {_verdict(_kb(p) < PAGE_LIMIT_KB)} |"
               for p in pages]
+    print("bench: pages in the browser ...", file=sys.stderr, flush=True)
+    lines += ["", *metrics_table(browser_metrics([str(p.relative_to(HTML)) for p in pages]))]
     lines += ["", "| shared assets | KB |", "|---|---:|",
               f"| _static (all) | {_kb(HTML / '_static'):.0f} |",
               f"| of which the Vega bundle ({', '.join(b.name for b in bundles)}) | {sum(_kb(b) for b in bundles):.0f} |",

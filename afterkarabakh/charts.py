@@ -6,40 +6,47 @@ the source registry so a chart can never cite a source the registry lacks.
 
 Rendering works offline in both places a chart is seen:
 
-* in the built HTML book the page loads the Vega bundle that the book serves
-  itself (see :mod:`afterkarabakh.sphinxext`), and the output only calls it;
+* in the built HTML book the page loads, deferred, the Vega bundle that the book
+  serves itself and the book's renderer (``static/afterkarabakh-charts.js``, see
+  :mod:`afterkarabakh.sphinxext`); a chart's output is only its spec (as JSON), a
+  line for readers without JavaScript and its data table (:mod:`afterkarabakh.tables`);
 * in JupyterLab, which renders Vega-Lite 5 but not the version 6 that Altair 6
-  writes, the first chart of a kernel session also carries the same bundle, so
-  nothing is fetched from a CDN either.
+  writes, the first chart of a kernel session also carries the same bundle and the
+  renderer, so nothing is fetched from a CDN either.
+
+The renderer fits every chart to the width of its column (narrower plotting areas,
+titles wrapped, stacked panels on a phone), redraws it when the column changes
+width, and adds the exports (SVG, PNG, named after the chart) and a CSV download of
+the rows in the table. The marks' generated ARIA labels are switched off
+(``config.aria: false``): the chart's box carries its one description.
 """
 from __future__ import annotations
 
 import html
-import textwrap
 import json
 import os
+import re
+import textwrap
+import unicodedata
 import uuid
 from functools import lru_cache
+from pathlib import Path
 
 import altair as alt
 import pandas as pd
 
-from . import data, theme
+from . import data, tables, theme
 
 #: Set by the book build (sphinxext) so chart outputs rely on the page's own bundle.
 BOOK_BUILD_ENV = "AFTERKARABAKH_BOOK_BUILD"
 RENDERER = "afterkarabakh"
 
-#: vega-embed options: an export menu but no link to the outside Vega Editor.
-EMBED_OPTIONS = {
-    "renderer": "svg",
-    "actions": {"export": True, "source": False, "compiled": False, "editor": False},
-    "loader": {"target": "_blank", "rel": "noopener noreferrer"},  # a chart's links open in a new tab
-}
+#: The page-side renderer: sizes each chart to its column, redraws on resize, adds the exports.
+RENDERER_JS = Path(__file__).parent / "static" / "afterkarabakh-charts.js"
 
 
 def vega_lite_version() -> str:
-    """The major.minor Vega-Lite version Altair writes (e.g. '6.4'), for the matching bundle."""
+    """The major.minor Vega-Lite version Altair writes (e.g. '6.4'), for the matching compiler."""
     return ".".join(alt.VEGALITE_VERSION.split(".")[:2])
 
 
@@ -60,32 +67,72 @@ def javascript_bundle() -> str:
 _bundle_sent_to_frontend = False
 
 
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:70] or "chart"
+
+
+def _lean(spec: dict) -> dict:
+    """The spec without dataset columns it never names (the table under the chart keeps them all).
+
+    A column stays if its name appears anywhere in the spec outside the data (encodings,
+    transforms, expressions), so nothing the chart reads is lost; map features keep their
+    type and geometry and only the named properties.
+    """
+    datasets = spec.get("datasets")
+    if not isinstance(datasets, dict):
+        return spec
+    rest = json.dumps({k: v for k, v in spec.items() if k != "datasets"})
+
+    def lean_row(row):
+        if not isinstance(row, dict):
+            return row
+        if "geometry" in row and isinstance(row.get("properties"), dict):
+            return {**row, "properties": {k: v for k, v in row["properties"].items() if k in rest}}
+        return {k: v for k, v in row.items() if k in rest}
+
+    return {**spec, "datasets": {name: [lean_row(r) for r in rows] for name, rows in datasets.items()}}
+
+
 def _html(spec: dict) -> str:
     global _bundle_sent_to_frontend
+    spec = dict(spec)
+    # One description per chart, read once: no ARIA labels generated for every mark, axis and legend.
+    spec["config"] = {**spec.get("config", {}), "aria": False}
+    meta = (spec.get("usermeta") or {}).get("afterkarabakh", {})
     element_id = f"ak-chart-{uuid.uuid4().hex[:12]}"
-    description = html.escape(spec.get("description", ""))
+    description = spec.get("description", "")
+    name = _slug(meta.get("title") or description[:60])
+    payload = json.dumps(_lean(spec), separators=(",", ":")).replace("</", "<\\/")
+    in_book = bool(os.environ.get(BOOK_BUILD_ENV))
     preamble = ""
-    if not os.environ.get(BOOK_BUILD_ENV) and not _bundle_sent_to_frontend:
-        preamble = f"<script>{javascript_bundle()}</script>\n"
+    if not in_book and not _bundle_sent_to_frontend:
+        preamble = f"<script>{javascript_bundle()}\n{RENDERER_JS.read_text(encoding='utf-8')}</script>\n"
         _bundle_sent_to_frontend = True
-    payload = json.dumps(spec).replace("</", "<\\/")
-    options = json.dumps(EMBED_OPTIONS)
-    return (
-        f"{preamble}<div class=\"ak-chart\" id=\"{element_id}\" role=\"figure\" aria-label=\"{description}\"></div>\n"
-        "<script>\n(function () {\n"
+    figure = (
+        f'<div class="ak-figure">\n'
+        f'<div class="ak-chart" id="{element_id}" role="figure" aria-label="{html.escape(description)}" '
+        f'data-ak-name="{name}"><noscript><p class="ak-nojs">This chart needs JavaScript. '
+        "Its data are in the table below.</p></noscript></div>\n"
+        f'<script type="application/json" id="{element_id}-spec">{payload}</script>\n'
+        f"{tables.data_html(spec, meta, element_id)}\n</div>"
+    )
+    if in_book:  # the page's deferred renderer draws every chart once the page has been read
+        return figure
+    return preamble + figure + (
+        "\n<script>\n(function () {\n"
         f"  var el = document.getElementById(\"{element_id}\");\n"
-        "  if (typeof window.vegaEmbed !== 'function') {\n"
+        "  if (!window.akCharts) {\n"
         "    el.textContent = 'Chart not drawn: the Vega library is missing on this page. "
         "In JupyterLab, re-run the notebook from its first cell.';\n"
         "    return;\n  }\n"
-        f"  window.vegaEmbed(el, {payload}, {options}).catch(function (err) {{\n"
-        "    el.textContent = 'Chart not drawn: ' + err.message; console.error(err);\n  });\n"
+        "  window.akCharts.draw(el);\n"
         "})();\n</script>"
     )
 
 
 def render(spec: dict, **_metadata) -> dict:
-    """Altair renderer: HTML that draws with a locally served Vega, and a JSON fallback."""
+    """Altair renderer: the chart (drawn by the book's own Vega), its data as a table, and a text fallback."""
     return {"text/html": _html(spec), "text/plain": f"<chart: {spec.get('description', '')[:120]}>"}
 
 
@@ -152,12 +199,15 @@ def finish(chart, *, title: str, description: str, sources, subtitle: str | None
     # The source line is the inner chart's bottom title, anchored to the whole group (axes
     # included) so it starts at the chart's left edge whatever the width of the axis labels.
     source = alt.Title(text=textwrap.wrap(footer, width=_characters_that_fit(chart)), orient="bottom",
-                       anchor="start", frame="group",
+                       anchor="start", frame="bounds",
                        fontSize=10, fontWeight="normal", color=theme.MUTED_INK, offset=12)
     # Vega does not wrap titles: break long ones so they fit the text column.
     heading = alt.Title(text=wrap_title(title),
                         subtitle=wrap_title(subtitle, font_size=12) if subtitle else [])
-    return alt.vconcat(chart.properties(title=source), title=heading, description=description)
+    # The renderer reads the title (export file names) and the sources (the data table) from usermeta.
+    meta = {"title": title, "sources": sorted(set(_sources_of(sources)))}
+    return alt.vconcat(chart.properties(title=source), title=heading, description=description,
+                       usermeta={"afterkarabakh": meta})
 
 
 #: Axis labels for dates that never repeat at any zoom: the year on its first day, the month on

@@ -6,14 +6,19 @@ worker, so the build runs once and the browser tests read what it produced.
 from __future__ import annotations
 
 import functools
+import html
 import http.server
+import os
+import re
+import shutil
+import subprocess
 import threading
 from pathlib import Path
 
 import pytest
 import yaml
 
-from afterkarabakh import build, paths
+from afterkarabakh import bench, build, paths
 
 from conftest import offline_context
 
@@ -118,9 +123,7 @@ def test_every_page_renders_offline(built_book, server, browser):
         expected = page.locator("div.ak-chart").count()
         if expected:
             try:
-                page.wait_for_function(
-                    "n => document.querySelectorAll('div.ak-chart svg.marks').length >= n", arg=expected,
-                    timeout=30000)
+                page.wait_for_function(bench.ALL_CHARTS_DRAWN, arg=expected, timeout=30000)
             except Exception:  # noqa: BLE001 - reported below with what was drawn
                 pass
         drawn = page.locator("div.ak-chart svg.marks").count()
@@ -148,8 +151,8 @@ def test_tooltips_work(built_book, server, browser):
     """Hovering a timeline point shows the Vega tooltip with the event and its source."""
     page = browser.new_page()
     page.goto(f"{server}/chapters/introduction.html", wait_until="load")
-    page.wait_for_selector("div.ak-chart svg.marks", timeout=30000)
-    point = page.locator("div.ak-chart path[role='graphics-symbol']").last
+    page.wait_for_selector("div.ak-chart[data-ak-state=drawn] svg.marks", timeout=30000)
+    point = page.locator("div.ak-chart g.mark-symbol path").last
     point.hover(force=True)
     tooltip = page.locator("#vg-tooltip-element")
     tooltip.wait_for(state="visible", timeout=10000)
@@ -182,3 +185,196 @@ def test_changed_data_file_re_executes_the_notebooks(built_book):
     executed = log.count("Executing notebook")
     notebooks = len([p for p in paths.CHAPTERS.glob("*.ipynb") if not p.name.startswith("_")])
     assert executed == notebooks, f"{executed} of {notebooks} notebooks re-executed after a data change"
+
+
+# --- words, phones, screen readers, paper, weight ----------------------------------------------
+
+#: Placeholder titles and words about how sources were looked up have no place in the book.
+FORBIDDEN = re.compile(r"\b(stored|headline not shown|copy shown|found in the index|lorem ipsum|placeholder|"
+                       r"todo|tbd|untitled|chart title|xxx)\b", re.I)
+
+
+def _visible_text(markup: str) -> str:
+    markup = re.sub(r"<(script|style)\b.*?</\1>", " ", markup, flags=re.S | re.I)
+    return html.unescape(re.sub(r"<[^>]+>", " ", markup))
+
+
+@pytest.mark.xfail(reason="data/sources.csv still titles some sources '[headline not shown in stored copy]'; "
+                          "remove this mark once those rows carry real headlines", strict=False)
+def test_no_placeholder_titles_or_words_about_tools(built_book):
+    failures = []
+    for page in sorted(built_book.rglob("*.html")):
+        if page.relative_to(built_book).parts[0].startswith("_"):
+            continue
+        markup = page.read_text(encoding="utf-8")
+        # Chart titles live in the chart specs (script tags): read them too.
+        titles = " ".join(re.findall(r'"text":\s*(\[[^\]]*\]|"[^"]*")', markup))
+        for match in FORBIDDEN.finditer(_visible_text(markup) + " " + titles):
+            context = _visible_text(markup + titles)[max(0, match.start() - 60):match.end() + 60]
+            failures.append(f"{page.relative_to(built_book)}: '{match.group(0)}' in …{' '.join(context.split())}…")
+    assert not failures, "\n".join(failures[:20])
+
+
+def test_every_chart_has_its_data_table_and_a_no_script_line(built_book):
+    for page in built_book.glob("chapters/*.html"):
+        markup = page.read_text(encoding="utf-8")
+        charts = markup.count('class="ak-chart"')
+        assert markup.count('<details class="ak-data">') == charts, f"{page.name}: a chart without its data table"
+        assert markup.count('class="ak-nojs"') == charts, f"{page.name}: a chart without its no-JavaScript line"
+
+
+def _wait_for_charts(page):
+    expected = page.locator("div.ak-chart").count()
+    if expected:
+        page.wait_for_function(bench.ALL_CHARTS_DRAWN, arg=expected, timeout=60000)
+    return expected
+
+
+#: Elements wider than the window that are not inside a box that scrolls or clips them.
+OVERFLOW_JS = """() => {
+  const width = document.documentElement.clientWidth, found = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || (box.right <= width + 1 && box.left >= -1)) continue;
+    let clipped = false;
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const o = getComputedStyle(a).overflowX;
+      if (o === 'auto' || o === 'scroll' || o === 'hidden' || o === 'clip') { clipped = true; break; }
+    }
+    if (!clipped && getComputedStyle(el).position !== 'fixed') {
+      found.push(el.tagName.toLowerCase() + '.' + String(el.className && el.className.baseVal !== undefined ?
+        el.className.baseVal : el.className).slice(0, 40) + ' ' + Math.round(box.left) + '..' + Math.round(box.right));
+    }
+  }
+  return {scroll: document.documentElement.scrollWidth, width, found: found.slice(0, 5)};
+}"""
+
+#: Each chart's drawing at its natural size against its box, and its smallest text as drawn (px).
+CHART_FIT_JS = """() => Array.from(document.querySelectorAll('div.ak-chart')).map(el => {
+  const svg = el.querySelector('svg');
+  if (!svg) return {box: el.clientWidth, svg: -1, text: 0};
+  const natural = parseFloat(svg.getAttribute('width'));
+  const shown = svg.getBoundingClientRect().width / natural;
+  let smallest = 99;
+  for (const t of svg.querySelectorAll('text')) {
+    if (!t.textContent.trim()) continue;
+    smallest = Math.min(smallest, parseFloat(getComputedStyle(t).fontSize) * shown);
+  }
+  return {box: el.clientWidth, svg: natural, text: smallest};
+})"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [400, 1280])
+def test_every_page_fits_the_screen(built_book, server, browser, width):
+    """No sideways scroll on any page; every chart drawn within its column, its text at least 10 px."""
+    failures = []
+    for page_path in _pages(built_book):
+        context, outside = offline_context(browser, (server,), viewport={"width": width, "height": 900})
+        page = context.new_page()
+        errors = []
+        page.on("console", lambda msg: errors.append(msg.text[:200]) if msg.type == "error" else None)
+        page.goto(f"{server}/{page_path}", wait_until="load")
+        _wait_for_charts(page)
+        page.wait_for_timeout(300)  # a redraw after a late change of the column's width
+        if errors:
+            failures.append(f"{page_path} at {width} px: console errors: {errors[:3]}")
+        overflow = page.evaluate(OVERFLOW_JS)
+        if overflow["scroll"] > overflow["width"] or overflow["found"]:
+            failures.append(f"{page_path} at {width} px: page {overflow['scroll']} px wide; {overflow['found']}")
+        for number, chart in enumerate(page.evaluate(CHART_FIT_JS), 1):
+            if chart["svg"] > chart["box"] + 1:
+                failures.append(f"{page_path} at {width} px: chart {number} is {chart['svg']:.0f} px wide "
+                                f"in a {chart['box']} px column")
+            if chart["text"] < 9.95:
+                failures.append(f"{page_path} at {width} px: chart {number} has text of {chart['text']:.1f} px")
+        page.screenshot(path=str(built_book.parent / f"screenshot-{width}-{page_path.replace('/', '-')}.png"),
+                        full_page=True)
+        context.close()
+    assert not failures, "\n".join(failures)
+
+
+AXE = Path(os.environ.get("AFTERKARABAKH_AXE", paths.ROOT / ".venv" / "axe-core")) / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.mark.browser
+def test_no_serious_accessibility_failures(built_book, server, browser):
+    """axe-core (pinned, installed by `make test`) on every page: no critical and no serious violation."""
+    if not AXE.exists():
+        pytest.fail(f"axe-core is missing at {AXE}: `make test` installs it (npm install axe-core)")
+    failures = []
+    for page_path in _pages(built_book):
+        context, _ = offline_context(browser, (server,), viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.goto(f"{server}/{page_path}", wait_until="load")
+        _wait_for_charts(page)
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+        for violation in result["violations"]:
+            if violation["impact"] in ("critical", "serious"):
+                where = [node["target"] for node in violation["nodes"][:3]]
+                failures.append(f"{page_path}: {violation['impact']} {violation['id']} ({len(violation['nodes'])}x, "
+                                f"e.g. {where}): {violation['help']}")
+        context.close()
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.browser
+def test_a_chapter_prints_whole(built_book, server, browser, tmp_path):
+    """Printed to PDF: no empty page, and each chart's title and source line on one and the same page."""
+    pdftotext = shutil.which("pdftotext")
+    if not pdftotext:
+        pytest.fail("pdftotext is missing: `make test` installs Debian's poppler-utils")
+    context, _ = offline_context(browser, (server,), viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{server}/chapters/military.html", wait_until="load")
+    charts = _wait_for_charts(page)
+    # The first line of each chart's title and the last line of its source line, as drawn.
+    ends = page.evaluate("""() => Array.from(document.querySelectorAll('div.ak-chart svg')).map(svg => {
+      const lines = Array.from(svg.querySelectorAll('.role-title-text')).flatMap(t =>
+        t.querySelectorAll('tspan').length ? Array.from(t.querySelectorAll('tspan')).map(s => s.textContent)
+                                           : [t.textContent]);
+      return [lines[0], lines[lines.length - 1]];
+    })""")
+    page.emulate_media(media="print")
+    pdf = tmp_path / "military.pdf"
+    page.pdf(path=str(pdf), format="A4", print_background=False)
+    context.close()
+    text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = [" ".join(p.split()) for p in text.split("\f")]
+    if pages and not pages[-1]:
+        pages = pages[:-1]  # pdftotext ends with a form feed
+    assert pages, "nothing printed"
+    empty = [n for n, p in enumerate(pages, 1) if len(p) < 20]
+    assert not empty, f"empty printed pages: {empty} of {len(pages)}"
+    assert len(ends) == charts
+
+    def page_of(line: str, after: int = 1) -> int | None:
+        words = " ".join(line.split()[:4])
+        hits = [n for n, p in enumerate(pages, 1) if n >= after and words and words in p]
+        return hits[0] if hits else None
+
+    for first, last in ends:
+        start = page_of(first)
+        end = page_of(last, after=start or 1)
+        assert start is not None, f"chart '{first}' not found in the printed chapter"
+        assert end == start, f"chart '{first}' is split across printed pages {start} and {end}"
+
+
+@pytest.mark.browser
+def test_page_weight_and_time_to_draw(built_book, server, browser):
+    """Per page: bytes transferred (all assets, uncompressed) and seconds until every chart is drawn.
+
+    Prints the figures (and writes them to _build/page-weights.md); weight is asserted, time is reported.
+    """
+    results = [bench.page_metrics(browser, server, p) for p in _pages(built_book)]
+    report = "\n".join(bench.metrics_table(results))
+    (built_book.parent / "page-weights.md").write_text(report + "\n", encoding="utf-8")
+    print("\n" + report)
+    # The target (1.5 MB) is reported per page; the assertion only stops a page from growing back
+    # towards the 3.5 MB it weighed with the icon script (the Vega bundle alone is 0.9 MB).
+    heavy = [f"{r['page']}: {r['bytes'] / 1e6:.2f} MB" for r in results if r["bytes"] > REGRESSION_LIMIT_BYTES]
+    assert not heavy, "pages heavier than they were made:\n" + "\n".join(heavy)
+
+
+REGRESSION_LIMIT_BYTES = 2_000_000

@@ -58,10 +58,28 @@ def test_actor_colours_are_distinct_and_complete():
 
 
 def test_book_renderer_uses_local_vega_in_the_book(monkeypatch):
+    """In the book a chart is data for the page's deferred renderer: no script of its own, no CDN."""
     monkeypatch.setenv(charts.BOOK_BUILD_ENV, "1")
     html = charts.render({"description": "d", "mark": "bar"})["text/html"]
-    assert "cdn" not in html.lower() and "http" not in html.split("vegaEmbed")[0]
-    assert "window.vegaEmbed(" in html and '"editor": false' in html
+    assert "cdn" not in html.lower() and "http" not in html
+    assert '<script type="application/json"' in html and "<script>" not in html
+    assert 'class="ak-nojs"' in html and '"aria":false' in html
+
+
+def test_every_chart_carries_its_rows_and_their_sources(monkeypatch):
+    monkeypatch.setenv(charts.BOOK_BUILD_ENV, "1")
+    source_id = data.sources().index[0]
+    frame = pd.DataFrame({"year": [2020, 2021], "count": [3, 4], "source_id": [source_id] * 2})
+    chart = alt.Chart(frame).mark_bar().encode(
+        x=alt.X("year:O", title="Year"), y=alt.Y("count:Q", title="Count (units)"),
+        tooltip=[alt.Tooltip("count:Q", title="Units counted")])
+    html = charts.render(charts.finish(chart, title="Two years", description="Bars for two years.",
+                                       sources=frame).to_dict())["text/html"]
+    table = html.split('<details class="ak-data">')[1]
+    assert table.count("<tr>") == 3  # the header and exactly the two rows charted
+    assert ">Units counted<" in table and ">Year<" in table and ">Source<" in table
+    assert data.sources().loc[source_id, "publisher"] in table
+    assert 'data-ak-name="two-years"' in html
 
 
 def test_renderer_outside_the_book_ships_the_bundle_once(monkeypatch):
@@ -328,7 +346,7 @@ def test_timeline_points_link_to_their_source_in_a_new_tab():
     values = next(iter(chart.to_dict()["datasets"].values()))
     registry = data.sources()
     assert [v["url"] for v in values] == list(registry.loc[events["source_id"], "url"])
-    assert charts.EMBED_OPTIONS["loader"]["target"] == "_blank"
+    assert 'loader: { target: "_blank"' in charts.RENDERER_JS.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("start, end", [
