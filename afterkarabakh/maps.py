@@ -176,3 +176,37 @@ def compose(base: alt.LayerChart, *overlays, extent=REGION_EXTENT) -> alt.LayerC
     # Overlays keep their own colour legends: the base map's state colours carry no legend.
     return alt.layer(base, *overlays).properties(
         width=base.width, height=base.height, projection=projection(extent)).resolve_scale(color="independent")
+
+
+#: Eurasia from the Baltic to the Pacific (lon/lat degrees), for alliance maps.
+EURASIA_EXTENT = (20.0, 30.0, 150.0, 75.0)
+
+
+def world_status_map(frame: pd.DataFrame, *, iso3: str, field: str, scale: alt.Scale, legend_title: str,
+                     tooltip: list, highlight: str | None = None, extent=EURASIA_EXTENT,
+                     width: int = theme.WIDTH, height: int = 330) -> alt.LayerChart:
+    """States of the world layer coloured by ``field`` of ``frame`` (one row per state).
+
+    States not in ``frame`` are drawn neutral; ``highlight`` (an ISO3 code) gets a dark outline
+    and a label, so one state stands out whatever its colour. ``tooltip`` is a list of
+    ``(column, title)`` pairs over ``frame``'s (text) columns.
+    """
+    fields = list(frame.columns)
+    states = world()[["iso_a3", "name", "geometry"]].merge(frame, left_on="iso_a3", right_on=iso3)
+    states = states[["geometry", "name", *[f for f in fields if f != "name"]]]
+    tips = [alt.Tooltip(f"properties.{column}:N", title=title) for column, title in tooltip]
+    backdrop = alt.Chart(to_altair_data(world()[["iso_a3", "geometry"]], extent=extent, simplify=0.05)).mark_geoshape(
+        fill="#EEEEEE", stroke="white", strokeWidth=0.5, clip=True)
+    coloured = alt.Chart(to_altair_data(states, extent=extent, simplify=0.05)).mark_geoshape(
+        stroke="white", strokeWidth=0.8, clip=True).encode(
+        color=alt.Color(f"properties.{field}:N", scale=scale, title=legend_title), tooltip=tips)
+    layers = [backdrop, coloured]
+    if highlight is not None:
+        spot = states[states[iso3] == highlight]
+        layers.append(alt.Chart(to_altair_data(spot)).mark_geoshape(
+            fill=None, stroke=theme.INK, strokeWidth=2.2).encode(tooltip=tips))
+        centre = spot.geometry.iloc[0].representative_point()
+        layers.append(alt.Chart(pd.DataFrame({"lon": [centre.x], "lat": [centre.y], "label": [spot["name"].iloc[0]]}))
+                      .mark_text(align="right", dx=-8, dy=12, fontSize=11, fontWeight=600, color=theme.INK)
+                      .encode(longitude="lon:Q", latitude="lat:Q", text="label:N"))
+    return alt.layer(*layers).properties(width=width, height=height, projection=projection(extent))
