@@ -178,8 +178,8 @@ def compose(base: alt.LayerChart, *overlays, extent=REGION_EXTENT) -> alt.LayerC
         width=base.width, height=base.height, projection=projection(extent)).resolve_scale(color="independent")
 
 
-#: Eurasia from the Baltic to the Pacific (lon/lat degrees), for alliance maps.
-EURASIA_EXTENT = (20.0, 30.0, 150.0, 75.0)
+#: Eurasia from the Baltic to Lake Baikal (lon/lat degrees), for maps of the post-Soviet alliances.
+EURASIA_EXTENT = (22.0, 34.0, 112.0, 66.0)
 
 
 def world_status_map(frame: pd.DataFrame, *, iso3: str, field: str, scale: alt.Scale, legend_title: str,
@@ -199,14 +199,18 @@ def world_status_map(frame: pd.DataFrame, *, iso3: str, field: str, scale: alt.S
         fill="#EEEEEE", stroke="white", strokeWidth=0.5, clip=True)
     coloured = alt.Chart(to_altair_data(states, extent=extent, simplify=0.05)).mark_geoshape(
         stroke="white", strokeWidth=0.8, clip=True).encode(
-        color=alt.Color(f"properties.{field}:N", scale=scale, title=legend_title), tooltip=tips)
+        color=alt.Color(f"properties.{field}:N", scale=scale, title=legend_title,
+                        legend=alt.Legend(labelLimit=300, columns=2)), tooltip=tips)
     layers = [backdrop, coloured]
     if highlight is not None:
+        # A small state would vanish under a thick outline: mark it with a ringed dot and its name.
         spot = states[states[iso3] == highlight]
-        layers.append(alt.Chart(to_altair_data(spot)).mark_geoshape(
-            fill=None, stroke=theme.INK, strokeWidth=2.2).encode(tooltip=tips))
         centre = spot.geometry.iloc[0].representative_point()
-        layers.append(alt.Chart(pd.DataFrame({"lon": [centre.x], "lat": [centre.y], "label": [spot["name"].iloc[0]]}))
-                      .mark_text(align="right", dx=-8, dy=12, fontSize=11, fontWeight=600, color=theme.INK)
-                      .encode(longitude="lon:Q", latitude="lat:Q", text="label:N"))
+        marker = pd.DataFrame({"lon": [centre.x], "lat": [centre.y], "label": [spot["name"].iloc[0]],
+                               **{c: [spot[c].iloc[0]] for c in fields if c not in ("name",)}})
+        layers.append(alt.Chart(marker).mark_point(size=260, filled=False, strokeWidth=2.2, color=theme.INK).encode(
+            longitude="lon:Q", latitude="lat:Q",
+            tooltip=[alt.Tooltip(f"{column}:N", title=title) for column, title in tooltip]))
+        layers.append(alt.Chart(marker).mark_text(align="right", dx=-12, dy=10, fontSize=11, fontWeight=600,
+                                                  color=theme.INK).encode(longitude="lon:Q", latitude="lat:Q", text="label:N"))
     return alt.layer(*layers).properties(width=width, height=height, projection=projection(extent))

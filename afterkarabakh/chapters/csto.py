@@ -85,7 +85,7 @@ def requests_chart(frame: pd.DataFrame) -> alt.LayerChart:
     points = base.mark_point(size=120, filled=True, opacity=0.85, stroke="white").encode(
         x=alt.X("days:Q", title="Days after the request (0 = the day it was made)", scale=alt.Scale(domain=[-2, 75])),
         y=y, color=alt.Color("actor:N", scale=theme.actor_scale(frame["actor"]), title="Requester"),
-        shape=alt.Shape("answer_kind:N", title="Answer", sort=[
+        shape=alt.Shape("answer_kind:N", title="Answer", legend=alt.Legend(columns=3, labelLimit=220), sort=[
             "statement", "refusal", "consultations", "decision", "assessment mission", "troops deployed",
             "troops withdrawn", "offer declined by requester"]),
         tooltip=tooltip)
@@ -148,7 +148,6 @@ def meetings_chart(meetings: pd.DataFrame) -> alt.Chart:
         x=alt.X("year:O", title="Year", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("count():Q", title="Meetings hosted (number)", axis=alt.Axis(tickMinStep=1)),
         color=alt.Color("host_actor:N", scale=theme.actor_scale(frame["host_actor"]), title="Host"),
-        order=alt.Order("host_actor:N"),
         tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip("host_actor:N", title="Host"),
                  alt.Tooltip("count():Q", title="Meetings")],
     ).properties(height=220, width=theme.WIDTH - 160)
