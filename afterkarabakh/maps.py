@@ -195,9 +195,11 @@ def world_status_map(frame: pd.DataFrame, *, iso3: str, field: str, scale: alt.S
     states = world()[["iso_a3", "name", "geometry"]].merge(frame, left_on="iso_a3", right_on=iso3)
     states = states[["geometry", "name", *[f for f in fields if f != "name"]]]
     tips = [alt.Tooltip(f"properties.{column}:N", title=title) for column, title in tooltip]
-    backdrop = alt.Chart(to_altair_data(world()[["iso_a3", "geometry"]], extent=extent, simplify=0.05)).mark_geoshape(
+    # Not clipped in advance: a clipped edge, simplified to one long segment, would be drawn as a
+    # great-circle arc. The marks are clipped to the frame instead.
+    backdrop = alt.Chart(to_altair_data(world()[["iso_a3", "geometry"]], simplify=0.05)).mark_geoshape(
         fill="#EEEEEE", stroke="white", strokeWidth=0.5, clip=True)
-    coloured = alt.Chart(to_altair_data(states, extent=extent, simplify=0.05)).mark_geoshape(
+    coloured = alt.Chart(to_altair_data(states, simplify=0.05)).mark_geoshape(
         stroke="white", strokeWidth=0.8, clip=True).encode(
         color=alt.Color(f"properties.{field}:N", scale=scale, title=legend_title,
                         legend=alt.Legend(labelLimit=300, columns=2)), tooltip=tips)
