@@ -465,3 +465,43 @@ def world_map(categories: pd.DataFrame, *, field: str, scale: alt.Scale, fallbac
                          alt.Tooltip(f"properties.{field}:N", title=title)])
         .properties(width=width, height=height, projection=projection(WORLD_EXTENT))
     )
+
+
+#: Eurasia from the Baltic to Lake Baikal (lon/lat degrees), for maps of the post-Soviet alliances.
+EURASIA_EXTENT = (22.0, 34.0, 112.0, 66.0)
+
+
+def world_status_map(frame: pd.DataFrame, *, iso3: str, field: str, scale: alt.Scale, legend_title: str,
+                     tooltip: list, highlight: str | None = None, extent=EURASIA_EXTENT,
+                     width: int = theme.WIDTH, height: int = 330) -> alt.LayerChart:
+    """States of the world layer coloured by ``field`` of ``frame`` (one row per state).
+
+    States not in ``frame`` are drawn neutral; ``highlight`` (an ISO3 code) gets a dark outline
+    and a label, so one state stands out whatever its colour. ``tooltip`` is a list of
+    ``(column, title)`` pairs over ``frame``'s (text) columns.
+    """
+    fields = list(frame.columns)
+    states = world()[["iso_a3", "name", "geometry"]].merge(frame, left_on="iso_a3", right_on=iso3)
+    states = states[["geometry", "name", *[f for f in fields if f != "name"]]]
+    tips = [alt.Tooltip(f"properties.{column}:N", title=title) for column, title in tooltip]
+    # Not clipped in advance: a clipped edge, simplified to one long segment, would be drawn as a
+    # great-circle arc. The marks are clipped to the frame instead.
+    backdrop = alt.Chart(to_altair_data(world()[["iso_a3", "geometry"]], simplify=0.05)).mark_geoshape(
+        fill="#EEEEEE", stroke="white", strokeWidth=0.5, clip=True)
+    coloured = alt.Chart(to_altair_data(states, simplify=0.05)).mark_geoshape(
+        stroke="white", strokeWidth=0.8, clip=True).encode(
+        color=alt.Color(f"properties.{field}:N", scale=scale, title=legend_title,
+                        legend=alt.Legend(labelLimit=300, columns=2)), tooltip=tips)
+    layers = [backdrop, coloured]
+    if highlight is not None:
+        # A small state would vanish under a thick outline: mark it with a ringed dot and its name.
+        spot = states[states[iso3] == highlight]
+        centre = spot.geometry.iloc[0].representative_point()
+        marker = pd.DataFrame({"lon": [centre.x], "lat": [centre.y], "label": [spot["name"].iloc[0]],
+                               **{c: [spot[c].iloc[0]] for c in fields if c not in ("name",)}})
+        layers.append(alt.Chart(marker).mark_point(size=260, filled=False, strokeWidth=2.2, color=theme.INK).encode(
+            longitude="lon:Q", latitude="lat:Q",
+            tooltip=[alt.Tooltip(f"{column}:N", title=title) for column, title in tooltip]))
+        layers.append(alt.Chart(marker).mark_text(align="right", dx=-12, dy=10, fontSize=11, fontWeight=600,
+                                                  color=theme.INK).encode(longitude="lon:Q", latitude="lat:Q", text="label:N"))
+    return alt.layer(*layers).properties(width=width, height=height, projection=projection(extent))
