@@ -14,7 +14,7 @@ PERIOD_END = pd.Timestamp("2026-12-31")
 SYUNIK_EXTENT = (43.2, 38.55, 47.35, 41.45)
 
 PRESENT = "Russian presence continues"
-ENDED = "Ended 2024–2025: handed over to Armenian guards or withdrawn"
+ENDED = "Ended 2024–2025 (handed over or withdrawn)"
 
 
 def period_events(events: pd.DataFrame) -> pd.DataFrame:
