@@ -431,14 +431,17 @@ def _label_layers(placed: pd.DataFrame, extent, width, height) -> list:
         segments = pd.DataFrame(ends, columns=["lon0", "lat0", "lon1", "lat1"])
         layers.append(alt.Chart(segments).mark_rule(color=theme.MUTED_INK, strokeWidth=0.8).encode(
             longitude="lon0:Q", latitude="lat0:Q", longitude2="lon1:Q", latitude2="lat1:Q"))
+    # Labels are placed for the map's design width; on a phone the page renderer draws the map
+    # narrower while text keeps its size, so a label near the edge is clipped to the frame
+    # rather than widening the chart past its column (the place stays named in its tooltip).
     for align, group in frame.groupby("align"):
         text = alt.Chart(group[["text", "alon", "alat"]])
         encoding = dict(longitude="alon:Q", latitude="alat:Q", text="text:N")
         layers.append(text.mark_text(align=align, baseline="middle", fontSize=LABEL_FONT_SIZE, stroke="white",
-                                     strokeWidth=3, strokeOpacity=0.85, strokeJoin="round", color="white")
+                                     strokeWidth=3, strokeOpacity=0.85, strokeJoin="round", color="white", clip=True)
                       .encode(**encoding))
-        layers.append(text.mark_text(align=align, baseline="middle", fontSize=LABEL_FONT_SIZE, color=theme.INK)
-                      .encode(**encoding))
+        layers.append(text.mark_text(align=align, baseline="middle", fontSize=LABEL_FONT_SIZE, color=theme.INK,
+                                     clip=True).encode(**encoding))
     return layers
 
 

@@ -83,9 +83,9 @@ def requests_chart(frame: pd.DataFrame) -> alt.LayerChart:
     span = base.mark_rule(strokeWidth=2, opacity=0.4, color=theme.MUTED_INK).encode(
         x="min(days):Q", x2="max(days):Q", y=y)
     points = base.mark_point(size=120, filled=True, opacity=0.85, stroke="white").encode(
-        x=alt.X("days:Q", title="Days after the request (0 = the day it was made)", scale=alt.Scale(domain=[-2, 75])),
-        y=y, color=alt.Color("actor:N", scale=theme.actor_scale(frame["actor"]), title="Requester"),
-        shape=alt.Shape("answer_kind:N", title="Answer", legend=alt.Legend(columns=3, labelLimit=220), sort=[
+        x=alt.X("days:Q", title="Days after the request", scale=alt.Scale(domain=[-2, 75])),
+        y=y, color=alt.Color("actor:N", scale=theme.actor_scale(frame["actor"]), title="Requester", legend=None),
+        shape=alt.Shape("answer_kind:N", title="Answer", legend=alt.Legend(columns=2, labelLimit=180), sort=[
             "statement", "refusal", "consultations", "decision", "assessment mission", "troops deployed",
             "troops withdrawn", "offer declined by requester"]),
         tooltip=tooltip)
@@ -130,7 +130,7 @@ def partners_chart(lanes: dict) -> alt.VConcatChart:
         x=x, y=alt.Y("personnel:Q", title="Personnel (persons)"),
         tooltip=[alt.Tooltip("date:T", title="Date", format="%-d %b %Y"), alt.Tooltip("label:N", title="Figure"),
                  alt.Tooltip("personnel:Q", title="Personnel")],
-    ).properties(width=width, height=120, title="EU monitors in Armenia (as reported: monitors, then staff)")
+    ).properties(width=width, height=120, title="EU monitors in Armenia")
     partners = alt.Chart(lanes["partners"]).mark_point(size=110, filled=True, opacity=0.85).encode(
         x=alt.X("date:T", title="Date", scale=x_scale, axis=alt.Axis(format="%Y", tickCount="year")),
         y=alt.Y("partner:N", title=None, sort=theme.actor_scale(lanes["partners"]["partner"]).domain),
