@@ -54,16 +54,6 @@ def test_every_chapter_notebook_is_in_the_toc():
             assert f"chapters/{path.stem}" in listed, f"{path.name} is not in _toc.yml, so it would never be built"
 
 
-def test_no_placeholder_title_in_the_built_book(built_book):
-    """The bibliography and every page show real titles, never wording about how a page was read."""
-    import re
-
-    placeholder = re.compile(r"headline not shown|stored cop|copy shown|not shown in", re.I)
-    found = [f"{page.relative_to(built_book)}: {match.group(0)!r}"
-             for page in built_book.rglob("*.html") for match in placeholder.finditer(page.read_text(encoding="utf-8"))]
-    assert not found, "placeholder wording in the built book:\n" + "\n".join(found[:20])
-
-
 def test_no_page_loads_anything_from_another_host(built_book):
     """Static check before the browser one: no script, stylesheet, font or image from outside."""
     import re
@@ -190,7 +180,9 @@ def test_changed_data_file_re_executes_the_notebooks(built_book):
 # --- words, phones, screen readers, paper, weight ----------------------------------------------
 
 #: Placeholder titles and words about how sources were looked up have no place in the book.
-FORBIDDEN = re.compile(r"\b(stored|headline not shown|copy shown|found in the index|lorem ipsum|placeholder|"
+# "stored" only as the book's sources would never use it (weapons may well be stored somewhere).
+FORBIDDEN = re.compile(r"\b(stored (?:cop(?:y|ies)|pages?|sources?)|in stored|headline not shown|copy shown|"
+                       r"found in the index|lorem ipsum|placeholder|"
                        r"todo|tbd|untitled|chart title|xxx)\b", re.I)
 
 
@@ -199,8 +191,6 @@ def _visible_text(markup: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", markup))
 
 
-@pytest.mark.xfail(reason="data/sources.csv still titles some sources '[headline not shown in stored copy]'; "
-                          "remove this mark once those rows carry real headlines", strict=False)
 def test_no_placeholder_titles_or_words_about_tools(built_book):
     failures = []
     for page in sorted(built_book.rglob("*.html")):

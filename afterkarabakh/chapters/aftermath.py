@@ -83,7 +83,7 @@ def _labels(frame: pd.DataFrame) -> list:
     layers = []
     for (align, dx, dy), group in frame.groupby(
             frame["place_id"].map(lambda p: LABEL_OFFSETS.get(p, ("left", 6, -6)))):
-        layers.append(alt.Chart(group).mark_text(align=align, dx=dx, dy=dy, fontSize=11, color=theme.INK)
+        layers.append(alt.Chart(group).mark_text(align=align, dx=dx, dy=dy, fontSize=11, color=theme.INK, clip=True)
                       .encode(longitude="lon:Q", latitude="lat:Q", text="map_label:N"))
     return layers
 
