@@ -24,7 +24,7 @@ def deciding_table() -> pd.DataFrame:
     shown = verdicts.chart_frame()
     return pd.DataFrame({
         "Chapter (theme)": shown["theme"], "#": shown["proposition"],
-        "Verdict": shown["verdict"].str.capitalize(), "Deciding figure": shown["figure"],
+        "Verdict": shown["verdict"].str.capitalize(), "Deciding figure": shown["figure"], "Why": shown["reason"],
     })
 
 
@@ -82,3 +82,15 @@ def effects_chart(steps: pd.DataFrame) -> alt.Chart:
 def effects_summary(steps: pd.DataFrame) -> str:
     """'warned, condemned or reassured: 3, called for sanctions or aid cuts: 4, ...' for a chart description."""
     return ", ".join(f"{e.lower()}: {int((steps['effect'] == e).sum())}" for e in EFFECTS)
+
+
+def figure_kinds() -> dict[str, int]:
+    """How many deciding figures are dates, quantities, yes-or-no facts and terms (by field type)."""
+    from .. import data
+
+    kinds = {"date": "dates", "datetime": "dates", "number": "quantities", "integer": "quantities",
+             "boolean": "yes-or-no facts", "string": "terms"}
+    rows = verdicts.load().dropna(subset=["verdict"])
+    found = [kinds[next(f.type for f in data.resource(d).schema.fields if f.name == field)]
+             for d, field in zip(rows["figure_dataset"], rows["figure_field"])]
+    return {k: found.count(k) for k in dict.fromkeys(kinds.values())}
