@@ -264,7 +264,9 @@ def chart(title: str = "Twenty propositions, twenty verdicts",
     shown = chart_frame()
     chapters = list(dict.fromkeys(shown["theme"]))
     lines = json.dumps(VERDICT_LINES)
-    colour = alt.Color("verdict:N", title="Verdict", scale=alt.Scale(
+    # The column heads name the verdicts, so colour and shape (a second cue) need no legend,
+    # which would not fit a narrow column.
+    colour = alt.Color("verdict:N", title="Verdict", legend=None, scale=alt.Scale(
         domain=VERDICTS, range=[theme.VERDICT_COLOURS[v] for v in VERDICTS]))
     base = alt.Chart(shown).encode(
         x=alt.X("verdict:N", title="Verdict", sort=VERDICTS, scale=alt.Scale(domain=VERDICTS),
@@ -282,7 +284,7 @@ def chart(title: str = "Twenty propositions, twenty verdicts",
                  alt.Tooltip("figure:N", title="Deciding figure")],
     )
     marks = base.mark_point(filled=True, size=300, opacity=1, cursor="pointer").encode(
-        color=colour, shape=alt.Shape("verdict:N", title="Verdict", sort=VERDICTS,
+        color=colour, shape=alt.Shape("verdict:N", title="Verdict", sort=VERDICTS, legend=None,
                                       scale=alt.Scale(domain=VERDICTS)))
     numbers = base.mark_text(fontSize=10, fontWeight=700, color="white", cursor="pointer").encode(
         text="proposition:Q")
