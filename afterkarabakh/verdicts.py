@@ -11,6 +11,7 @@ import html
 import json
 import os
 import re
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -234,7 +235,7 @@ CHAPTER_THEMES = {"military": "military-presence", "peacekeeping": "peacekeeping
 #: How each verdict is broken over lines at the head of its column.
 VERDICT_LINES = {"supported": ["supported"], "partly supported": ["partly", "supported"],
                  "contradicted": ["contradicted"], "overtaken by events": ["overtaken", "by events"],
-                 "cannot be tested with these data": ["cannot be tested", "with these data"]}
+                 "cannot be tested with these data": ["cannot be", "tested with", "these data"]}
 MAX_PER_CELL = 3
 
 
@@ -264,6 +265,8 @@ def chart(title: str = "Twenty propositions, twenty verdicts",
     shown = chart_frame()
     chapters = list(dict.fromkeys(shown["theme"]))
     lines = json.dumps(VERDICT_LINES)
+    # Chapter names on at most two short lines, so a phone's column keeps room for the grid.
+    rows_lines = json.dumps({c: textwrap.wrap(c, 16) for c in chapters})
     # The column heads name the verdicts, so colour and shape (a second cue) need no legend,
     # which would not fit a narrow column.
     colour = alt.Color("verdict:N", title="Verdict", legend=None, scale=alt.Scale(
@@ -271,9 +274,10 @@ def chart(title: str = "Twenty propositions, twenty verdicts",
     base = alt.Chart(shown).encode(
         x=alt.X("verdict:N", title="Verdict", sort=VERDICTS, scale=alt.Scale(domain=VERDICTS),
                 axis=alt.Axis(orient="top", labelAngle=0, labelExpr=f"{lines}[datum.label]",
-                              labelLimit=200, domain=False, ticks=False)),
-        y=alt.Y("theme:N", title="Chapter (theme)", sort=chapters,
-                axis=alt.Axis(labelLimit=theme.LABEL_ROOM, domain=False, ticks=False)),
+                              labelLimit=200, labelFontSize=10, domain=False, ticks=False)),
+        y=alt.Y("theme:N", title=None, sort=chapters,
+                axis=alt.Axis(labelExpr=f"{rows_lines}[datum.label]", labelLimit=theme.LABEL_ROOM,
+                              domain=False, ticks=False)),
         xOffset=alt.XOffset("slot:O", scale=alt.Scale(domain=list(range(MAX_PER_CELL)), paddingOuter=0.3)),
         href="href:N",
         tooltip=[alt.Tooltip("proposition:Q", title="Proposition"),
@@ -288,8 +292,8 @@ def chart(title: str = "Twenty propositions, twenty verdicts",
                                       scale=alt.Scale(domain=VERDICTS)))
     numbers = base.mark_text(fontSize=10, fontWeight=700, color="white", cursor="pointer").encode(
         text="proposition:Q")
-    grid = alt.layer(marks, numbers).properties(width=theme.WIDTH - theme.LABEL_ROOM,
-                                                height=44 * len(chapters))
+    grid = alt.layer(marks, numbers).properties(width=theme.WIDTH - 110,
+                                                height=48 * len(chapters))
     counts = verdict_counts(shown)
     description = (
         f"Grid of {len(shown)} propositions by chapter ({', '.join(chapters)}) and verdict: "
