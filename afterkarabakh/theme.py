@@ -157,3 +157,13 @@ def enable() -> None:
 SERIES_COLOURS: list[str] = [THEME_COLOURS[k] for k in
                              ("csto", "war", "peacekeeping", "icc", "military-presence", "ukraine",
                               "diplomacy", "trade")]
+
+#: One colour per verdict on a proposition (the conclusion's chart); each reaches 3:1 on white
+#: and stays apart from the others, also with colour-vision deficiencies (tests/test_package.py).
+VERDICT_COLOURS: dict[str, str] = {
+    "supported": "#006E8A",                         # petrol blue
+    "partly supported": "#9A7000",                  # ochre
+    "contradicted": "#C0305A",                      # rose
+    "overtaken by events": "#5A4FCF",               # violet
+    "cannot be tested with these data": "#767676",  # grey
+}

@@ -11,6 +11,7 @@ import html
 import json
 import os
 import re
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -197,3 +198,108 @@ def _number_list(numbers: list[int]) -> str:
             runs.append(str(start) if start == n else (f"{start}–{n}" if n > start + 1 else f"{start}, {n}"))
             start = None
     return runs[0] if len(runs) == 1 else ", ".join(runs[:-1]) + " and " + runs[-1]
+
+
+# --- the verdict chart: all twenty propositions by chapter and verdict ---------------------------
+
+def chart_frame() -> pd.DataFrame:
+    """One row per assessed proposition: its chapter (in reading order), verdict, reason,
+    deciding figure, a link to the section that decides it, and its slot within its cell."""
+    rows = load().sort_values("proposition")
+    rows = rows[rows["verdict"].notna()]
+    order = [c for c in published_chapters() if c in set(rows["chapter"])]
+    unknown = sorted(set(rows["chapter"]) - set(order))
+    if unknown:
+        raise ValueError(f"verdicts of chapters not in _toc.yml: {unknown}")
+    shown = pd.DataFrame({
+        "proposition": rows["proposition"].astype(int).to_numpy(),
+        "wording": rows["wording"].to_numpy(),
+        "chapter": [chapter_short_title(c) for c in rows["chapter"]],
+        "theme": [_theme_label(c) for c in rows["chapter"]],
+        "chapter_order": [order.index(c) for c in rows["chapter"]],
+        "verdict": rows["verdict"].to_numpy(),
+        "reason": rows["reason"].to_numpy(),
+        "figure": rows.apply(deciding_figure, axis=1).to_numpy(),
+        "href": [f"{_page(c)}#{section_anchor(s)}" for c, s in zip(rows["chapter"], rows["section"])],
+        "source_id": rows["source_id"].to_numpy(),
+    })
+    shown["slot"] = shown.groupby(["chapter", "verdict"]).cumcount()
+    if shown["slot"].max() >= MAX_PER_CELL:
+        raise ValueError(f"more than {MAX_PER_CELL} propositions share a chapter and a verdict; widen the chart")
+    return shown.sort_values(["chapter_order", "proposition"]).reset_index(drop=True)
+
+
+#: Chapters whose theme has a label of its own in the book's timelines (theme.THEME_LABELS).
+CHAPTER_THEMES = {"military": "military-presence", "peacekeeping": "peacekeeping", "ukraine": "ukraine",
+                  "csto": "csto", "icc": "icc", "trade": "trade"}
+#: How each verdict is broken over lines at the head of its column.
+VERDICT_LINES = {"supported": ["supported"], "partly supported": ["partly", "supported"],
+                 "contradicted": ["contradicted"], "overtaken by events": ["overtaken", "by events"],
+                 "cannot be tested with these data": ["cannot be", "tested with", "these data"]}
+MAX_PER_CELL = 3
+
+
+def _theme_label(stem: str) -> str:
+    from . import theme
+
+    key = CHAPTER_THEMES.get(stem)
+    return theme.THEME_LABELS[key] if key else chapter_short_title(stem)
+
+
+def verdict_counts(shown: pd.DataFrame | None = None) -> dict[str, int]:
+    """How many propositions have each verdict, in the order of :data:`VERDICTS` (zeros kept)."""
+    shown = chart_frame() if shown is None else shown
+    return {v: int((shown["verdict"] == v).sum()) for v in VERDICTS}
+
+
+def chart(title: str = "Twenty propositions, twenty verdicts",
+          subtitle: str | None = "One mark per proposition, by the chapter that tests it; "
+                                 "hover for the wording, the reason and the deciding figure, "
+                                 "click to open the section that decides it"):
+    """The verdicts of all assessed propositions as a grid of chapters by verdict, through
+    :func:`charts.finish` (so with its source line and data table); reusable by any page."""
+    import altair as alt
+
+    from . import charts, theme
+
+    shown = chart_frame()
+    chapters = list(dict.fromkeys(shown["theme"]))
+    lines = json.dumps(VERDICT_LINES)
+    # Chapter names on at most two short lines, so a phone's column keeps room for the grid.
+    rows_lines = json.dumps({c: textwrap.wrap(c, 16) for c in chapters})
+    # The column heads name the verdicts, so colour and shape (a second cue) need no legend,
+    # which would not fit a narrow column.
+    colour = alt.Color("verdict:N", title="Verdict", legend=None, scale=alt.Scale(
+        domain=VERDICTS, range=[theme.VERDICT_COLOURS[v] for v in VERDICTS]))
+    base = alt.Chart(shown).encode(
+        x=alt.X("verdict:N", title="Verdict", sort=VERDICTS, scale=alt.Scale(domain=VERDICTS),
+                axis=alt.Axis(orient="top", labelAngle=0, labelExpr=f"{lines}[datum.label]",
+                              labelLimit=200, labelFontSize=10, domain=False, ticks=False)),
+        y=alt.Y("theme:N", title=None, sort=chapters,
+                axis=alt.Axis(labelExpr=f"{rows_lines}[datum.label]", labelLimit=theme.LABEL_ROOM,
+                              domain=False, ticks=False)),
+        xOffset=alt.XOffset("slot:O", scale=alt.Scale(domain=list(range(MAX_PER_CELL)), paddingOuter=0.3)),
+        href="href:N",
+        tooltip=[alt.Tooltip("proposition:Q", title="Proposition"),
+                 alt.Tooltip("wording:N", title="Wording"),
+                 alt.Tooltip("chapter:N", title="Chapter"),
+                 alt.Tooltip("verdict:N", title="Verdict"),
+                 alt.Tooltip("reason:N", title="Why"),
+                 alt.Tooltip("figure:N", title="Deciding figure")],
+    )
+    marks = base.mark_point(filled=True, size=300, opacity=1, cursor="pointer").encode(
+        color=colour, shape=alt.Shape("verdict:N", title="Verdict", sort=VERDICTS, legend=None,
+                                      scale=alt.Scale(domain=VERDICTS)))
+    numbers = base.mark_text(fontSize=10, fontWeight=700, color="white", cursor="pointer").encode(
+        text="proposition:Q")
+    grid = alt.layer(marks, numbers).properties(width=theme.WIDTH - 110,
+                                                height=48 * len(chapters))
+    counts = verdict_counts(shown)
+    description = (
+        f"Grid of {len(shown)} propositions by chapter ({', '.join(chapters)}) and verdict: "
+        + "; ".join(f"{v}: {n}" for v, n in counts.items())
+        + f". The first mark is proposition {shown['proposition'].iloc[0]} ({shown['theme'].iloc[0]}, "
+        f"{shown['verdict'].iloc[0]}); the last is proposition {shown['proposition'].iloc[-1]} "
+        f"({shown['theme'].iloc[-1]}, {shown['verdict'].iloc[-1]})."
+    )
+    return charts.finish(grid, title=title, subtitle=subtitle, description=description, sources=shown)

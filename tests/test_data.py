@@ -203,7 +203,8 @@ def _verdict(data_copy, **values) -> int:
     path = data_copy.parent / "verdicts.csv"
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    index = next(i for i, r in enumerate(rows) if not r["verdict"])
+    # A pending row if there is one; once all twenty are assessed, the last row is overwritten.
+    index = next((i for i, r in enumerate(rows) if not r["verdict"]), len(rows) - 1)
     rows[index].update(values)
     _write(path, rows, list(rows[0]))
     return index + 2

@@ -222,6 +222,7 @@ PALETTES = {
     "actors": theme.ACTOR_COLOURS,
     "themes": theme.THEME_COLOURS,
     "series": dict(enumerate(theme.SERIES_COLOURS)),
+    "verdicts": theme.VERDICT_COLOURS,
 }
 
 
@@ -454,3 +455,17 @@ def test_gantt_rows_keep_their_whole_names():
     groups = _visible_labels(charts.finish(chart, title="t", description="d", sources=deployments).to_dict())
     shown = next(group for group in groups if any("FSB" in label for label in group))
     assert sorted(shown) == sorted(rows["row"]), "gantt: row names cut or merged"
+
+
+# --- The verdict chart (the conclusion; reusable by the introduction) ---
+def test_verdict_chart_has_one_linked_mark_per_proposition_and_a_colour_per_verdict(monkeypatch):
+    from afterkarabakh import verdicts
+
+    assert list(theme.VERDICT_COLOURS) == verdicts.VERDICTS
+    monkeypatch.setenv("AFTERKARABAKH_BOOK_BUILD", "1")  # links as the built book has them
+    shown = verdicts.chart_frame()
+    assert sorted(shown["proposition"]) == sorted(verdicts.load().dropna(subset=["verdict"])["proposition"])
+    assert shown["href"].str.fullmatch(r"[a-z_]+\.html#[a-z0-9-]+").all()
+    spec = verdicts.chart().to_dict()
+    assert spec["title"]["text"] and spec["description"].startswith(f"Grid of {len(shown)} propositions")
+    assert sum(verdicts.verdict_counts(shown).values()) == len(shown)
