@@ -297,10 +297,15 @@ def test_introduction_lists_all_twenty_propositions(monkeypatch):
 def test_introduction_refuses_a_published_chapter_without_verdicts(monkeypatch):
     from afterkarabakh import verdicts
 
-    unassessed = data.load("verdicts").loc[lambda f: f["verdict"].isna(), "chapter"]
-    if unassessed.empty:
-        pytest.skip("every proposition has a verdict")
-    monkeypatch.setattr(verdicts, "published_chapters", lambda: ["introduction", unassessed.iloc[0]])
+    # A published chapter whose verdict is withdrawn: the introduction must refuse to render.
+    real_load = data.load
+    withdrawn = real_load("verdicts")
+    withdrawn.loc[withdrawn.index[0], "verdict"] = pd.NA
+
+    def load(name, *args, **kwargs):
+        return withdrawn.copy() if name == "verdicts" else real_load(name, *args, **kwargs)
+
+    monkeypatch.setattr(data, "load", load)
     with pytest.raises(ValueError, match="no verdict"):
         verdicts.introduction_frame()
 
