@@ -119,14 +119,24 @@ def gazetteer_html() -> str:
         f"<td>{r['Latitude']}, {r['Longitude']}</td><td>{_chapter_links(r['chapters'])}</td>"
         f"<td>{_source_link(r['source_id'])}</td></tr>"
         for _, r in gazetteer_frame().iterrows())
-    return ('<table class="table ak-apparatus"><thead><tr><th>Place</th><th>Kind</th><th>Country</th>'
-            '<th>Coordinates</th><th>Mentioned in</th><th>Source</th></tr></thead><tbody>' + rows + "</tbody></table>")
+    return _table(["Place", "Kind", "Country", "Coordinates", "Mentioned in", "Source"], rows)
+
+
+def _table(headers: list[str], rows: str) -> str:
+    """An apparatus table: the given header cells over rows already written as <tr> elements."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    return f'<table class="table ak-apparatus"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+
+
+def _shown(markup: str):
+    """HTML that a notebook cell displays as it is (the book and JupyterLab alike)."""
+    from IPython.display import HTML
+
+    return HTML(markup)
 
 
 def gazetteer_table():
-    from IPython.display import HTML
-
-    return HTML(gazetteer_html())
+    return _shown(gazetteer_html())
 
 
 # --- the glossary --------------------------------------------------------------------------------
@@ -152,14 +162,11 @@ def glossary_html() -> str:
         f"<td>{html.escape(r['Definition'])}</td><td>{_chapter_links(r['chapters'])}</td>"
         f"<td>{_source_link(r['source_id'])}</td></tr>"
         for _, r in glossary_frame().iterrows())
-    return ('<table class="table ak-apparatus"><thead><tr><th>Term</th><th>Definition</th>'
-            '<th>Used in</th><th>Source</th></tr></thead><tbody>' + rows + "</tbody></table>")
+    return _table(["Term", "Definition", "Used in", "Source"], rows)
 
 
 def glossary_table():
-    from IPython.display import HTML
-
-    return HTML(glossary_html())
+    return _shown(glossary_html())
 
 
 # --- one order for disputed names ----------------------------------------------------------------
