@@ -5,6 +5,7 @@ nbval itself runs every chapter (``--nbval-lax`` in pytest.ini): cells marked
 """
 from __future__ import annotations
 
+import re
 import shutil
 
 import nbformat
@@ -54,6 +55,50 @@ def test_a_chapter_started_from_the_template_runs_and_is_lean(tmp_path):
                    resources={"metadata": {"path": str(paths.CHAPTERS)}}).execute()
     notebooks.strip(notebook)
     nbformat.write(notebook, path)
-    assert notebooks.problems(path) == []
+    assert notebooks.problems(path) == [] and short_cell_problems(path) == []
     with pytest.raises(FileExistsError):
         notebooks.new_chapter("demo_chapter", root=tmp_path)
+
+
+MAX_CELL_LINES = 25
+_IMPORT = re.compile(r"\s*(import\s+\w|from\s+[\w.]+\s+import\b)")
+
+
+def short_cell_problems(path) -> list[str]:
+    """Code cells over MAX_CELL_LINES lines, and imports outside the first code cell (the preamble)."""
+    notebook = nbformat.read(path, as_version=4)
+    found, first = [], True
+    for index, cell in enumerate(notebook.cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        name = f"{path.name}, cell {index} (id {cell.get('id')})"
+        lines = len(cell.source.splitlines())
+        if lines > MAX_CELL_LINES:
+            found.append(f"{name}: {lines} lines, over {MAX_CELL_LINES}; move the chart code into a function "
+                         "in afterkarabakh (charts, maps or afterkarabakh/chapters/<slug>.py)")
+        if not first:
+            found += [f"{name}: import outside the preamble: {line.strip()}"
+                      for line in cell.source.splitlines() if _IMPORT.match(line)]
+        first = False
+    return found
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_notebook_cells_are_short_and_import_only_in_the_preamble(path):
+    problems = short_cell_problems(path)
+    assert problems == [], "\n".join(problems)
+
+
+def test_short_cell_rule_names_the_notebook_and_the_cell(tmp_path):
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import pandas as pd"),
+        nbformat.v4.new_markdown_cell("text"),
+        nbformat.v4.new_code_cell("\n".join(f"x{i} = {i}" for i in range(MAX_CELL_LINES + 1))),
+        nbformat.v4.new_code_cell("x = 1\nfrom shapely.geometry import box"),
+    ])
+    path = tmp_path / "bad.ipynb"
+    nbformat.write(notebook, path)
+    problems = short_cell_problems(path)
+    assert len(problems) == 2
+    assert problems[0].startswith("bad.ipynb, cell 3") and "26 lines" in problems[0]
+    assert problems[1].startswith("bad.ipynb, cell 4") and "from shapely.geometry import box" in problems[1]
