@@ -30,6 +30,18 @@ ALL_CHARTS_DRAWN = ("n => document.querySelectorAll('div.ak-chart[data-ak-state=
                     " div.ak-chart[data-ak-state=failed]').length >= n")
 
 
+def content_pages(html_dir: Path = HTML) -> list[str]:
+    """The built pages a reader reads: not Sphinx's own folders, nor index.html, which only forwards
+    (a meta refresh) to the first chapter and would be measured mid-navigation."""
+    pages = []
+    for path in sorted(html_dir.rglob("*.html")):
+        relative = path.relative_to(html_dir)
+        if relative.parts[0].startswith("_") or 'http-equiv="refresh"' in path.read_text(encoding="utf-8").lower():
+            continue
+        pages.append(str(relative))
+    return pages
+
+
 def page_metrics(browser, base_url: str, page_path: str, width: int = 1280, **context_options) -> dict:
     """Load one page in a fresh context: bytes of every response, and seconds until all its charts are drawn."""
     context = browser.new_context(viewport={"width": width, "height": 900}, **context_options)
@@ -173,7 +185,7 @@ def main() -> int:
     lines += [f"| {p.relative_to(HTML)} | {_kb(p):.0f} | {PAGE_LIMIT_KB} | {_verdict(_kb(p) < PAGE_LIMIT_KB)} |"
               for p in pages]
     print("bench: pages in the browser ...", file=sys.stderr, flush=True)
-    lines += ["", *metrics_table(browser_metrics([str(p.relative_to(HTML)) for p in pages]))]
+    lines += ["", *metrics_table(browser_metrics(content_pages()))]
     lines += ["", "| shared assets | KB |", "|---|---:|",
               f"| _static (all) | {_kb(HTML / '_static'):.0f} |",
               f"| of which the Vega bundle ({', '.join(b.name for b in bundles)}) | {sum(_kb(b) for b in bundles):.0f} |",
