@@ -6,6 +6,7 @@ place or a term are found by reading the chapters themselves: the names written 
 cells, and, for places, the data rows that refer to the place's id in a dataset the chapter
 loads, or the place's id written in its code (a map that labels the place).
 """
+
 from __future__ import annotations
 
 import html
@@ -23,9 +24,17 @@ def reading_chapters() -> list[str]:
     import yaml
 
     toc = yaml.safe_load((paths.ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    files = [toc["root"]] + [c["file"] for part in toc.get("parts", [])
-                             if part.get("caption") != "Appendices" for c in part.get("chapters", [])]
-    return [f.split("/", 1)[1] for f in files if (paths.CHAPTERS / f"{f.split('/', 1)[1]}.ipynb").exists()]
+    files = [toc["root"]] + [
+        c["file"]
+        for part in toc.get("parts", [])
+        if part.get("caption") != "Appendices"
+        for c in part.get("chapters", [])
+    ]
+    return [
+        f.split("/", 1)[1]
+        for f in files
+        if (paths.CHAPTERS / f"{f.split('/', 1)[1]}.ipynb").exists()
+    ]
 
 
 @lru_cache(maxsize=32)
@@ -53,7 +62,9 @@ def names_in(stem: str, names) -> bool:
     body = chapter_text(stem)
     for name in (n for n in names if isinstance(n, str) and n):
         flags = 0 if name.isupper() else re.IGNORECASE
-        words = r"\s+".join(re.escape(word) for word in name.split())  # a name may wrap across lines
+        words = r"\s+".join(
+            re.escape(word) for word in name.split()
+        )  # a name may wrap across lines
         if re.search(rf"(?<![\w-]){words}(?![\w-])", body, flags):
             return True
     return False
@@ -69,7 +80,10 @@ def place_references() -> dict[str, set[str]]:
         for field in data.resource(name).schema.fields:
             if field.name == "place_id":
                 ids = frame[field.name].dropna()
-            elif field.type == "list" and (field.custom.get("references") or {}).get("resource") == "places":
+            elif (
+                field.type == "list"
+                and (field.custom.get("references") or {}).get("resource") == "places"
+            ):
                 ids = frame[field.name].dropna().explode().dropna()
             else:
                 continue
@@ -79,8 +93,13 @@ def place_references() -> dict[str, set[str]]:
 
 
 def _chapter_links(stems: list[str]) -> str:
-    return ", ".join(f'<a href="{verdicts._page(s)}">{html.escape(verdicts.chapter_short_title(s))}</a>' for s in stems) \
+    return (
+        ", ".join(
+            f'<a href="{verdicts._page(s)}">{html.escape(verdicts.chapter_short_title(s))}</a>'
+            for s in stems
+        )
         or "<em>none yet</em>"
+    )
 
 
 def _source_link(source_id: str) -> str:
@@ -90,6 +109,7 @@ def _source_link(source_id: str) -> str:
 
 # --- the gazetteer -------------------------------------------------------------------------------
 
+
 def gazetteer_frame() -> pd.DataFrame:
     """Every place in data/places.csv with its label, country and the chapters that mention it."""
     from . import maps
@@ -97,20 +117,30 @@ def gazetteer_frame() -> pd.DataFrame:
     places = maps.places().sort_values("label", key=lambda s: s.str.lower())
     references = place_references()
     chapters = reading_chapters()
-    mentioned = [[c for c in chapters if names_in(c, [p["name"], p["alt_name"]])
-                  or f'"{p["place_id"]}"' in chapter_text(c)
-                  or references.get(p["place_id"], set()) & datasets_loaded(c)]
-                 for _, p in places.iterrows()]
-    return pd.DataFrame({
-        "place_id": places["place_id"].to_numpy(),
-        "Place": places["label"].to_numpy(),
-        "Kind": places["kind"].str.replace("-", " ").to_numpy(),
-        "Country": places["country_iso3"].map(text.country_name).to_numpy(),
-        "Latitude": places["lat"].map(lambda v: f"{v:.4f}° N").to_numpy(),
-        "Longitude": places["lon"].map(lambda v: f"{abs(v):.4f}° {'E' if v >= 0 else 'W'}").to_numpy(),
-        "chapters": mentioned,
-        "source_id": places["source_id"].to_numpy(),
-    })
+    mentioned = [
+        [
+            c
+            for c in chapters
+            if names_in(c, [p["name"], p["alt_name"]])
+            or f'"{p["place_id"]}"' in chapter_text(c)
+            or references.get(p["place_id"], set()) & datasets_loaded(c)
+        ]
+        for _, p in places.iterrows()
+    ]
+    return pd.DataFrame(
+        {
+            "place_id": places["place_id"].to_numpy(),
+            "Place": places["label"].to_numpy(),
+            "Kind": places["kind"].str.replace("-", " ").to_numpy(),
+            "Country": places["country_iso3"].map(text.country_name).to_numpy(),
+            "Latitude": places["lat"].map(lambda v: f"{v:.4f}° N").to_numpy(),
+            "Longitude": places["lon"]
+            .map(lambda v: f"{abs(v):.4f}° {'E' if v >= 0 else 'W'}")
+            .to_numpy(),
+            "chapters": mentioned,
+            "source_id": places["source_id"].to_numpy(),
+        }
+    )
 
 
 def gazetteer_html() -> str:
@@ -118,7 +148,8 @@ def gazetteer_html() -> str:
         f"<tr><td>{html.escape(r['Place'])}</td><td>{html.escape(r['Kind'])}</td><td>{html.escape(r['Country'])}</td>"
         f"<td>{r['Latitude']}, {r['Longitude']}</td><td>{_chapter_links(r['chapters'])}</td>"
         f"<td>{_source_link(r['source_id'])}</td></tr>"
-        for _, r in gazetteer_frame().iterrows())
+        for _, r in gazetteer_frame().iterrows()
+    )
     return _table(["Place", "Kind", "Country", "Coordinates", "Mentioned in", "Source"], rows)
 
 
@@ -141,27 +172,35 @@ def gazetteer_table():
 
 # --- the glossary --------------------------------------------------------------------------------
 
+
 def glossary_frame() -> pd.DataFrame:
     """Every term in data/glossary.csv, alphabetically, with the chapters that use it."""
     terms = data.load("glossary").sort_values("term", key=lambda s: s.str.lower())
     chapters = reading_chapters()
-    return pd.DataFrame({
-        "Term": terms["term"].to_numpy(),
-        "Stands for": terms["expansion"].fillna("").to_numpy(),
-        "Definition": terms["definition"].to_numpy(),
-        "chapters": [[c for c in chapters if names_in(c, [t["term"], t["expansion"]])] for _, t in terms.iterrows()],
-        "source_id": terms["source_id"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "Term": terms["term"].to_numpy(),
+            "Stands for": terms["expansion"].fillna("").to_numpy(),
+            "Definition": terms["definition"].to_numpy(),
+            "chapters": [
+                [c for c in chapters if names_in(c, [t["term"], t["expansion"]])]
+                for _, t in terms.iterrows()
+            ],
+            "source_id": terms["source_id"].to_numpy(),
+        }
+    )
 
 
 def glossary_html() -> str:
     rows = "".join(
-        f"<tr><td id=\"term-{html.escape(re.sub(r'[^a-z0-9]+', '-', r['Term'].lower()).strip('-'))}\">"
+        f'<tr><td id="term-{html.escape(re.sub(r"[^a-z0-9]+", "-", r["Term"].lower()).strip("-"))}">'
         f"<strong>{html.escape(r['Term'])}</strong>"
-        + (f"<br><small>{html.escape(r['Stands for'])}</small>" if r["Stands for"] else "") + "</td>"
+        + (f"<br><small>{html.escape(r['Stands for'])}</small>" if r["Stands for"] else "")
+        + "</td>"
         f"<td>{html.escape(r['Definition'])}</td><td>{_chapter_links(r['chapters'])}</td>"
         f"<td>{_source_link(r['source_id'])}</td></tr>"
-        for _, r in glossary_frame().iterrows())
+        for _, r in glossary_frame().iterrows()
+    )
     return _table(["Term", "Definition", "Used in", "Source"], rows)
 
 
@@ -171,13 +210,19 @@ def glossary_table():
 
 # --- one order for disputed names ----------------------------------------------------------------
 
+
 def reversed_names(body: str) -> list[str]:
     """Disputed places written in the reverse of the gazetteer's order ('Khankendi/Stepanakert')."""
     places = data.load("places").dropna(subset=["alt_name"])
-    return [f"{p['alt_name']}/{p['name']}" for _, p in places.iterrows() if f"{p['alt_name']}/{p['name']}" in body]
+    return [
+        f"{p['alt_name']}/{p['name']}"
+        for _, p in places.iterrows()
+        if f"{p['alt_name']}/{p['name']}" in body
+    ]
 
 
 # --- the method page -----------------------------------------------------------------------------
+
 
 def source_grades() -> pd.DataFrame:
     """For each grade of source (the ``kind`` field of the registry): its definition, how many
@@ -185,22 +230,33 @@ def source_grades() -> pd.DataFrame:
     registry = data.sources()
     field = next(f for f in data.resource("sources").schema.fields if f.name == "kind")
     kinds = field.constraints["enum"]
-    rows = pd.concat([data.load(n)["source_id"] for n in data.names()
-                      if n != "sources" and "source_id" in data.load(n)]).dropna()
+    rows = pd.concat(
+        [
+            data.load(n)["source_id"]
+            for n in data.names()
+            if n != "sources" and "source_id" in data.load(n)
+        ]
+    ).dropna()
     row_kinds = rows.map(registry["kind"])
     meaning = dict(re.findall(r"(\w+) \(([^()]*(?:\([^()]*\)[^()]*)*)\)", field.description))
-    return pd.DataFrame({
-        "Grade": kinds,
-        "Meaning": [meaning.get(k, "") for k in kinds],
-        "Sources": [int((registry["kind"] == k).sum()) for k in kinds],
-        "Data rows": [int((row_kinds == k).sum()) for k in kinds],
-    })
+    return pd.DataFrame(
+        {
+            "Grade": kinds,
+            "Meaning": [meaning.get(k, "") for k in kinds],
+            "Sources": [int((registry["kind"] == k).sum()) for k in kinds],
+            "Data rows": [int((row_kinds == k).sum()) for k in kinds],
+        }
+    )
 
 
 def data_span() -> dict:
     """The dates that bound the data: the last day a source was read, the latest dated event."""
     events = data.load("events")
     registry = data.sources()
-    return {"as_of": text.data_as_of(), "last_event": text.date(events["date"].max()),
-            "last_published": text.date(registry["date_published"].max()),
-            "undated_sources": int(registry["date_published"].isna().sum()), "sources": len(registry)}
+    return {
+        "as_of": text.data_as_of(),
+        "last_event": text.date(events["date"].max()),
+        "last_published": text.date(registry["date_published"].max()),
+        "undated_sources": int(registry["date_published"].isna().sum()),
+        "sources": len(registry),
+    }

@@ -4,6 +4,7 @@ Nothing here is typed by hand: dataset titles, fields, units, constraints,
 licences and sources all come from the package, so the appendix cannot drift
 from the data it documents.
 """
+
 from __future__ import annotations
 
 import html
@@ -34,13 +35,15 @@ def fields_table(name: str) -> pd.DataFrame:
     resource = data.resource(name)
     rows = []
     for field in resource.schema.fields:
-        rows.append({
-            "field": field.name,
-            "type": field.type,
-            "unit": field.custom.get("unit", ""),
-            "constraints": _constraints(field),
-            "description": field.description or "",
-        })
+        rows.append(
+            {
+                "field": field.name,
+                "type": field.type,
+                "unit": field.custom.get("unit", ""),
+                "constraints": _constraints(field),
+                "description": field.description or "",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -62,23 +65,34 @@ def dataset_html(name: str) -> str:
     title = html.escape(resource.title or name)
     n_rows = len(data.load(name)) if resource.type == "table" else None
     size = f"{n_rows} rows" if n_rows is not None else "map layer (GeoJSON, EPSG:4326)"
-    licences = ", ".join(_link(l.get("path", ""), l.get("title") or l.get("name"))
-                         for l in (resource.licenses or data.package().licenses))
+    licences = ", ".join(
+        _link(lic.get("path", ""), lic.get("title") or lic.get("name"))
+        for lic in (resource.licenses or data.package().licenses)
+    )
     cited = sources_of(name)
     registry = data.sources()
     source_items = "".join(
         f"<li>{html.escape(registry.loc[s, 'publisher'])}, {_link(registry.loc[s, 'url'], registry.loc[s, 'title'])}"
-        f" <code>{html.escape(s)}</code> ({html.escape(registry.loc[s, 'kind'])})</li>" for s in cited[:12])
+        f" <code>{html.escape(s)}</code> ({html.escape(registry.loc[s, 'kind'])})</li>"
+        for s in cited[:12]
+    )
     if len(cited) > 12:
         source_items += f"<li>… and {len(cited) - 12} more, listed under Sources below.</li>"
-    fields = fields_table(name).to_html(index=False, border=0, classes="table ak-fields", escape=True) \
-        if resource.type == "table" else ""
-    sources_block = f"<p><strong>Sources ({len(cited)}):</strong></p><ul>{source_items}</ul>" if name != "sources" else ""
+    fields = (
+        fields_table(name).to_html(index=False, border=0, classes="table ak-fields", escape=True)
+        if resource.type == "table"
+        else ""
+    )
+    sources_block = (
+        f"<p><strong>Sources ({len(cited)}):</strong></p><ul>{source_items}</ul>"
+        if name != "sources"
+        else ""
+    )
     return (
-        f"<section class=\"ak-dataset\" id=\"dataset-{html.escape(name)}\">"
+        f'<section class="ak-dataset" id="dataset-{html.escape(name)}">'
         f"<h3>{title} <code>{html.escape(name)}</code></h3>"
         f"<p>{html.escape(resource.description or '')}</p>"
-        f"<p>File: <a href=\"{DOWNLOAD_BASE}{html.escape(resource.path)}\" download>{html.escape(resource.path)}</a>"
+        f'<p>File: <a href="{DOWNLOAD_BASE}{html.escape(resource.path)}" download>{html.escape(resource.path)}</a>'
         f" ({size}). Licence: {licences}.</p>"
         f"{sources_block}{fields}</section>"
     )
@@ -118,9 +132,18 @@ def data_rows() -> pd.DataFrame:
     for name in data.names():
         if name == "sources":
             continue
-        ids = data.load(name)["source_id"].dropna().astype(str)  # a verdict not yet given cites nothing
-        frames.append(pd.DataFrame({"dataset": name, "source_id": ids.values,
-                                    "kind": registry.loc[ids, "kind"].astype(str).values}))
+        ids = (
+            data.load(name)["source_id"].dropna().astype(str)
+        )  # a verdict not yet given cites nothing
+        frames.append(
+            pd.DataFrame(
+                {
+                    "dataset": name,
+                    "source_id": ids.values,
+                    "kind": registry.loc[ids, "kind"].astype(str).values,
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -140,7 +163,11 @@ def chapter_sources(notebook) -> set[str]:
     cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
     code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
     text = "\n".join("".join(c["source"]) for c in cells)
-    ids = {part.strip() for cited in re.findall(r"\{cite[a-z:]*\}`([^`]+)`", text) for part in cited.split(",")}
+    ids = {
+        part.strip()
+        for cited in re.findall(r"\{cite[a-z:]*\}`([^`]+)`", text)
+        for part in cited.split(",")
+    }
     for name in sorted(set(re.findall(r"data\.load\(\s*[\"']([A-Za-z0-9_]+)[\"']", code))):
         ids |= set(data.load(name)["source_id"].dropna().astype(str))
     return ids
@@ -174,13 +201,20 @@ def source_mix() -> pd.DataFrame:
     order = kinds()
     registry = data.sources()
     toc = (paths.ROOT / "_toc.yml").read_text(encoding="utf-8")
-    listed = [p for p in paths.CHAPTERS.glob("*.ipynb") if f"chapters/{p.stem}\n" in toc]  # pages of the book only
+    listed = [
+        p for p in paths.CHAPTERS.glob("*.ipynb") if f"chapters/{p.stem}\n" in toc
+    ]  # pages of the book only
     notebooks = sorted(listed, key=lambda p: toc.find(f"chapters/{p.stem}\n"))
     groups = []
     for index, notebook in enumerate(notebooks):
         ids = chapter_sources(notebook)
         if ids:
-            groups.append((f"{_chapter_label(notebook, index == 0)} (sources)", registry.loc[sorted(ids), "kind"]))
+            groups.append(
+                (
+                    f"{_chapter_label(notebook, index == 0)} (sources)",
+                    registry.loc[sorted(ids), "kind"],
+                )
+            )
     groups.append(("Whole registry (sources)", registry["kind"]))
     groups.append(("All data tables (rows)", data_rows()["kind"]))
     table = []
@@ -200,6 +234,7 @@ def source_mix() -> pd.DataFrame:
 def source_mix_html() -> str:
     table = source_mix().to_html(index=False, border=0, classes="table ak-source-mix", escape=True)
     # Focusable, so a keyboard can scroll it on a narrow screen (axe: scrollable-region-focusable).
-    return (f'<div class="ak-table-scroll" style="overflow-x:auto" tabindex="0" role="region" '
-            f'aria-label="Sources by kind, per chapter">{table}</div>')
-
+    return (
+        f'<div class="ak-table-scroll" style="overflow-x:auto" tabindex="0" role="region" '
+        f'aria-label="Sources by kind, per chapter">{table}</div>'
+    )

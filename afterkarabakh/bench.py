@@ -9,6 +9,7 @@ It also reports the share of data rows that rest on a relay or reference source 
 In the browser, every page at most 1.5 MB transferred (everything it loads, uncompressed) with all
 its charts drawn within 1.2 s of navigation.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -26,8 +27,10 @@ FLOOR_CELL = "from afterkarabakh import charts, data\ncharts.setup()\ndata.load(
 #: Browser targets per page: bytes transferred (uncompressed, all assets) and time until every chart is drawn.
 TRANSFER_LIMIT_BYTES = 1_500_000
 DRAWN_LIMIT_S = 1.2
-ALL_CHARTS_DRAWN = ("n => document.querySelectorAll('div.ak-chart[data-ak-state=drawn],"
-                    " div.ak-chart[data-ak-state=failed]').length >= n")
+ALL_CHARTS_DRAWN = (
+    "n => document.querySelectorAll('div.ak-chart[data-ak-state=drawn],"
+    " div.ak-chart[data-ak-state=failed]').length >= n"
+)
 
 
 def content_pages(html_dir: Path = HTML) -> list[str]:
@@ -36,13 +39,18 @@ def content_pages(html_dir: Path = HTML) -> list[str]:
     pages = []
     for path in sorted(html_dir.rglob("*.html")):
         relative = path.relative_to(html_dir)
-        if relative.parts[0].startswith("_") or 'http-equiv="refresh"' in path.read_text(encoding="utf-8").lower():
+        if (
+            relative.parts[0].startswith("_")
+            or 'http-equiv="refresh"' in path.read_text(encoding="utf-8").lower()
+        ):
             continue
         pages.append(str(relative))
     return pages
 
 
-def page_metrics(browser, base_url: str, page_path: str, width: int = 1280, **context_options) -> dict:
+def page_metrics(
+    browser, base_url: str, page_path: str, width: int = 1280, **context_options
+) -> dict:
     """Load one page in a fresh context: bytes of every response, and seconds until all its charts are drawn."""
     context = browser.new_context(viewport={"width": width, "height": 900}, **context_options)
     page = context.new_page()
@@ -62,7 +70,12 @@ def page_metrics(browser, base_url: str, page_path: str, width: int = 1280, **co
     drawn = page.evaluate("performance.now()") / 1000
     page.wait_for_load_state("networkidle")
     context.close()
-    return {"page": page_path, "bytes": sum(sizes.values()), "charts": charts, "drawn_s": drawn if charts else 0.0}
+    return {
+        "page": page_path,
+        "bytes": sum(sizes.values()),
+        "charts": charts,
+        "drawn_s": drawn if charts else 0.0,
+    }
 
 
 def browser_metrics(pages: list[str]) -> list[dict]:
@@ -77,13 +90,18 @@ def browser_metrics(pages: list[str]) -> list[dict]:
         def log_message(self, *args):
             pass
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(HTML)))
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(HTML))
+    )
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{httpd.server_address[1]}"
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                                                 headless=True, args=["--no-sandbox", "--disable-gpu"])
+            browser = playwright.chromium.launch(
+                executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu"],
+            )
             results = [page_metrics(browser, base, p) for p in pages]
             browser.close()
     finally:
@@ -92,18 +110,24 @@ def browser_metrics(pages: list[str]) -> list[dict]:
 
 
 def metrics_table(results: list[dict]) -> list[str]:
-    lines = ["| page (1,280 px) | transferred (MB) | target | charts | all drawn (s) | target | |",
-             "|---|---:|---:|---:|---:|---:|---|"]
+    lines = [
+        "| page (1,280 px) | transferred (MB) | target | charts | all drawn (s) | target | |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
     for r in results:
         ok = r["bytes"] <= TRANSFER_LIMIT_BYTES and r["drawn_s"] <= DRAWN_LIMIT_S
-        lines.append(f"| {r['page']} | {r['bytes'] / 1e6:.2f} | {TRANSFER_LIMIT_BYTES / 1e6:.1f} | {r['charts']} "
-                     f"| {r['drawn_s']:.2f} | {DRAWN_LIMIT_S} | {'ok' if ok else 'OVER TARGET'} |")
+        lines.append(
+            f"| {r['page']} | {r['bytes'] / 1e6:.2f} | {TRANSFER_LIMIT_BYTES / 1e6:.1f} | {r['charts']} "
+            f"| {r['drawn_s']:.2f} | {DRAWN_LIMIT_S} | {'ok' if ok else 'OVER TARGET'} |"
+        )
     return lines
 
 
 def _seconds(command: list[str]) -> float:
     start = time.perf_counter()
-    subprocess.run(command, check=True, cwd=paths.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        command, check=True, cwd=paths.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     return time.perf_counter() - start
 
 
@@ -115,8 +139,12 @@ def _execute(notebook) -> float:
     from nbclient import NotebookClient
 
     start = time.perf_counter()
-    NotebookClient(notebook, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(paths.CHAPTERS)}}).execute()
+    NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(paths.CHAPTERS)}},
+    ).execute()
     return time.perf_counter() - start
 
 
@@ -164,9 +192,12 @@ def main() -> int:
 
     clean_target = 10 + 3 * n
     lines = [
-        "# Benchmark", "",
-        f"Machine: {shutil.os.cpu_count()} cores; the build reads pages on {build.jobs()}. Notebooks: {n}.", "",
-        "| measure | seconds | target | |", "|---|---:|---:|---|",
+        "# Benchmark",
+        "",
+        f"Machine: {shutil.os.cpu_count()} cores; the build reads pages on {build.jobs()}. Notebooks: {n}.",
+        "",
+        "| measure | seconds | target | |",
+        "|---|---:|---:|---|",
         f"| clean build (`make book`) | {clean:.1f} | {clean_target} | {_verdict(clean <= clean_target)} |",
         f"| sum of the notebooks' execution, one at a time | {executed:.1f} | | |",
         f"| parallel speed-up (that sum / clean build) | {executed / clean:.2f}x | | |",
@@ -174,23 +205,38 @@ def main() -> int:
         f"| no-change rebuild (`make book`) | {rebuild:.1f} | 3 | {_verdict(rebuild <= 3)} |",
         f"| no-change rebuild (bare `jupyter-book build`) | {bare_rebuild:.1f} | 3 | {_verdict(bare_rebuild <= 3)} |",
         f"| `make test` (environment already set up) | {tests:.1f} | {2 * clean:.0f} | {_verdict(tests <= 2 * clean)} |",
-        "", "| notebook | seconds | target (2 x floor) | |", "|---|---:|---:|---|",
+        "",
+        "| notebook | seconds | target (2 x floor) | |",
+        "|---|---:|---:|---|",
     ]
-    lines += [f"| {name} | {sec:.1f} | {2 * floor:.1f} | {_verdict(sec <= 2 * floor)} |"
-              for name, sec in per_notebook.items()]
+    lines += [
+        f"| {name} | {sec:.1f} | {2 * floor:.1f} | {_verdict(sec <= 2 * floor)} |"
+        for name, sec in per_notebook.items()
+    ]
     vendor = HTML / "_static" / "vendor"
     bundles = sorted(vendor.glob("vega-*.js"))
-    pages = sorted(p for p in HTML.rglob("*.html") if not p.relative_to(HTML).parts[0].startswith("_"))
+    pages = sorted(
+        p for p in HTML.rglob("*.html") if not p.relative_to(HTML).parts[0].startswith("_")
+    )
     lines += ["", "| page | KB | target | |", "|---|---:|---:|---|"]
-    lines += [f"| {p.relative_to(HTML)} | {_kb(p):.0f} | {PAGE_LIMIT_KB} | {_verdict(_kb(p) < PAGE_LIMIT_KB)} |"
-              for p in pages]
+    lines += [
+        f"| {p.relative_to(HTML)} | {_kb(p):.0f} | {PAGE_LIMIT_KB} | {_verdict(_kb(p) < PAGE_LIMIT_KB)} |"
+        for p in pages
+    ]
     print("bench: pages in the browser ...", file=sys.stderr, flush=True)
     lines += ["", *metrics_table(browser_metrics(content_pages()))]
-    lines += ["", "| shared assets | KB |", "|---|---:|",
-              f"| _static (all) | {_kb(HTML / '_static'):.0f} |",
-              f"| of which the Vega bundle ({', '.join(b.name for b in bundles)}) | {sum(_kb(b) for b in bundles):.0f} |",
-              f"| data files served for download | {_kb(HTML / 'data'):.0f} |"]
-    lines += ["", f"Data rows resting on a relay or reference source: {100 * appendix.relay_share():.1f}% (target: at most 10%)."]
+    lines += [
+        "",
+        "| shared assets | KB |",
+        "|---|---:|",
+        f"| _static (all) | {_kb(HTML / '_static'):.0f} |",
+        f"| of which the Vega bundle ({', '.join(b.name for b in bundles)}) | {sum(_kb(b) for b in bundles):.0f} |",
+        f"| data files served for download | {_kb(HTML / 'data'):.0f} |",
+    ]
+    lines += [
+        "",
+        f"Data rows resting on a relay or reference source: {100 * appendix.relay_share():.1f}% (target: at most 10%).",
+    ]
     report = "\n".join(lines) + "\n"
     (BUILD / "bench.md").write_text(report, encoding="utf-8")
     print(report)

@@ -8,6 +8,7 @@ changed data file or module re-reads every notebook, and a build with no change 
 The jupyter-book CLI has no option for the number of processes, so this calls the function
 the CLI calls, with the same arguments, and ``jobs`` set.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,11 +51,20 @@ def build() -> int:
     output = root / "_build" / "html"
     print(f"Building the book with {jobs()} parallel reader(s) into {output}", flush=True)
     result = build_sphinx(
-        str(root), str(output),
-        use_external_toc=True, noconfig=True, path_config=str(root / "_config.yml"),
-        confoverrides={"external_toc_path": (root / "_toc.yml").as_posix(), "latex_individualpages": False,
-                       "nitpicky": True},
-        builder="html", warningiserror=True, keep_going=True, jobs=jobs(),
+        str(root),
+        str(output),
+        use_external_toc=True,
+        noconfig=True,
+        path_config=str(root / "_config.yml"),
+        confoverrides={
+            "external_toc_path": (root / "_toc.yml").as_posix(),
+            "latex_individualpages": False,
+            "nitpicky": True,
+        },
+        builder="html",
+        warningiserror=True,
+        keep_going=True,
+        jobs=jobs(),
     )
     try:
         builder_specific_actions(result, "html", output, "book", None, print)

@@ -20,6 +20,7 @@ width, and adds the exports (SVG, PNG, named after the chart) and a CSV download
 the rows in the table. The marks' generated ARIA labels are switched off
 (``config.aria: false``): the chart's box carries its one description.
 """
+
 from __future__ import annotations
 
 import html
@@ -91,7 +92,10 @@ def _lean(spec: dict) -> dict:
             return {**row, "properties": {k: v for k, v in row["properties"].items() if k in rest}}
         return {k: v for k, v in row.items() if k in rest}
 
-    return {**spec, "datasets": {name: [lean_row(r) for r in rows] for name, rows in datasets.items()}}
+    return {
+        **spec,
+        "datasets": {name: [lean_row(r) for r in rows] for name, rows in datasets.items()},
+    }
 
 
 def _html(spec: dict) -> str:
@@ -107,7 +111,9 @@ def _html(spec: dict) -> str:
     in_book = bool(os.environ.get(BOOK_BUILD_ENV))
     preamble = ""
     if not in_book and not _bundle_sent_to_frontend:
-        preamble = f"<script>{javascript_bundle()}\n{RENDERER_JS.read_text(encoding='utf-8')}</script>\n"
+        preamble = (
+            f"<script>{javascript_bundle()}\n{RENDERER_JS.read_text(encoding='utf-8')}</script>\n"
+        )
         _bundle_sent_to_frontend = True
     figure = (
         f'<div class="ak-figure">\n'
@@ -119,15 +125,19 @@ def _html(spec: dict) -> str:
     )
     if in_book:  # the page's deferred renderer draws every chart once the page has been read
         return figure
-    return preamble + figure + (
-        "\n<script>\n(function () {\n"
-        f"  var el = document.getElementById(\"{element_id}\");\n"
-        "  if (!window.akCharts) {\n"
-        "    el.textContent = 'Chart not drawn: the Vega library is missing on this page. "
-        "In JupyterLab, re-run the notebook from its first cell.';\n"
-        "    return;\n  }\n"
-        "  window.akCharts.draw(el);\n"
-        "})();\n</script>"
+    return (
+        preamble
+        + figure
+        + (
+            "\n<script>\n(function () {\n"
+            f'  var el = document.getElementById("{element_id}");\n'
+            "  if (!window.akCharts) {\n"
+            "    el.textContent = 'Chart not drawn: the Vega library is missing on this page. "
+            "In JupyterLab, re-run the notebook from its first cell.';\n"
+            "    return;\n  }\n"
+            "  window.akCharts.draw(el);\n"
+            "})();\n</script>"
+        )
     )
 
 
@@ -176,7 +186,12 @@ def _sources_of(sources) -> list[str]:
 def _characters_that_fit(chart) -> int:
     """How many 10-px characters fit under the plotting area (the source line starts at its left edge)."""
     widths = []
-    for part in [chart, getattr(chart, "spec", None), *getattr(chart, "layer", []), *getattr(chart, "vconcat", [])]:
+    for part in [
+        chart,
+        getattr(chart, "spec", None),
+        *getattr(chart, "layer", []),
+        *getattr(chart, "vconcat", []),
+    ]:
         width = getattr(part, "width", None)
         if isinstance(width, (int, float)):
             widths.append(width)
@@ -184,8 +199,15 @@ def _characters_that_fit(chart) -> int:
     return max(50, int(plot_width / 5.6))
 
 
-def finish(chart, *, title: str, description: str, sources, subtitle: str | None = None,
-           note: str | None = None) -> alt.VConcatChart:
+def finish(
+    chart,
+    *,
+    title: str,
+    description: str,
+    sources,
+    subtitle: str | None = None,
+    note: str | None = None,
+) -> alt.VConcatChart:
     """Give a chart its title, subtitle, text description and a source line under it.
 
     ``sources`` is a DataFrame with a ``source_id`` column (the rows charted), a
@@ -198,24 +220,38 @@ def finish(chart, *, title: str, description: str, sources, subtitle: str | None
         footer = f"{note} {footer}"
     # The source line is the inner chart's bottom title, anchored to the whole group (axes
     # included) so it starts at the chart's left edge whatever the width of the axis labels.
-    source = alt.Title(text=textwrap.wrap(footer, width=_characters_that_fit(chart)), orient="bottom",
-                       anchor="start", frame="bounds",
-                       fontSize=10, fontWeight="normal", color=theme.MUTED_INK, offset=12)
+    source = alt.Title(
+        text=textwrap.wrap(footer, width=_characters_that_fit(chart)),
+        orient="bottom",
+        anchor="start",
+        frame="bounds",
+        fontSize=10,
+        fontWeight="normal",
+        color=theme.MUTED_INK,
+        offset=12,
+    )
     # Vega does not wrap titles: break long ones so they fit the text column.
-    heading = alt.Title(text=wrap_title(title),
-                        subtitle=wrap_title(subtitle, font_size=12) if subtitle else [])
+    heading = alt.Title(
+        text=wrap_title(title), subtitle=wrap_title(subtitle, font_size=12) if subtitle else []
+    )
     # The renderer reads the title (export file names) and the sources (the data table) from usermeta.
     meta = {"title": title, "sources": sorted(set(_sources_of(sources)))}
-    return alt.vconcat(chart.properties(title=source), title=heading, description=description,
-                       usermeta={"afterkarabakh": meta})
+    return alt.vconcat(
+        chart.properties(title=source),
+        title=heading,
+        description=description,
+        usermeta={"afterkarabakh": meta},
+    )
 
 
 #: Axis labels for dates that never repeat at any zoom: the year on its first day, the month on
 #: the first of a month, otherwise day and month (no ticks closer than a day); the first label
 #: also carries its year, so a zoomed view always says which year it shows.
-DATE_LABELS = ("month(datum.value) == 0 && date(datum.value) == 1 ? timeFormat(datum.value, '%Y')"
-               " : timeFormat(datum.value, (date(datum.value) == 1 ? '%b' : '%-d %b')"
-               " + (datum.index == 0 ? ' %Y' : ''))")
+DATE_LABELS = (
+    "month(datum.value) == 0 && date(datum.value) == 1 ? timeFormat(datum.value, '%Y')"
+    " : timeFormat(datum.value, (date(datum.value) == 1 ? '%b' : '%-d %b')"
+    " + (datum.index == 0 ? ' %Y' : ''))"
+)
 _DAY_MS = 86_400_000
 
 
@@ -240,8 +276,15 @@ def _stack_levels(starts, ends, lanes, width_px: float, gap_px: float) -> list[i
     return levels
 
 
-def timeline(events: pd.DataFrame, *, row: str = "theme", colour: alt.Scale | None = None,
-             row_labels: dict | None = None, height: int = 260, order: list | None = None) -> alt.VConcatChart:
+def timeline(
+    events: pd.DataFrame,
+    *,
+    row: str = "theme",
+    colour: alt.Scale | None = None,
+    row_labels: dict | None = None,
+    height: int = 260,
+    order: list | None = None,
+) -> alt.VConcatChart:
     """An events timeline: a detail view above an overview strip whose brush zooms the detail.
 
     ``events`` needs ``date``, ``title``, ``description``, ``source_id`` and the
@@ -251,35 +294,53 @@ def timeline(events: pd.DataFrame, *, row: str = "theme", colour: alt.Scale | No
     double-click resets it.
     """
     frame = events.copy()
-    frame["date_end"] = frame["date_end"].fillna(frame["date"]) if "date_end" in frame else frame["date"]
+    frame["date_end"] = (
+        frame["date_end"].fillna(frame["date"]) if "date_end" in frame else frame["date"]
+    )
     labels = row_labels or {}
     frame["lane"] = frame[row].map(lambda v: labels.get(v, v))
     lanes = order or list(dict.fromkeys(frame.sort_values("date")["lane"]))
     scale = colour or alt.Scale(domain=list(labels.values()) if labels else lanes)
     if colour is None and labels and row == "theme":
-        scale = alt.Scale(domain=[labels[k] for k in theme.THEME_COLOURS if k in labels],
-                          range=[theme.THEME_COLOURS[k] for k in theme.THEME_COLOURS if k in labels])
-    frame = frame[["date", "date_end", "title", "description", "lane", "source_id"]].reset_index(drop=True)
+        scale = alt.Scale(
+            domain=[labels[k] for k in theme.THEME_COLOURS if k in labels],
+            range=[theme.THEME_COLOURS[k] for k in theme.THEME_COLOURS if k in labels],
+        )
+    frame = frame[["date", "date_end", "title", "description", "lane", "source_id"]].reset_index(
+        drop=True
+    )
     registry = data.sources()
     frame["source"] = frame["source_id"].map(lambda s: data.citation(s))
     frame["url"] = frame["source_id"].map(registry["url"])
     width = theme.WIDTH - theme.LABEL_ROOM + 40
     pad = 12  # px kept free at each end so the first and last events are drawn whole
-    frame["level"] = _stack_levels(list(frame["date"]), list(frame["date_end"]), list(frame["lane"]),
-                                   width - 2 * pad, gap_px=10)
+    frame["level"] = _stack_levels(
+        list(frame["date"]),
+        list(frame["date_end"]),
+        list(frame["lane"]),
+        width - 2 * pad,
+        gap_px=10,
+    )
     step = 8  # px between levels
     # Each lane is as tall as its stack needs (at least its share of ``height``, up to 40 px); levels
     # 0, 1, 2, ... sit at 0, +step, -step, +2 step ... around the lane's centre line. The y
     # position is in pixels from the top.
     minimum = min(height / max(len(lanes), 1), 40)
-    lane_heights = {lane: max(minimum, (frame.loc[frame["lane"] == lane, "level"].max() + 1) * step + 14)
-                    for lane in lanes}
+    lane_heights = {
+        lane: max(minimum, (frame.loc[frame["lane"] == lane, "level"].max() + 1) * step + 14)
+        for lane in lanes
+    }
     tops = dict(zip(lanes, [sum(list(lane_heights.values())[:i]) for i in range(len(lanes))]))
     centres = {lane: tops[lane] + lane_heights[lane] / 2 for lane in lanes}
-    frame["y"] = [centres[lane] + (k + 1) // 2 * step * (1 if k % 2 else -1)
-                  for lane, k in zip(frame["lane"], frame["level"])]
+    frame["y"] = [
+        centres[lane] + (k + 1) // 2 * step * (1 if k % 2 else -1)
+        for lane, k in zip(frame["lane"], frame["level"])
+    ]
     total = sum(lane_heights.values())
-    lane_of = " : ".join(f"datum.value == {centres[lane]:g} ? {json.dumps(lane)}" for lane in lanes) + " : ''"
+    lane_of = (
+        " : ".join(f"datum.value == {centres[lane]:g} ? {json.dumps(lane)}" for lane in lanes)
+        + " : ''"
+    )
     brush = alt.selection_interval(encodings=["x"], name="period")
     axis = dict(labelExpr=DATE_LABELS, tickMinStep=_DAY_MS, labelOverlap=True, labelFlush=True)
     base = alt.Chart(frame).encode(
@@ -291,26 +352,61 @@ def timeline(events: pd.DataFrame, *, row: str = "theme", colour: alt.Scale | No
         alt.Tooltip("description:N", title="What happened"),
         alt.Tooltip("source:N", title="Source (click the point to open it)"),
     ]
-    x = alt.X("date:T", scale=alt.Scale(domain=brush, padding=pad), title="Date (drag on the strip below to zoom)",
-              axis=alt.Axis(**axis))
-    y = alt.Y("y:Q", title=None, scale=alt.Scale(domain=[total, 0], nice=False, zero=False),
-              axis=alt.Axis(values=list(centres.values()), labelExpr=lane_of, grid=False, domain=True,
-                            labelFontSize=11, labelColor=theme.MUTED_INK))
+    x = alt.X(
+        "date:T",
+        scale=alt.Scale(domain=brush, padding=pad),
+        title="Date (drag on the strip below to zoom)",
+        axis=alt.Axis(**axis),
+    )
+    y = alt.Y(
+        "y:Q",
+        title=None,
+        scale=alt.Scale(domain=[total, 0], nice=False, zero=False),
+        axis=alt.Axis(
+            values=list(centres.values()),
+            labelExpr=lane_of,
+            grid=False,
+            domain=True,
+            labelFontSize=11,
+            labelColor=theme.MUTED_INK,
+        ),
+    )
     detail = alt.layer(
         base.mark_rule(strokeWidth=4, opacity=0.6).encode(x=x, x2="date_end:T", y=y),
-        base.mark_point(filled=True, size=60, opacity=1, stroke="white", strokeWidth=1, cursor="pointer").encode(
-            x=x, y=y, tooltip=tooltip, href="url:N"),
+        base.mark_point(
+            filled=True, size=60, opacity=1, stroke="white", strokeWidth=1, cursor="pointer"
+        ).encode(x=x, y=y, tooltip=tooltip, href="url:N"),
     ).properties(width=width, height=total)
-    overview = base.mark_tick(thickness=2, size=14).encode(
-        x=alt.X("date:T", title=None, scale=alt.Scale(padding=pad), axis=alt.Axis(tickCount=8, **axis)),
-        tooltip=tooltip,
-    ).add_params(brush).properties(width=width, height=24)
+    overview = (
+        base.mark_tick(thickness=2, size=14)
+        .encode(
+            x=alt.X(
+                "date:T",
+                title=None,
+                scale=alt.Scale(padding=pad),
+                axis=alt.Axis(tickCount=8, **axis),
+            ),
+            tooltip=tooltip,
+        )
+        .add_params(brush)
+        .properties(width=width, height=24)
+    )
     return alt.vconcat(detail, overview, spacing=4)
 
 
-def gantt(frame: pd.DataFrame, *, start: str, end: str, row: str, colour: alt.Color,
-          tooltip: list, open_end=None, row_title: str | None = None, height_per_row: int = 22,
-          x_title: str = "Year") -> alt.LayerChart:
+def gantt(
+    frame: pd.DataFrame,
+    *,
+    start: str,
+    end: str,
+    row: str,
+    colour: alt.Color,
+    tooltip: list,
+    open_end=None,
+    row_title: str | None = None,
+    height_per_row: int = 22,
+    x_title: str = "Year",
+) -> alt.LayerChart:
     """Bars from ``start`` to ``end`` (empty end = still running, drawn to ``open_end``), one row each.
 
     Ongoing items get an arrow-like open end so a reader sees they have not ended.
@@ -322,28 +418,58 @@ def gantt(frame: pd.DataFrame, *, start: str, end: str, row: str, colour: alt.Co
     # Long row names break onto two lines (by sense) instead of being cut, which could leave two
     # rows with the same visible text; rows get taller to hold them.
     label_room = theme.LABEL_ROOM + 60
-    lines = {name: wrap_title(str(name), width=label_room - 8, font_size=11) for name in data_frame[row].unique()}
+    lines = {
+        name: wrap_title(str(name), width=label_room - 8, font_size=11)
+        for name in data_frame[row].unique()
+    }
     if any(len(v) > 1 for v in lines.values()):
         height_per_row = max(height_per_row, 30)
     data_frame["_row"] = data_frame[row].map(lambda name: "\n".join(lines[name]))
     row = "_row"
     order = list(dict.fromkeys(data_frame.sort_values(start)[row]))
-    y = alt.Y(f"{row}:N", sort=order, title=row_title,
-              axis=alt.Axis(labelLimit=label_room, labelExpr="split(datum.label, '\\n')", labelLineHeight=12))
+    y = alt.Y(
+        f"{row}:N",
+        sort=order,
+        title=row_title,
+        axis=alt.Axis(
+            labelLimit=label_room, labelExpr="split(datum.label, '\\n')", labelLineHeight=12
+        ),
+    )
     x = alt.X(f"{start}:T", title=x_title, axis=alt.Axis(format="%Y"))
-    bars = alt.Chart(data_frame).mark_bar(height=height_per_row * 0.6, cornerRadius=2).encode(
-        x=x, x2="_end:T", y=y, color=colour, tooltip=tooltip)
-    ongoing = alt.Chart(data_frame[data_frame["ongoing"]]).mark_point(
-        shape="triangle-right", filled=True, size=70).encode(x="_end:T", y=y, color=colour, tooltip=tooltip)
+    bars = (
+        alt.Chart(data_frame)
+        .mark_bar(height=height_per_row * 0.6, cornerRadius=2)
+        .encode(x=x, x2="_end:T", y=y, color=colour, tooltip=tooltip)
+    )
+    ongoing = (
+        alt.Chart(data_frame[data_frame["ongoing"]])
+        .mark_point(shape="triangle-right", filled=True, size=70)
+        .encode(x="_end:T", y=y, color=colour, tooltip=tooltip)
+    )
     # A tick at the start keeps items of a few days visible at a scale of decades.
-    starts = alt.Chart(data_frame).mark_tick(thickness=3, size=height_per_row * 0.8).encode(
-        x=f"{start}:T", y=y, color=colour, tooltip=tooltip)
+    starts = (
+        alt.Chart(data_frame)
+        .mark_tick(thickness=3, size=height_per_row * 0.8)
+        .encode(x=f"{start}:T", y=y, color=colour, tooltip=tooltip)
+    )
     return alt.layer(bars, starts, ongoing).properties(
-        width=theme.WIDTH - theme.LABEL_ROOM, height=height_per_row * max(len(order), 1))
+        width=theme.WIDTH - theme.LABEL_ROOM, height=height_per_row * max(len(order), 1)
+    )
 
 
-def claims(frame: pd.DataFrame, *, category: str, label: str, low: str, high: str, colour: alt.Color,
-           tooltip: list, x_title: str, label_room: int = 230, key: str | None = None) -> alt.FacetChart:
+def claims(
+    frame: pd.DataFrame,
+    *,
+    category: str,
+    label: str,
+    low: str,
+    high: str,
+    colour: alt.Color,
+    tooltip: list,
+    x_title: str,
+    label_room: int = 230,
+    key: str | None = None,
+) -> alt.FacetChart:
     """Disputed figures side by side: one line per claim, grouped under the figure claimed.
 
     A single figure (low == high) shows as one point; a range shows a bar between its ends,
@@ -353,25 +479,48 @@ def claims(frame: pd.DataFrame, *, category: str, label: str, low: str, high: st
     previous group. ``key`` names a column unique per claim, for claims that share a label.
     """
     frame = frame.copy()
-    frame["_figure"] = [f"{a:,.0f}" if pd.isna(b) or a == b else f"{a:,.0f}–{b:,.0f}"
-                        for a, b in zip(frame[low], frame[high])]
+    frame["_figure"] = [
+        f"{a:,.0f}" if pd.isna(b) or a == b else f"{a:,.0f}–{b:,.0f}"
+        for a, b in zip(frame[low], frame[high])
+    ]
     number_room = 8 + 7 * max(len(v) for v in frame["_figure"])
-    base = alt.Chart().encode(y=alt.Y(f"{key or label}:N", title=None, sort=None, axis=None,
-                                      scale=alt.Scale(paddingOuter=0.3)),
-                              color=colour, tooltip=tooltip)
+    base = alt.Chart().encode(
+        y=alt.Y(
+            f"{key or label}:N", title=None, sort=None, axis=None, scale=alt.Scale(paddingOuter=0.3)
+        ),
+        color=colour,
+        tooltip=tooltip,
+    )
     spread = base.mark_rule(strokeWidth=6, opacity=0.45).encode(
-        x=alt.X(f"{low}:Q", title=x_title), x2=f"{high}:Q")
-    ends = [base.mark_point(filled=True, size=70, opacity=1).encode(x=f"{end}:Q") for end in (low, high)]
-    numbers = base.mark_text(align="left", dx=9, fontSize=11, fontWeight=600, color=theme.INK).encode(
-        x=f"{high}:Q", text="_figure:N", color=alt.value(theme.INK))
-    names = base.mark_text(align="left", dx=number_room + 6, fontSize=10, color=theme.MUTED_INK).encode(
-        x=f"{high}:Q", text=f"{label}:N", color=alt.value(theme.MUTED_INK))
+        x=alt.X(f"{low}:Q", title=x_title), x2=f"{high}:Q"
+    )
+    ends = [
+        base.mark_point(filled=True, size=70, opacity=1).encode(x=f"{end}:Q") for end in (low, high)
+    ]
+    numbers = base.mark_text(
+        align="left", dx=9, fontSize=11, fontWeight=600, color=theme.INK
+    ).encode(x=f"{high}:Q", text="_figure:N", color=alt.value(theme.INK))
+    names = base.mark_text(
+        align="left", dx=number_room + 6, fontSize=10, color=theme.MUTED_INK
+    ).encode(x=f"{high}:Q", text=f"{label}:N", color=alt.value(theme.MUTED_INK))
     layered = alt.layer(spread, *ends, numbers, names, data=frame).properties(
-        width=max(theme.WIDTH * 0.45, theme.WIDTH - label_room - number_room), height=alt.Step(17))
+        width=max(theme.WIDTH * 0.45, theme.WIDTH - label_room - number_room), height=alt.Step(17)
+    )
     return layered.facet(
-        row=alt.Row(f"{category}:N", title=None, sort=list(dict.fromkeys(frame[category])),
-                    header=alt.Header(labelAngle=0, labelOrient="top", labelAnchor="start", labelPadding=2,
-                                      labelFontWeight=600, labelFontSize=12, labelColor=theme.INK)),
+        row=alt.Row(
+            f"{category}:N",
+            title=None,
+            sort=list(dict.fromkeys(frame[category])),
+            header=alt.Header(
+                labelAngle=0,
+                labelOrient="top",
+                labelAnchor="start",
+                labelPadding=2,
+                labelFontWeight=600,
+                labelFontSize=12,
+                labelColor=theme.INK,
+            ),
+        ),
         spacing=22,
     ).resolve_scale(y="independent")
 
@@ -382,20 +531,101 @@ _NARROW, _WIDE = set("iljtfrI.,:;'’!|()[] -–"), set("mwMWÆŒ%@")
 
 
 def _text_width(text: str, font_size: float) -> float:
-    ems = sum(0.3 if c in _NARROW else 0.85 if c in _WIDE else 0.68 if c.isupper() else 0.56 for c in text)
+    ems = sum(
+        0.3 if c in _NARROW else 0.85 if c in _WIDE else 0.68 if c.isupper() else 0.56 for c in text
+    )
     return 1.05 * ems * font_size
 
 
 #: Words a line should not end on (they belong to what follows) and words a line may start on
 #: because they open a clause.
-_CLINGING = {"a", "an", "the", "of", "in", "on", "at", "to", "by", "for", "from", "with", "and", "or", "but",
-             "as", "its", "their", "his", "her", "each", "every", "no", "not", "into", "than", "per", "after",
-             "before", "since", "until", "between", "over", "under", "up", "one", "two", "three"}
-_OPENERS = {"and", "but", "while", "as", "when", "then", "where", "which", "who", "so", "yet", "after", "before",
-            "since", "until", "from", "through", "because", "though"}
-_MONTHS = {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct",
-           "Nov", "Dec"}
+_CLINGING = {
+    "a",
+    "an",
+    "the",
+    "of",
+    "in",
+    "on",
+    "at",
+    "to",
+    "by",
+    "for",
+    "from",
+    "with",
+    "and",
+    "or",
+    "but",
+    "as",
+    "its",
+    "their",
+    "his",
+    "her",
+    "each",
+    "every",
+    "no",
+    "not",
+    "into",
+    "than",
+    "per",
+    "after",
+    "before",
+    "since",
+    "until",
+    "between",
+    "over",
+    "under",
+    "up",
+    "one",
+    "two",
+    "three",
+}
+_OPENERS = {
+    "and",
+    "but",
+    "while",
+    "as",
+    "when",
+    "then",
+    "where",
+    "which",
+    "who",
+    "so",
+    "yet",
+    "after",
+    "before",
+    "since",
+    "until",
+    "from",
+    "through",
+    "because",
+    "though",
+}
+_MONTHS = {
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Sept",
+    "Oct",
+    "Nov",
+    "Dec",
+}
 
 
 def _break_cost(before: str, after: str) -> float:
@@ -413,7 +643,11 @@ def _break_cost(before: str, after: str) -> float:
     if after.lower() in _OPENERS:
         return -2.0
     bare_before, bare_after = before.strip("(),"), after.strip("(),")
-    if bare_before in _MONTHS or bare_after in _MONTHS or (bare_before[:1].isdigit() and bare_after[:1].isdigit()):
+    if (
+        bare_before in _MONTHS
+        or bare_after in _MONTHS
+        or (bare_before[:1].isdigit() and bare_after[:1].isdigit())
+    ):
         return 6.0  # keep dates together
     if before[:1].isupper() and after[:1].isupper():
         return 2.0  # keep names together ("Russian Federation", "Lachin Corridor")
@@ -443,7 +677,7 @@ def wrap_title(text: str, width: float = 480, font_size: float = 16) -> list[str
         if j == n and j - i == 1:
             return float("inf")  # an orphan
         slack = (width - used) / width
-        return 10 * slack ** 2 + (0 if j == n else _break_cost(words[j - 1], words[j]))
+        return 10 * slack**2 + (0 if j == n else _break_cost(words[j - 1], words[j]))
 
     for lines in range(lines_needed, n + 1):
         # cost[k][j]: cheapest way to set words[:j] on k lines.

@@ -5,13 +5,19 @@ The book's title, authors and year come from ``_config.yml`` (``title``, ``autho
 from the page's path (prefixed by ``html_baseurl`` when the book sets one), so the block can
 never disagree with the book or with ``CITATION.cff``. Hooked by ``afterkarabakh.sphinxext``.
 """
+
 from __future__ import annotations
 
 import html
 import re
 
 #: Pages that are parts of the book's apparatus rather than chapters: no citation block.
-APPENDICES = {"chapters/appendix_data", "chapters/appendix_method", "chapters/glossary", "chapters/gazetteer"}
+APPENDICES = {
+    "chapters/appendix_data",
+    "chapters/appendix_method",
+    "chapters/glossary",
+    "chapters/gazetteer",
+}
 
 
 def year_of(copyright_text: str) -> str:
@@ -35,16 +41,22 @@ def citation_text(*, book: str, authors: str, year: str, chapter: str | None, ur
     return f"{authors} ({year}). {book}. {url}"
 
 
-def citation_html(*, book: str, authors: str, year: str, chapter: str | None, url: str,
-                  href: str | None = None) -> str:
+def citation_html(
+    *, book: str, authors: str, year: str, chapter: str | None, url: str, href: str | None = None
+) -> str:
     """The block as HTML; ``href`` is the link as seen from the page itself (default: ``url``)."""
     what = "chapter" if chapter else "book"
-    work = (f"“{html.escape(chapter)}”. In <em>{html.escape(book)}</em>." if chapter
-            else f"<em>{html.escape(book)}</em>.")
+    work = (
+        f"“{html.escape(chapter)}”. In <em>{html.escape(book)}</em>."
+        if chapter
+        else f"<em>{html.escape(book)}</em>."
+    )
     link = f'<a href="{html.escape(href or url)}">{html.escape(url)}</a>'
-    return (f'<section class="ak-cite" id="how-to-cite"><h2>How to cite this {what}</h2>'
-            f"<p>{html.escape(authors)} ({html.escape(year)}). {work} {link}</p>"
-            "<p>Text and data: CC BY 4.0; code: MIT. Each source keeps its own terms.</p></section>")
+    return (
+        f'<section class="ak-cite" id="how-to-cite"><h2>How to cite this {what}</h2>'
+        f"<p>{html.escape(authors)} ({html.escape(year)}). {work} {link}</p>"
+        "<p>Text and data: CC BY 4.0; code: MIT. Each source keeps its own terms.</p></section>"
+    )
 
 
 def _on_page_context(app, pagename, templatename, context, doctree) -> None:
@@ -55,9 +67,13 @@ def _on_page_context(app, pagename, templatename, context, doctree) -> None:
     book = book_config()
     baseurl = getattr(app.config, "html_baseurl", "") or ""
     context["body"] = context.get("body", "") + citation_html(
-        book=book["title"], authors=book["author"], year=year_of(str(book["copyright"])),
-        chapter=None if pagename == root else title, url=page_url(pagename, baseurl),
-        href=page_url(pagename, baseurl) if baseurl else f"{pagename.rsplit('/', 1)[-1]}.html")
+        book=book["title"],
+        authors=book["author"],
+        year=year_of(str(book["copyright"])),
+        chapter=None if pagename == root else title,
+        url=page_url(pagename, baseurl),
+        href=page_url(pagename, baseurl) if baseurl else f"{pagename.rsplit('/', 1)[-1]}.html",
+    )
 
 
 def book_config() -> dict:

@@ -6,6 +6,7 @@ first time any dataset is asked for, and again whenever a data file changes, so
 a notebook can never chart a row that breaks the schema. A problem raises
 :class:`DataError`, whose message names the file, the row and the field.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,7 +44,9 @@ class DataError(ValueError):
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems[:50])
         more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(f"the data package does not validate ({len(problems)} problem(s)):\n{lines}{more}")
+        super().__init__(
+            f"the data package does not validate ({len(problems)} problem(s)):\n{lines}{more}"
+        )
 
 
 def _descriptor_path(datapackage: Path | None) -> Path:
@@ -57,8 +60,10 @@ def _fingerprint(datapackage: Path) -> tuple:
     edited file is re-validated and re-read rather than served from the cache.
     """
     files = [datapackage] + _resource_files(datapackage, datapackage.stat().st_mtime_ns)
-    return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) if f.exists() else (str(f), None, None)
-                 for f in files)
+    return tuple(
+        (str(f), f.stat().st_mtime_ns, f.stat().st_size) if f.exists() else (str(f), None, None)
+        for f in files
+    )
 
 
 @lru_cache(maxsize=8)
@@ -88,14 +93,20 @@ def _check_list_references(package: Package, datapackage: Path) -> list[Problem]
             target = field.custom.get("references") if hasattr(field, "custom") else None
             if field.type != "list" or not target:
                 continue
-            known = {row[target["field"]] for row in package.get_resource(target["resource"]).read_rows()}
+            known = {
+                row[target["field"]] for row in package.get_resource(target["resource"]).read_rows()
+            }
             for row in resource.read_rows():
                 for item in row[field.name] or []:
                     if item not in known:
-                        problems.append(Problem(
-                            _relative(datapackage, resource.path), row.row_number, field.name,
-                            f"'{item}' is not a {target['field']} in {target['resource']}",
-                        ))
+                        problems.append(
+                            Problem(
+                                _relative(datapackage, resource.path),
+                                row.row_number,
+                                field.name,
+                                f"'{item}' is not a {target['field']} in {target['resource']}",
+                            )
+                        )
     return problems
 
 
@@ -108,12 +119,28 @@ def _check_resource_sources(package: Package, datapackage: Path) -> list[Problem
             continue
         ids = resource.custom.get("source_ids") or []
         if not ids:
-            problems.append(Problem(_relative(datapackage, resource.path), None, "source_ids",
-                                    "a file resource must name its sources in 'source_ids'"))
-        problems += [Problem(_relative(datapackage, resource.path), None, "source_ids",
-                             f"'{i}' is not an id in sources") for i in ids if i not in known]
+            problems.append(
+                Problem(
+                    _relative(datapackage, resource.path),
+                    None,
+                    "source_ids",
+                    "a file resource must name its sources in 'source_ids'",
+                )
+            )
+        problems += [
+            Problem(
+                _relative(datapackage, resource.path),
+                None,
+                "source_ids",
+                f"'{i}' is not an id in sources",
+            )
+            for i in ids
+            if i not in known
+        ]
         if not (datapackage.parent / resource.path).is_file():
-            problems.append(Problem(_relative(datapackage, resource.path), None, None, "file not found"))
+            problems.append(
+                Problem(_relative(datapackage, resource.path), None, None, "file not found")
+            )
     return problems
 
 
@@ -131,8 +158,11 @@ def _check_row_references(package: Package, datapackage: Path) -> list[Problem]:
     for resource in package.resources:
         if resource.type != "table":
             continue
-        fields = [f for f in resource.schema.fields
-                  if any(k in f.custom for k in ("required_with", "row_of", "field_of"))]
+        fields = [
+            f
+            for f in resource.schema.fields
+            if any(k in f.custom for k in ("required_with", "row_of", "field_of"))
+        ]
         if not fields:
             continue
         where = _relative(datapackage, resource.path)
@@ -141,26 +171,52 @@ def _check_row_references(package: Package, datapackage: Path) -> list[Problem]:
                 value = row[field.name]
                 needed_by = field.custom.get("required_with")
                 if needed_by and row[needed_by] not in (None, "") and value in (None, ""):
-                    problems.append(Problem(where, row.row_number, field.name,
-                                            f"required when '{needed_by}' is given"))
+                    problems.append(
+                        Problem(
+                            where,
+                            row.row_number,
+                            field.name,
+                            f"required when '{needed_by}' is given",
+                        )
+                    )
                 target_field = field.custom.get("row_of") or field.custom.get("field_of")
                 if value in (None, "") or not target_field:
                     continue
                 target = row[target_field]
-                if not target or not package.has_resource(target) or package.get_resource(target).type != "table":
-                    problems.append(Problem(where, row.row_number, target_field, f"'{target}' is not a dataset"))
+                if (
+                    not target
+                    or not package.has_resource(target)
+                    or package.get_resource(target).type != "table"
+                ):
+                    problems.append(
+                        Problem(where, row.row_number, target_field, f"'{target}' is not a dataset")
+                    )
                     continue
                 schema = package.get_resource(target).schema
                 if "field_of" in field.custom:
                     if value not in schema.field_names:
-                        problems.append(Problem(where, row.row_number, field.name,
-                                                f"'{value}' is not a field of {target}"))
+                        problems.append(
+                            Problem(
+                                where,
+                                row.row_number,
+                                field.name,
+                                f"'{value}' is not a field of {target}",
+                            )
+                        )
                     continue
-                keys = {"|".join(str(r[k]) for k in schema.primary_key)
-                        for r in package.get_resource(target).read_rows()}
+                keys = {
+                    "|".join(str(r[k]) for k in schema.primary_key)
+                    for r in package.get_resource(target).read_rows()
+                }
                 if value not in keys:
-                    problems.append(Problem(where, row.row_number, field.name,
-                                            f"'{value}' is not a row of {target} (key: {', '.join(schema.primary_key)})"))
+                    problems.append(
+                        Problem(
+                            where,
+                            row.row_number,
+                            field.name,
+                            f"'{value}' is not a row of {target} (key: {', '.join(schema.primary_key)})",
+                        )
+                    )
     return problems
 
 
@@ -173,8 +229,13 @@ def _content_key(datapackage: Path, fingerprint: tuple) -> str:
     digest = hashlib.sha256(Path(__file__).read_bytes())
     for name, _mtime, _size in fingerprint:
         file = Path(name)
-        digest.update(str(file.relative_to(datapackage.parent) if file.is_relative_to(datapackage.parent)
-                          else file).encode())
+        digest.update(
+            str(
+                file.relative_to(datapackage.parent)
+                if file.is_relative_to(datapackage.parent)
+                else file
+            ).encode()
+        )
         digest.update(file.read_bytes() if file.exists() else b"<missing>")
     return digest.hexdigest()
 
@@ -203,20 +264,44 @@ def _raise_problems(package: Package, datapackage: Path) -> None:
     problems = []
     for task in report.tasks:
         for error in task.errors:
-            field = getattr(error, "field_name", None) or ", ".join(getattr(error, "field_names", []) or []) or None
+            field = (
+                getattr(error, "field_name", None)
+                or ", ".join(getattr(error, "field_names", []) or [])
+                or None
+            )
             row = getattr(error, "row_number", None)
-            if row is None and error.type in {"missing-label", "blank-label", "duplicate-label", "incorrect-label", "extra-label"}:
+            if row is None and error.type in {
+                "missing-label",
+                "blank-label",
+                "duplicate-label",
+                "incorrect-label",
+                "extra-label",
+            }:
                 row = 1
             if error.type == "primary-key" and not field:
                 field = ", ".join(package.get_resource(task.name).schema.primary_key)
             if error.type == "missing-label" and not field:
                 field = getattr(error, "label", None)
-            problems.append(Problem(_relative(datapackage, task.place), row, field, f"{error.type}: {error.note or error.message}"))
+            problems.append(
+                Problem(
+                    _relative(datapackage, task.place),
+                    row,
+                    field,
+                    f"{error.type}: {error.note or error.message}",
+                )
+            )
     for error in report.errors:
-        problems.append(Problem(str(datapackage.relative_to(datapackage.parent.parent)), None, None, error.message))
+        problems.append(
+            Problem(
+                str(datapackage.relative_to(datapackage.parent.parent)), None, None, error.message
+            )
+        )
     if not problems:
-        problems = (_check_list_references(package, datapackage) + _check_resource_sources(package, datapackage)
-                    + _check_row_references(package, datapackage))
+        problems = (
+            _check_list_references(package, datapackage)
+            + _check_resource_sources(package, datapackage)
+            + _check_row_references(package, datapackage)
+        )
     if problems:
         raise DataError(problems)
 
@@ -241,7 +326,9 @@ def resource(name: str, datapackage: Path | None = None):
     """The Frictionless resource for ``name`` (its schema, units, sources, licence)."""
     pkg = package(datapackage)
     if not pkg.has_resource(name):
-        raise KeyError(f"no dataset called {name!r}; the data package has: {', '.join(r.name for r in pkg.resources)}")
+        raise KeyError(
+            f"no dataset called {name!r}; the data package has: {', '.join(r.name for r in pkg.resources)}"
+        )
     return pkg.get_resource(name)
 
 
@@ -276,7 +363,9 @@ def _typed_frame(name: str, datapackage: Path, fingerprint: tuple) -> pd.DataFra
             frame[field.name] = column.astype("string")
     frame.attrs["dataset"] = name
     frame.attrs["title"] = res.title or name
-    frame.attrs["source_ids"] = sorted(set(frame["source_id"].dropna())) if "source_id" in frame else []
+    frame.attrs["source_ids"] = (
+        sorted(set(frame["source_id"].dropna())) if "source_id" in frame else []
+    )
     return frame
 
 
@@ -298,5 +387,7 @@ def citation(source_id: str, datapackage: Path | None = None) -> str:
     if source_id not in registry.index:
         raise KeyError(f"source id {source_id!r} is not in data/sources.csv")
     s = registry.loc[source_id]
-    published = s["date_published"].strftime("%-d %b %Y") if pd.notna(s["date_published"]) else "undated"
+    published = (
+        s["date_published"].strftime("%-d %b %Y") if pd.notna(s["date_published"]) else "undated"
+    )
     return f"{s['publisher']}, “{s['title']}” ({published}), {s['url']}"

@@ -11,6 +11,7 @@ The output is byte-for-byte reproducible (no timestamps, sorted features, fixed
 coordinate precision), so ``geo-provenance.json`` can record a checksum of each
 file and the tests can tell a hand edit from a regeneration.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -96,7 +97,9 @@ def fetch_world_atlas(workdir: Path) -> dict[str, Path]:
     log(f"fetching {PACKAGE}@{VERSION} with npm pack")
     result = subprocess.run(
         [npm, "pack", f"{PACKAGE}@{VERSION}", "--silent"],
-        cwd=workdir, capture_output=True, text=True,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
     )
     if result.returncode != 0:
         sys.exit(f"geobuild: npm pack failed:\n{result.stderr.strip()}")
@@ -128,7 +131,9 @@ def unwrap_antimeridian(geom):
     pieces, changed = [], False
     for poly in shapely.get_parts(geom):
         rings = [poly.exterior, *poly.interiors]
-        jumps = [np.count_nonzero(np.abs(np.diff(shapely.get_coordinates(r)[:, 0])) > 180) for r in rings]
+        jumps = [
+            np.count_nonzero(np.abs(np.diff(shapely.get_coordinates(r)[:, 0])) > 180) for r in rings
+        ]
         if any(jumps) and all(j % 2 == 0 for j in jumps):
             changed = True
             shifted = shapely.transform(poly, lambda c: np.where(c[:, :1] < 0, c + [360.0, 0.0], c))
@@ -157,9 +162,7 @@ def read_countries(path: Path) -> gpd.GeoDataFrame:
     gdf = gdf.dropna(subset=["geometry"])
     gdf = gdf[~gdf.geometry.is_empty].copy()
     gdf["ne_id"] = gdf["id"].fillna("")
-    gdf["iso_a3"] = [
-        pycountry.countries.get(numeric=i).alpha_3 if i else "" for i in gdf["ne_id"]
-    ]
+    gdf["iso_a3"] = [pycountry.countries.get(numeric=i).alpha_3 if i else "" for i in gdf["ne_id"]]
     missing = sorted(gdf.loc[gdf["iso_a3"] == "", "name"])
     if missing:
         log(f"{len(missing)} features without an ISO code (kept): {', '.join(missing)}")
@@ -186,6 +189,7 @@ def to_geojson(gdf: gpd.GeoDataFrame, properties: list[str]) -> bytes:
     Written by hand rather than with to_file so that key order, separators and
     float text are fixed by this module, not by the installed GDAL.
     """
+
     def coords(geom):
         # Re-round so floats print as their short decimal form (e.g. 44.5123).
         return shapely.transform(orient(geom, sign=1.0), lambda c: np.round(c, DECIMALS))
@@ -222,10 +226,13 @@ def nk_layer() -> gpd.GeoDataFrame:
     ring = [tuple(map(float, pair.split(","))) for pair in NK_RING.split(";")]
     geom = Polygon(ring)
     assert geom.is_valid and len(ring) == 73
-    return finish(gpd.GeoDataFrame(
-        {"iso_a3": [""], "name": [NK_NAME], "source_note": [NK_SOURCE_NOTE]},
-        geometry=[geom], crs="EPSG:4326",
-    ))
+    return finish(
+        gpd.GeoDataFrame(
+            {"iso_a3": [""], "name": [NK_NAME], "source_note": [NK_SOURCE_NOTE]},
+            geometry=[geom],
+            crs="EPSG:4326",
+        )
+    )
 
 
 def build(out: Path) -> None:
@@ -233,8 +240,7 @@ def build(out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         inputs = fetch_world_atlas(Path(tmp))
         input_info = {
-            name: {"sha256": sha256(p), "bytes": p.stat().st_size}
-            for name, p in inputs.items()
+            name: {"sha256": sha256(p), "bytes": p.stat().st_size} for name, p in inputs.items()
         }
         countries_10m = read_countries(inputs["countries-10m.json"])
         countries_110m = read_countries(inputs["countries-110m.json"])

@@ -8,15 +8,15 @@ Vega draws a polygon whose outer ring runs counter-clockwise (the GeoJSON
 standard's order) as "everything but this shape"; :func:`to_altair_data`
 turns rings clockwise before a layer reaches Vega.
 """
+
 from __future__ import annotations
 
 import altair as alt
 import geopandas as gpd
 import pandas as pd
-from shapely.geometry import box
+from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.polygon import orient
 from shapely.ops import polylabel
-from shapely.geometry import MultiPolygon, Polygon
 
 from . import data, theme
 
@@ -27,7 +27,9 @@ REGION_EXTENT = (39.5, 37.2, 51.0, 43.9)
 def _layer(name: str) -> gpd.GeoDataFrame:
     frame = gpd.read_file(data.geo_path(name))
     if frame.crs is None or frame.crs.to_epsg() != 4326:
-        frame = frame.set_crs(4326, allow_override=True) if frame.crs is None else frame.to_crs(4326)
+        frame = (
+            frame.set_crs(4326, allow_override=True) if frame.crs is None else frame.to_crs(4326)
+        )
     return frame
 
 
@@ -54,7 +56,9 @@ def _clockwise(geometry):
     return geometry
 
 
-def to_altair_data(frame: gpd.GeoDataFrame, extent=None, simplify: float | None = None) -> alt.InlineData:
+def to_altair_data(
+    frame: gpd.GeoDataFrame, extent=None, simplify: float | None = None
+) -> alt.InlineData:
     """GeoJSON features for Vega: clipped to ``extent``, optionally simplified, rings clockwise."""
     frame = frame.copy()
     if extent is not None:
@@ -70,14 +74,26 @@ def to_altair_data(frame: gpd.GeoDataFrame, extent=None, simplify: float | None 
 def projection(extent=REGION_EXTENT) -> alt.Projection:
     """The book's map projection (Mercator, fitted to ``extent``)."""
     west, south, east, north = extent
-    frame = {"type": "Feature", "properties": {}, "geometry": {
-        "type": "Polygon",
-        "coordinates": [[[west, south], [west, north], [east, north], [east, south], [west, south]]]}}
+    frame = {
+        "type": "Feature",
+        "properties": {},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [
+                [[west, south], [west, north], [east, north], [east, south], [west, south]]
+            ],
+        },
+    }
     return alt.Projection(type="mercator", fit=frame)
 
 
-def base_map(extent=REGION_EXTENT, width: int = theme.WIDTH, height: int = 400,
-             label_states: bool = True, keep_labels_off=None) -> alt.LayerChart:
+def base_map(
+    extent=REGION_EXTENT,
+    width: int = theme.WIDTH,
+    height: int = 400,
+    label_states: bool = True,
+    keep_labels_off=None,
+) -> alt.LayerChart:
     """States in the extent: actors in their colour (light), others neutral, with names.
 
     ``keep_labels_off`` is a geometry (e.g. an overlay polygon) that state names must avoid.
@@ -85,13 +101,16 @@ def base_map(extent=REGION_EXTENT, width: int = theme.WIDTH, height: int = 400,
     states = region()
     states["actor"] = states["iso_a3"].map(theme.actor_of)
     states["label"] = states["actor"].where(states["actor"] != "Others", states["name"])
-    values = to_altair_data(states[["iso_a3", "name", "actor", "label", "geometry"]],
-                            extent=extent, simplify=0.01)
+    values = to_altair_data(
+        states[["iso_a3", "name", "actor", "label", "geometry"]], extent=extent, simplify=0.01
+    )
     land = (
         alt.Chart(values)
         .mark_geoshape(stroke="white", strokeWidth=0.8, opacity=0.35, clip=True)
         .encode(
-            color=alt.Color("properties.actor:N", scale=theme.actor_scale(states["actor"]), legend=None),
+            color=alt.Color(
+                "properties.actor:N", scale=theme.actor_scale(states["actor"]), legend=None
+            ),
             tooltip=[alt.Tooltip("properties.label:N", title="State")],
         )
     )
@@ -101,28 +120,52 @@ def base_map(extent=REGION_EXTENT, width: int = theme.WIDTH, height: int = 400,
         # Only states with room for a name inside the frame (area in square degrees, a rough cut).
         if keep_labels_off is not None:
             clipped["geometry"] = clipped.geometry.difference(keep_labels_off)
-        clipped = clipped[~clipped.geometry.is_empty & (clipped.geometry.apply(lambda g: g.area) > 0.3)]
+        clipped = clipped[
+            ~clipped.geometry.is_empty & (clipped.geometry.apply(lambda g: g.area) > 0.3)
+        ]
         # Label each state at the pole of inaccessibility of its largest piece (Azerbaijan's
         # mainland, not Nakhchivan), which keeps the name clear of borders and of most places.
         points = clipped.geometry.apply(
-            lambda g: polylabel(max(getattr(g, "geoms", [g]), key=lambda part: part.area), 0.01))
-        labels = pd.DataFrame({"label": clipped["label"].str.upper(), "lon": points.x, "lat": points.y})
+            lambda g: polylabel(max(getattr(g, "geoms", [g]), key=lambda part: part.area), 0.01)
+        )
+        labels = pd.DataFrame(
+            {"label": clipped["label"].str.upper(), "lon": points.x, "lat": points.y}
+        )
         layers.append(
-            alt.Chart(labels).mark_text(fontSize=STATE_FONT_SIZE, fontWeight=600, color=theme.MUTED_INK, opacity=0.7)
-            .encode(longitude="lon:Q", latitude="lat:Q", text="label:N").properties(name=STATE_LABELS)
+            alt.Chart(labels)
+            .mark_text(fontSize=STATE_FONT_SIZE, fontWeight=600, color=theme.MUTED_INK, opacity=0.7)
+            .encode(longitude="lon:Q", latitude="lat:Q", text="label:N")
+            .properties(name=STATE_LABELS)
         )
     return alt.layer(*layers).properties(width=width, height=height, projection=projection(extent))
 
 
-def polygons(frame: gpd.GeoDataFrame, *, colour: str, tooltip: list, extent=REGION_EXTENT,
-             opacity: float = 0.45, dash: list | None = None) -> alt.Chart:
+def polygons(
+    frame: gpd.GeoDataFrame,
+    *,
+    colour: str,
+    tooltip: list,
+    extent=REGION_EXTENT,
+    opacity: float = 0.45,
+    dash: list | None = None,
+) -> alt.Chart:
     """An overlay of polygons (e.g. the 1994–2020 Nagorno-Karabakh area)."""
     return (
         alt.Chart(to_altair_data(frame, extent=extent))
-        .mark_geoshape(fill=colour, fillOpacity=opacity, stroke=colour, strokeWidth=1.2,
-                       strokeDash=dash or [], clip=True)
-        .encode(tooltip=[alt.Tooltip(f"properties.{t}:N", title=t.replace("_", " ").capitalize())
-                         for t in tooltip])
+        .mark_geoshape(
+            fill=colour,
+            fillOpacity=opacity,
+            stroke=colour,
+            strokeWidth=1.2,
+            strokeDash=dash or [],
+            clip=True,
+        )
+        .encode(
+            tooltip=[
+                alt.Tooltip(f"properties.{t}:N", title=t.replace("_", " ").capitalize())
+                for t in tooltip
+            ]
+        )
     )
 
 
@@ -144,8 +187,17 @@ def places(place_ids=None) -> pd.DataFrame:
     return frame
 
 
-def points(frame: pd.DataFrame, *, tooltip: list, colour=None, shape=None, size: int = 60,
-           label: str | None = "label", dx: int = 6, dy: int = -6) -> alt.LayerChart:
+def points(
+    frame: pd.DataFrame,
+    *,
+    tooltip: list,
+    colour=None,
+    shape=None,
+    size: int = 60,
+    label: str | None = "label",
+    dx: int = 6,
+    dy: int = -6,
+) -> alt.LayerChart:
     """Point overlay with optional text labels; ``frame`` needs ``lon`` and ``lat`` columns.
 
     Labels (rows with an empty ``label`` have none) are placed by :func:`compose`, clear of
@@ -154,7 +206,9 @@ def points(frame: pd.DataFrame, *, tooltip: list, colour=None, shape=None, size:
     compatibility: placement now chooses each label's side.
     """
     colour = colour if colour is not None else alt.value(theme.INK)
-    marks = alt.Chart(frame).mark_point(filled=True, size=size, opacity=0.9, stroke="white", strokeWidth=0.8)
+    marks = alt.Chart(frame).mark_point(
+        filled=True, size=size, opacity=0.9, stroke="white", strokeWidth=0.8
+    )
     encoding = dict(longitude="lon:Q", latitude="lat:Q", color=colour, tooltip=tooltip)
     if shape is not None:
         encoding["shape"] = shape
@@ -162,23 +216,44 @@ def points(frame: pd.DataFrame, *, tooltip: list, colour=None, shape=None, size:
     if label:
         named = frame[frame[label].fillna("").astype(str) != ""]
         kinds = named["kind"] if "kind" in named else pd.Series("", index=named.index)
-        named = pd.DataFrame({
-            "text": named[label].astype(str), "lon": named["lon"], "lat": named["lat"],
-            "priority": [KIND_PRIORITY.get(k, 5) * 1000 + i for i, k in enumerate(kinds)],
-            "radius": (size ** 0.5) / 2 + 0.8 if size else 0.0,
-        })
-        layers.append(alt.Chart(named).mark_text(align="left", fontSize=LABEL_FONT_SIZE, color=theme.INK)
-                      .encode(longitude="lon:Q", latitude="lat:Q", text="text:N").properties(name=PLACE_LABELS))
+        named = pd.DataFrame(
+            {
+                "text": named[label].astype(str),
+                "lon": named["lon"],
+                "lat": named["lat"],
+                "priority": [KIND_PRIORITY.get(k, 5) * 1000 + i for i, k in enumerate(kinds)],
+                "radius": (size**0.5) / 2 + 0.8 if size else 0.0,
+            }
+        )
+        layers.append(
+            alt.Chart(named)
+            .mark_text(align="left", fontSize=LABEL_FONT_SIZE, color=theme.INK)
+            .encode(longitude="lon:Q", latitude="lat:Q", text="text:N")
+            .properties(name=PLACE_LABELS)
+        )
     return alt.layer(*layers)
 
 
-def lines(frame: pd.DataFrame, *, colour: str, tooltip: list, order: str = "order",
-          group: str = "line_id", dash: list | None = None) -> alt.Chart:
+def lines(
+    frame: pd.DataFrame,
+    *,
+    colour: str,
+    tooltip: list,
+    order: str = "order",
+    group: str = "line_id",
+    dash: list | None = None,
+) -> alt.Chart:
     """Line overlay through ordered lon/lat points (e.g. a road), one line per ``group``."""
     return (
         alt.Chart(frame)
         .mark_line(color=colour, strokeWidth=2.5, strokeDash=dash or [])
-        .encode(longitude="lon:Q", latitude="lat:Q", order=f"{order}:Q", detail=f"{group}:N", tooltip=tooltip)
+        .encode(
+            longitude="lon:Q",
+            latitude="lat:Q",
+            order=f"{order}:Q",
+            detail=f"{group}:N",
+            tooltip=tooltip,
+        )
     )
 
 
@@ -193,12 +268,17 @@ def compose(base: alt.LayerChart, *overlays, extent=REGION_EXTENT) -> alt.LayerC
     labels, obstacles, soft, kept_overlays = _collect(base, overlays, extent, width, height)
     layers = [base, *kept_overlays]
     if len(labels):
-        placed = place_labels(pd.concat(labels, ignore_index=True), obstacles, box(1, 1, width - 1, height - 1), soft)
+        placed = place_labels(
+            pd.concat(labels, ignore_index=True), obstacles, box(1, 1, width - 1, height - 1), soft
+        )
         if len(placed):
             layers.extend(_label_layers(placed, extent, width, height))
     # Overlays keep their own colour legends: the base map's state colours carry no legend.
-    return alt.layer(*layers).properties(
-        width=width, height=height, projection=projection(extent)).resolve_scale(color="independent")
+    return (
+        alt.layer(*layers)
+        .properties(width=width, height=height, projection=projection(extent))
+        .resolve_scale(color="independent")
+    )
 
 
 # --- Place labels placed in Python, clear of each other and of every overlay -----------------------
@@ -215,7 +295,14 @@ STATE_FONT_SIZE = 10
 #: Layer names that mark label layers for `compose` to place.
 PLACE_LABELS, STATE_LABELS = "ak_place_labels", "ak_state_labels"
 #: Which places keep their label first when room is short (lower first), by gazetteer kind.
-KIND_PRIORITY = {"capital": 0, "city": 1, "border-crossing": 2, "military-site": 3, "airport": 3, "town": 4}
+KIND_PRIORITY = {
+    "capital": 0,
+    "city": 1,
+    "border-crossing": 2,
+    "military-site": 3,
+    "airport": 3,
+    "town": 4,
+}
 
 
 def mercator(extent=REGION_EXTENT, width: float = theme.WIDTH, height: float = 400):
@@ -246,14 +333,22 @@ def mercator(extent=REGION_EXTENT, width: float = theme.WIDTH, height: float = 4
     return forward, inverse
 
 
-def text_box(x: float, y: float, text: str, align: str = "left", font_size: float = LABEL_FONT_SIZE,
-             bold: bool = False):
+def text_box(
+    x: float,
+    y: float,
+    text: str,
+    align: str = "left",
+    font_size: float = LABEL_FONT_SIZE,
+    bold: bool = False,
+):
     """The box (shapely) a one-line label takes when drawn at x, y with the given align, baseline middle.
 
     Widths are estimated a little generously from the characters (system sans-serif fonts).
     """
-    ems = sum(0.3 if c in "iljtfrI.,:;'’!|() -/" else 0.9 if c in "mwMW" else 0.7 if c.isupper() else 0.58
-              for c in text)
+    ems = sum(
+        0.3 if c in "iljtfrI.,:;'’!|() -/" else 0.9 if c in "mwMW" else 0.7 if c.isupper() else 0.58
+        for c in text
+    )
     width = ems * font_size * (1.1 if bold else 1.0) + 2
     height = font_size * 1.25
     left = {"left": x, "right": x - width, "center": x - width / 2}[align]
@@ -262,11 +357,21 @@ def text_box(x: float, y: float, text: str, align: str = "left", font_size: floa
 
 #: Candidate places for a label next to its point: (dx, dy) in units of the symbol's radius plus
 #: a gap, and the text's alignment; tried in this order (right first, as maps usually do).
-_NEAR = [(1, 0, "left"), (-1, 0, "right"), (0.7, -0.85, "left"), (0.7, 0.85, "left"),
-         (-0.7, -0.85, "right"), (-0.7, 0.85, "right"), (0, -1.3, "center"), (0, 1.3, "center")]
+_NEAR = [
+    (1, 0, "left"),
+    (-1, 0, "right"),
+    (0.7, -0.85, "left"),
+    (0.7, 0.85, "left"),
+    (-0.7, -0.85, "right"),
+    (-0.7, 0.85, "right"),
+    (0, -1.3, "center"),
+    (0, 1.3, "center"),
+]
 
 
-def place_labels(labels: pd.DataFrame, obstacles: list, frame_box, soft: list | None = None) -> pd.DataFrame:
+def place_labels(
+    labels: pd.DataFrame, obstacles: list, frame_box, soft: list | None = None
+) -> pd.DataFrame:
     """Place labels (columns x, y, text, radius, priority) clear of each other and of ``obstacles``.
 
     ``obstacles`` are shapely geometries in pixels that no label may touch; ``soft`` ones (e.g.
@@ -274,9 +379,9 @@ def place_labels(labels: pd.DataFrame, obstacles: list, frame_box, soft: list | 
     labels kept, with the anchor ``lx``, ``ly``, the ``align``, the ``box`` and, for labels set
     away from their point, the leader line's start ``x0``, ``y0`` (else NaN).
     """
-    from shapely.geometry import LineString, Point
-
     import math
+
+    from shapely.geometry import LineString, Point
 
     soft = soft or []
     kept = []
@@ -285,22 +390,36 @@ def place_labels(labels: pd.DataFrame, obstacles: list, frame_box, soft: list | 
     labels = labels.copy()
     # A label whose place is drawn by another layer's symbol (a marker at the same spot) keeps
     # clear of that symbol as of its own.
-    labels["radius"] = [max([r] + [math.hypot(o.bounds[2] - o.bounds[0], o.bounds[3] - o.bounds[1]) / 2
-                                   for o in obstacles if o.geom_type == "Polygon" and o.contains(Point(x, y))
-                                   and o.area < 400])
-                        for x, y, r in zip(labels["x"], labels["y"], labels["radius"])]
+    labels["radius"] = [
+        max(
+            [r]
+            + [
+                math.hypot(o.bounds[2] - o.bounds[0], o.bounds[3] - o.bounds[1]) / 2
+                for o in obstacles
+                if o.geom_type == "Polygon" and o.contains(Point(x, y)) and o.area < 400
+            ]
+        )
+        for x, y, r in zip(labels["x"], labels["y"], labels["radius"])
+    ]
     for row in labels.sort_values(["priority"], kind="stable").itertuples():
         # Leaders point away from the crowd: the mean of the other places within 60 px.
         near = everyone[(abs(everyone[:, 0] - row.x) < 60) & (abs(everyone[:, 1] - row.y) < 60)]
-        away = (row.x - near[:, 0].mean(), row.y - near[:, 1].mean()) if len(near) > 1 else (0.0, 0.0)
+        away = (
+            (row.x - near[:, 0].mean(), row.y - near[:, 1].mean()) if len(near) > 1 else (0.0, 0.0)
+        )
         away_norm = math.hypot(*away)
         gap = row.radius + 3
         options = []
         for rank, (ux, uy, align) in enumerate(_NEAR):
             options.append((rank, row.x + ux * gap, row.y + uy * gap * 1.0, align, None))
         for rank, distance in enumerate((22, 34, 48, 64, 80), start=len(_NEAR)):
-            for angle in sorted(range(-180, 180, 15), key=lambda a: min(abs(a), abs(abs(a) - 180)) * 2 + (a < 0)):
-                dx, dy = math.cos(math.radians(angle)) * distance, math.sin(math.radians(angle)) * distance
+            for angle in sorted(
+                range(-180, 180, 15), key=lambda a: min(abs(a), abs(abs(a) - 180)) * 2 + (a < 0)
+            ):
+                dx, dy = (
+                    math.cos(math.radians(angle)) * distance,
+                    math.sin(math.radians(angle)) * distance,
+                )
                 align = "left" if dx > 5 else "right" if dx < -5 else "center"
                 options.append((rank, row.x + dx, row.y + dy, align, (dx, dy)))
         own_point = Point(row.x, row.y).buffer(row.radius)
@@ -313,18 +432,28 @@ def place_labels(labels: pd.DataFrame, obstacles: list, frame_box, soft: list | 
             line = None
             if leader is not None:
                 length = math.hypot(*leader)
-                start = (row.x + leader[0] / length * (row.radius + 1), row.y + leader[1] / length * (row.radius + 1))
-                end = label_box.exterior.interpolate(label_box.exterior.project(Point(row.x, row.y)))
+                start = (
+                    row.x + leader[0] / length * (row.radius + 1),
+                    row.y + leader[1] / length * (row.radius + 1),
+                )
+                end = label_box.exterior.interpolate(
+                    label_box.exterior.project(Point(row.x, row.y))
+                )
                 line = LineString([start, (end.x, end.y)])
                 shapes.append(line.buffer(0.75))
             shapes[0] = label_box.buffer(1.5)  # a little air between a label and anything else
-            if own_point.intersects(shapes[0]) or any(s.intersects(o) and not o.contains(Point(row.x, row.y))
-                                                     for s in shapes for o in taken):
+            if own_point.intersects(shapes[0]) or any(
+                s.intersects(o) and not o.contains(Point(row.x, row.y))
+                for s in shapes
+                for o in taken
+            ):
                 continue
             cost = rank + sum(0.5 for o in soft if label_box.intersects(o))
             if leader is not None and away_norm:
                 # 0 straight away from the crowd, 2 straight into it.
-                cost += 1 - (leader[0] * away[0] + leader[1] * away[1]) / (math.hypot(*leader) * away_norm)
+                cost += 1 - (leader[0] * away[0] + leader[1] * away[1]) / (
+                    math.hypot(*leader) * away_norm
+                )
             if best is None or cost < best[0]:
                 best = (cost, lx, ly, align, label_box, line)
             if cost == rank:
@@ -335,11 +464,19 @@ def place_labels(labels: pd.DataFrame, obstacles: list, frame_box, soft: list | 
         taken.append(label_box.buffer(1))
         if line is not None:
             taken.append(line.buffer(1))
-        kept.append(dict(row._asdict(), lx=lx, ly=ly, align=align, box=label_box,
-                         x0=line.coords[0][0] if line is not None else float("nan"),
-                         y0=line.coords[0][1] if line is not None else float("nan"),
-                         x1=line.coords[-1][0] if line is not None else float("nan"),
-                         y1=line.coords[-1][1] if line is not None else float("nan")))
+        kept.append(
+            dict(
+                row._asdict(),
+                lx=lx,
+                ly=ly,
+                align=align,
+                box=label_box,
+                x0=line.coords[0][0] if line is not None else float("nan"),
+                y0=line.coords[0][1] if line is not None else float("nan"),
+                x1=line.coords[-1][0] if line is not None else float("nan"),
+                y1=line.coords[-1][1] if line is not None else float("nan"),
+            )
+        )
     return pd.DataFrame(kept)
 
 
@@ -386,14 +523,20 @@ def _collect(base, overlays, extent, width, height):
                 obstacles.append(text_box(x, y, row.label, "center", STATE_FONT_SIZE, bold=True))
     kept = []
     for overlay in overlays:
-        parts = [u for u in getattr(overlay, "layer", []) if getattr(u, "name", None) != PLACE_LABELS]
-        for unit, data in _units(overlay):
+        parts = [
+            u for u in getattr(overlay, "layer", []) if getattr(u, "name", None) != PLACE_LABELS
+        ]
+        for unit, values in _units(overlay):
             kind, props = _mark(unit)
-            frame = data if isinstance(data, pd.DataFrame) else None
+            frame = values if isinstance(values, pd.DataFrame) else None
             if getattr(unit, "name", None) == PLACE_LABELS:
                 xy = [forward(lon, lat) for lon, lat in zip(frame["lon"], frame["lat"])]
                 labels.append(frame.assign(x=[p[0] for p in xy], y=[p[1] for p in xy]))
-            elif kind in ("point", "circle", "square") and frame is not None and props.get("size", 30):
+            elif (
+                kind in ("point", "circle", "square")
+                and frame is not None
+                and props.get("size", 30)
+            ):
                 half = props.get("size", 30) ** 0.5 / 2
                 for lon, lat in zip(frame["lon"], frame["lat"]):
                     x, y = forward(lon, lat)
@@ -405,10 +548,12 @@ def _collect(base, overlays, extent, width, height):
                     coords = [forward(lon, lat) for lon, lat in zip(line["lon"], line["lat"])]
                     if len(coords) > 1:
                         obstacles.append(LineString(coords).buffer(2))
-            elif kind == "geoshape" and isinstance(data, alt.InlineData):
-                for feature in data.values:
-                    outline = shapely.transform(shape(feature["geometry"]), lambda xy: np.array(
-                        [forward(lon, lat) for lon, lat in xy]).reshape(-1, 2)).boundary
+            elif kind == "geoshape" and isinstance(values, alt.InlineData):
+                for feature in values.values:
+                    outline = shapely.transform(
+                        shape(feature["geometry"]),
+                        lambda xy: np.array([forward(lon, lat) for lon, lat in xy]).reshape(-1, 2),
+                    ).boundary
                     soft.append(outline)
         if isinstance(overlay, alt.LayerChart) and len(parts) != len(overlay.layer):
             overlay = overlay.copy()
@@ -426,22 +571,40 @@ def _label_layers(placed: pd.DataFrame, extent, width, height) -> list:
     layers = []
     leaders = frame.dropna(subset=["x0"])
     if len(leaders):
-        ends = [inverse(x0, y0) + inverse(x1, y1) for x0, y0, x1, y1 in
-                zip(leaders["x0"], leaders["y0"], leaders["x1"], leaders["y1"])]
+        ends = [
+            inverse(x0, y0) + inverse(x1, y1)
+            for x0, y0, x1, y1 in zip(leaders["x0"], leaders["y0"], leaders["x1"], leaders["y1"])
+        ]
         segments = pd.DataFrame(ends, columns=["lon0", "lat0", "lon1", "lat1"])
-        layers.append(alt.Chart(segments).mark_rule(color=theme.MUTED_INK, strokeWidth=0.8).encode(
-            longitude="lon0:Q", latitude="lat0:Q", longitude2="lon1:Q", latitude2="lat1:Q"))
+        layers.append(
+            alt.Chart(segments)
+            .mark_rule(color=theme.MUTED_INK, strokeWidth=0.8)
+            .encode(longitude="lon0:Q", latitude="lat0:Q", longitude2="lon1:Q", latitude2="lat1:Q")
+        )
     # Labels are placed for the map's design width; on a phone the page renderer draws the map
     # narrower while text keeps its size, so a label near the edge is clipped to the frame
     # rather than widening the chart past its column (the place stays named in its tooltip).
     for align, group in frame.groupby("align"):
         text = alt.Chart(group[["text", "alon", "alat"]])
         encoding = dict(longitude="alon:Q", latitude="alat:Q", text="text:N")
-        layers.append(text.mark_text(align=align, baseline="middle", fontSize=LABEL_FONT_SIZE, stroke="white",
-                                     strokeWidth=3, strokeOpacity=0.85, strokeJoin="round", color="white", clip=True)
-                      .encode(**encoding))
-        layers.append(text.mark_text(align=align, baseline="middle", fontSize=LABEL_FONT_SIZE, color=theme.INK,
-                                     clip=True).encode(**encoding))
+        layers.append(
+            text.mark_text(
+                align=align,
+                baseline="middle",
+                fontSize=LABEL_FONT_SIZE,
+                stroke="white",
+                strokeWidth=3,
+                strokeOpacity=0.85,
+                strokeJoin="round",
+                color="white",
+                clip=True,
+            ).encode(**encoding)
+        )
+        layers.append(
+            text.mark_text(
+                align=align, baseline="middle", fontSize=LABEL_FONT_SIZE, color=theme.INK, clip=True
+            ).encode(**encoding)
+        )
     return layers
 
 
@@ -449,23 +612,44 @@ def _label_layers(placed: pd.DataFrame, extent, width, height) -> list:
 WORLD_EXTENT = (-180.0, -56.0, 180.0, 78.0)
 
 
-def world_map(categories: pd.DataFrame, *, field: str, scale: alt.Scale, fallback: str, title: str,
-              width: int = theme.WIDTH, height: int = 330, simplify: float = 0.2) -> alt.Chart:
+def world_map(
+    categories: pd.DataFrame,
+    *,
+    field: str,
+    scale: alt.Scale,
+    fallback: str,
+    title: str,
+    width: int = theme.WIDTH,
+    height: int = 330,
+    simplify: float = 0.2,
+) -> alt.Chart:
     """All states (1:110m) coloured by ``categories[field]``, keyed by its ``iso3`` column.
 
     States without a row get ``fallback``. Compose overlays with
     ``compose(base, *overlays, extent=WORLD_EXTENT)`` so they share the projection.
     """
-    states = world().merge(categories[["iso3", field]], how="left", left_on="iso_a3", right_on="iso3")
+    states = world().merge(
+        categories[["iso3", field]], how="left", left_on="iso_a3", right_on="iso3"
+    )
     states[field] = states[field].fillna(fallback)
-    values = to_altair_data(states[["iso_a3", "name", field, "geometry"]], extent=WORLD_EXTENT, simplify=simplify)
+    values = to_altair_data(
+        states[["iso_a3", "name", field, "geometry"]], extent=WORLD_EXTENT, simplify=simplify
+    )
     return (
         alt.Chart(values)
         .mark_geoshape(stroke="white", strokeWidth=0.4)
-        .encode(color=alt.Color(f"properties.{field}:N", scale=scale, title=title,
-                                legend=alt.Legend(orient="bottom", columns=2, symbolType="square", labelLimit=300)),
-                tooltip=[alt.Tooltip("properties.name:N", title="State"),
-                         alt.Tooltip(f"properties.{field}:N", title=title)])
+        .encode(
+            color=alt.Color(
+                f"properties.{field}:N",
+                scale=scale,
+                title=title,
+                legend=alt.Legend(orient="bottom", columns=2, symbolType="square", labelLimit=300),
+            ),
+            tooltip=[
+                alt.Tooltip("properties.name:N", title="State"),
+                alt.Tooltip(f"properties.{field}:N", title=title),
+            ],
+        )
         .properties(width=width, height=height, projection=projection(WORLD_EXTENT))
     )
 
@@ -474,9 +658,19 @@ def world_map(categories: pd.DataFrame, *, field: str, scale: alt.Scale, fallbac
 EURASIA_EXTENT = (22.0, 34.0, 112.0, 66.0)
 
 
-def world_status_map(frame: pd.DataFrame, *, iso3: str, field: str, scale: alt.Scale, legend_title: str,
-                     tooltip: list, highlight: str | None = None, extent=EURASIA_EXTENT,
-                     width: int = theme.WIDTH, height: int = 330) -> alt.LayerChart:
+def world_status_map(
+    frame: pd.DataFrame,
+    *,
+    iso3: str,
+    field: str,
+    scale: alt.Scale,
+    legend_title: str,
+    tooltip: list,
+    highlight: str | None = None,
+    extent=EURASIA_EXTENT,
+    width: int = theme.WIDTH,
+    height: int = 330,
+) -> alt.LayerChart:
     """States of the world layer coloured by ``field`` of ``frame`` (one row per state).
 
     States not in ``frame`` are drawn neutral; ``highlight`` (an ISO3 code) gets a dark outline
@@ -489,22 +683,47 @@ def world_status_map(frame: pd.DataFrame, *, iso3: str, field: str, scale: alt.S
     tips = [alt.Tooltip(f"properties.{column}:N", title=title) for column, title in tooltip]
     # Not clipped in advance: a clipped edge, simplified to one long segment, would be drawn as a
     # great-circle arc. The marks are clipped to the frame instead.
-    backdrop = alt.Chart(to_altair_data(world()[["iso_a3", "geometry"]], simplify=0.05)).mark_geoshape(
-        fill="#EEEEEE", stroke="white", strokeWidth=0.5, clip=True)
-    coloured = alt.Chart(to_altair_data(states, simplify=0.05)).mark_geoshape(
-        stroke="white", strokeWidth=0.8, clip=True).encode(
-        color=alt.Color(f"properties.{field}:N", scale=scale, title=legend_title,
-                        legend=alt.Legend(labelLimit=300, columns=2)), tooltip=tips)
+    backdrop = alt.Chart(
+        to_altair_data(world()[["iso_a3", "geometry"]], simplify=0.05)
+    ).mark_geoshape(fill="#EEEEEE", stroke="white", strokeWidth=0.5, clip=True)
+    coloured = (
+        alt.Chart(to_altair_data(states, simplify=0.05))
+        .mark_geoshape(stroke="white", strokeWidth=0.8, clip=True)
+        .encode(
+            color=alt.Color(
+                f"properties.{field}:N",
+                scale=scale,
+                title=legend_title,
+                legend=alt.Legend(labelLimit=300, columns=2),
+            ),
+            tooltip=tips,
+        )
+    )
     layers = [backdrop, coloured]
     if highlight is not None:
         # A small state would vanish under a thick outline: mark it with a ringed dot and its name.
         spot = states[states[iso3] == highlight]
         centre = spot.geometry.iloc[0].representative_point()
-        marker = pd.DataFrame({"lon": [centre.x], "lat": [centre.y], "label": [spot["name"].iloc[0]],
-                               **{c: [spot[c].iloc[0]] for c in fields if c not in ("name",)}})
-        layers.append(alt.Chart(marker).mark_point(size=260, filled=False, strokeWidth=2.2, color=theme.INK).encode(
-            longitude="lon:Q", latitude="lat:Q",
-            tooltip=[alt.Tooltip(f"{column}:N", title=title) for column, title in tooltip]))
-        layers.append(alt.Chart(marker).mark_text(align="right", dx=-12, dy=10, fontSize=11, fontWeight=600,
-                                                  color=theme.INK).encode(longitude="lon:Q", latitude="lat:Q", text="label:N"))
+        marker = pd.DataFrame(
+            {
+                "lon": [centre.x],
+                "lat": [centre.y],
+                "label": [spot["name"].iloc[0]],
+                **{c: [spot[c].iloc[0]] for c in fields if c not in ("name",)},
+            }
+        )
+        layers.append(
+            alt.Chart(marker)
+            .mark_point(size=260, filled=False, strokeWidth=2.2, color=theme.INK)
+            .encode(
+                longitude="lon:Q",
+                latitude="lat:Q",
+                tooltip=[alt.Tooltip(f"{column}:N", title=title) for column, title in tooltip],
+            )
+        )
+        layers.append(
+            alt.Chart(marker)
+            .mark_text(align="right", dx=-12, dy=10, fontSize=11, fontWeight=600, color=theme.INK)
+            .encode(longitude="lon:Q", latitude="lat:Q", text="label:N")
+        )
     return alt.layer(*layers).properties(width=width, height=height, projection=projection(extent))

@@ -4,9 +4,11 @@
 notebook (in its own folder, as the book does) and keeps only the outputs of
 cells that start with ``# NBVAL_CHECK_OUTPUT``: the figures nbval compares, so a
 silent change in the data fails a test. ``check`` reports notebooks that break
-the rule (used by the hygiene test). ``new SLUG`` starts a chapter from
+the rule (used by the hygiene test); ``strip`` enforces it without executing
+anything (the pre-commit hook). ``new SLUG`` starts a chapter from
 ``chapters/_template.ipynb`` (``make chapter NAME=slug``).
 """
+
 from __future__ import annotations
 
 import re
@@ -35,6 +37,20 @@ def strip(notebook) -> None:
             cell.execution_count = None
 
 
+def strip_files(paths: list[Path]) -> int:
+    """Strip committed notebooks in place; 1 if any changed (so pre-commit shows the fix)."""
+    changed = 0
+    for path in paths:
+        notebook = nbformat.read(path, as_version=4)
+        before = nbformat.writes(notebook)
+        strip(notebook)
+        if nbformat.writes(notebook) != before:
+            nbformat.write(notebook, path)
+            print(f"stripped outputs from {path}", file=sys.stderr)
+            changed += 1
+    return 1 if changed else 0
+
+
 def problems(path: Path) -> list[str]:
     """Why a committed notebook is not lean: outputs outside check cells, or check cells without output."""
     notebook = nbformat.read(path, as_version=4)
@@ -44,9 +60,13 @@ def problems(path: Path) -> list[str]:
             continue
         if is_check_cell(cell):
             if not cell.outputs:
-                found.append(f"{path.name}, cell {index}: {CHECK_MARKER} cell has no stored output to compare")
+                found.append(
+                    f"{path.name}, cell {index}: {CHECK_MARKER} cell has no stored output to compare"
+                )
         elif cell.outputs:
-            found.append(f"{path.name}, cell {index}: output committed outside a {CHECK_MARKER} cell")
+            found.append(
+                f"{path.name}, cell {index}: output committed outside a {CHECK_MARKER} cell"
+            )
         if cell.execution_count is not None and not is_check_cell(cell):
             found.append(f"{path.name}, cell {index}: execution count committed")
     return found
@@ -57,11 +77,17 @@ def refresh(path: Path) -> None:
 
     notebook = nbformat.read(path, as_version=4)
     print(f"executing {path} ...", file=sys.stderr, flush=True)
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     strip(notebook)
     nbformat.write(notebook, path)
-    print(f"  kept {sum(is_check_cell(c) for c in notebook.cells)} checked output(s)", file=sys.stderr)
+    print(
+        f"  kept {sum(is_check_cell(c) for c in notebook.cells)} checked output(s)", file=sys.stderr
+    )
 
 
 TEMPLATE = paths.CHAPTERS / "_template.ipynb"
@@ -84,8 +110,13 @@ def new_chapter(slug: str, root: Path = paths.ROOT) -> Path:
     toc = root / "_toc.yml"
     lines = toc.read_text(encoding="utf-8").splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip() == "- caption: Chapters")
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].strip().startswith("- caption:")), len(lines))
-    last_chapter = max(i for i in range(start, end) if lines[i].strip().startswith("- file: chapters/"))
+    end = next(
+        (i for i in range(start + 1, len(lines)) if lines[i].strip().startswith("- caption:")),
+        len(lines),
+    )
+    last_chapter = max(
+        i for i in range(start, end) if lines[i].strip().startswith("- file: chapters/")
+    )
     indent = lines[last_chapter][: len(lines[last_chapter]) - len(lines[last_chapter].lstrip())]
     lines.insert(last_chapter + 1, f"{indent}- file: chapters/{slug}")
     toc.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -96,14 +127,19 @@ def main(argv: list[str]) -> int:
     if len(argv) == 2 and argv[0] == "new":
         print(f"created {new_chapter(argv[1]).relative_to(paths.ROOT)} and listed it in _toc.yml")
         return 0
-    if len(argv) < 2 or argv[0] not in {"refresh", "check"}:
-        print("usage: python -m afterkarabakh.notebooks refresh|check NOTEBOOK... | new SLUG", file=sys.stderr)
+    if len(argv) < 2 or argv[0] not in {"refresh", "check", "strip"}:
+        print(
+            "usage: python -m afterkarabakh.notebooks refresh|check|strip NOTEBOOK... | new SLUG",
+            file=sys.stderr,
+        )
         return 2
     command, files = argv[0], [Path(a) for a in argv[1:]]
     if command == "refresh":
         for path in files:
             refresh(path)
         return 0
+    if command == "strip":
+        return strip_files(files)
     issues = [p for path in files for p in problems(path)]
     print("\n".join(issues) or "all notebooks lean")
     return 1 if issues else 0

@@ -1,4 +1,5 @@
 """Where things live, so no notebook types a path."""
+
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,6 +21,7 @@ It does four things the stock Jupyter Book 1.x does not:
    pages that use it; the bibliography's deprecated ARIA role becomes a list item; a
    favicon is served.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,9 +37,17 @@ VENDOR_DIR = "vendor"
 
 
 def _bibtex_escape(text: str) -> str:
-    return (str(text).replace("\\", "\\textbackslash{}").replace("{", "\\{").replace("}", "\\}")
-            .replace("&", "\\&").replace("%", "\\%").replace("$", "\\$").replace("#", "\\#")
-            .replace("_", "\\_"))
+    return (
+        str(text)
+        .replace("\\", "\\textbackslash{}")
+        .replace("{", "\\{")
+        .replace("}", "\\}")
+        .replace("&", "\\&")
+        .replace("%", "\\%")
+        .replace("$", "\\$")
+        .replace("#", "\\#")
+        .replace("_", "\\_")
+    )
 
 
 def bibtex_from_registry() -> str:
@@ -53,8 +62,13 @@ def bibtex_from_registry() -> str:
             "howpublished": _bibtex_escape(s["publisher"]),
             "url": str(s["url"]),
             "note": f"Kind: {_bibtex_escape(s['kind'])}. "
-                    + ("Published " + published.strftime("%-d %B %Y") + "; " if published == published and published is not None
-                       else "Undated; ") + "accessed " + s["date_accessed"].strftime("%-d %B %Y"),
+            + (
+                "Published " + published.strftime("%-d %B %Y") + "; "
+                if published == published and published is not None
+                else "Undated; "
+            )
+            + "accessed "
+            + s["date_accessed"].strftime("%-d %B %Y"),
         }
         if published == published and published is not None:
             fields["year"] = str(published.year)
@@ -119,7 +133,9 @@ def _vendor_js_name() -> str:
 
 
 def _is_thebe(asset) -> bool:
-    return "thebe" in str(asset).lower() or "THEBE" in str(getattr(asset, "attributes", {}).get("body", ""))
+    return "thebe" in str(asset).lower() or "THEBE" in str(
+        getattr(asset, "attributes", {}).get("body", "")
+    )
 
 
 def _is_design(asset) -> bool:
@@ -130,16 +146,38 @@ def _is_design(asset) -> bool:
 RENDERER_JS = "afterkarabakh-charts.js"
 ICONS_CSS = "afterkarabakh-icons.css"
 #: Icon-font classes that are modifiers, not icons.
-FA_MODIFIERS = {"fa", "fas", "far", "fab", "fa-solid", "fa-regular", "fa-brands", "fa-lg", "fa-sm", "fa-xs",
-                "fa-fw", "fa-2x", "fa-3x", "fa-spin", "fa-pulse", "fa-border", "fa-inverse", "fa-stack"}
+FA_MODIFIERS = {
+    "fa",
+    "fas",
+    "far",
+    "fab",
+    "fa-solid",
+    "fa-regular",
+    "fa-brands",
+    "fa-lg",
+    "fa-sm",
+    "fa-xs",
+    "fa-fw",
+    "fa-2x",
+    "fa-3x",
+    "fa-spin",
+    "fa-pulse",
+    "fa-border",
+    "fa-inverse",
+    "fa-stack",
+}
 
 
 def _icon_paths(fontawesome_js: str, names) -> dict:
     """SVG (width, height, path) of each named icon, read from the theme's own fontawesome.js."""
     found = {}
     for name in names:
-        match = re.search(r'(?:"%s"|[,{]%s):\[(\d+),(\d+),\[[^\]]*\],"[0-9a-f]+","([^"]+)"\]'
-                          % (re.escape(name), re.escape(name)), fontawesome_js)
+        match = re.search(
+            r'(?:"{0}"|[,{{]{0}):\[(\d+),(\d+),\[[^\]]*\],"[0-9a-f]+","([^"]+)"\]'.format(
+                re.escape(name)
+            ),
+            fontawesome_js,
+        )
         if match:
             found[name] = (int(match.group(1)), int(match.group(2)), match.group(3))
     return found
@@ -147,22 +185,35 @@ def _icon_paths(fontawesome_js: str, names) -> dict:
 
 def icons_css(fontawesome_js: str, names) -> str:
     """Each icon as a CSS mask of its SVG path, so pages need neither the icon script nor the icon font."""
-    rules = [".fa-solid::before, .fas::before, .fa-regular::before, .far::before, .fa-brands::before, .fab::before "
-             "{ content: \"\" !important; display: inline-block !important; position: static !important; width: 1em; height: 1em; "
-             "vertical-align: -0.125em; background-color: currentColor; "
-             "-webkit-mask: var(--ak-icon) center / contain no-repeat; mask: var(--ak-icon) center / contain no-repeat; }"]
+    rules = [
+        ".fa-solid::before, .fas::before, .fa-regular::before, .far::before, .fa-brands::before, .fab::before "
+        '{ content: "" !important; display: inline-block !important; position: static !important; width: 1em; height: 1em; '
+        "vertical-align: -0.125em; background-color: currentColor; "
+        "-webkit-mask: var(--ak-icon) center / contain no-repeat; mask: var(--ak-icon) center / contain no-repeat; }"
+    ]
     icons = _icon_paths(fontawesome_js, [n[3:] if n.startswith("fa-") else n for n in names])
     for name, (width, height, path) in sorted(icons.items()):
         svg = f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}"><path d="{path}"/></svg>'
         url = "data:image/svg+xml," + urllib.parse.quote(svg, safe=" /:=")
-        rules.append(f'.fa-{name}::before {{ --ak-icon: url("{url}"); width: {width / height:.3f}em; }}')
-    return "/* Generated by afterkarabakh.sphinxext from the theme's icon paths (Font Awesome Free, CC BY 4.0). */\n" \
-        + "\n".join(rules) + "\n"
+        rules.append(
+            f'.fa-{name}::before {{ --ak-icon: url("{url}"); width: {width / height:.3f}em; }}'
+        )
+    return (
+        "/* Generated by afterkarabakh.sphinxext from the theme's icon paths (Font Awesome Free, CC BY 4.0). */\n"
+        + "\n".join(rules)
+        + "\n"
+    )
 
 
-_FONTAWESOME_TAG = re.compile(r'\s*<(?:script defer|link rel="preload" as="script" href)=?[^>]*?fontawesome\.js[^>]*>(?:</script>)?')
-_SEARCH_TAG = re.compile(r'\s*<script src="[^"]*(?:searchtools|language_data|searchindex)\.js"></script>')
-_ICON_FONT_RULE = re.compile(r'\.fa-[a-z0-9-]+:before\{content:"[^"]*"\}|@font-face\{[^}]*(?:Font Awesome|fa-)[^}]*\}')
+_FONTAWESOME_TAG = re.compile(
+    r'\s*<(?:script defer|link rel="preload" as="script" href)=?[^>]*?fontawesome\.js[^>]*>(?:</script>)?'
+)
+_SEARCH_TAG = re.compile(
+    r'\s*<script src="[^"]*(?:searchtools|language_data|searchindex)\.js"></script>'
+)
+_ICON_FONT_RULE = re.compile(
+    r'\.fa-[a-z0-9-]+:before\{content:"[^"]*"\}|@font-face\{[^}]*(?:Font Awesome|fa-)[^}]*\}'
+)
 
 
 def lighten_page(text: str, is_search_page: bool) -> str:
@@ -185,14 +236,14 @@ def _css_blocks(css: str):
             return
         semicolon = css.find(";", i, brace)
         if semicolon >= 0 and css[i:semicolon].lstrip().startswith("@"):
-            yield css[i:semicolon + 1], None
+            yield css[i : semicolon + 1], None
             i = semicolon + 1
             continue
         depth, k = 1, brace + 1
         while depth and k < n:
             depth += {"{": 1, "}": -1}.get(css[k], 0)
             k += 1
-        yield css[i:brace], css[brace + 1:k - 1]
+        yield css[i:brace], css[brace + 1 : k - 1]
         i = k
 
 
@@ -227,7 +278,11 @@ def purge_css(css: str, tokens: set) -> str:
         else:
             alive = []
             for selector in _split_selectors(head):
-                bare = re.sub(r"\([^()]*\)|\[[^\]]*\]", "", re.sub(r"\([^()]*\([^()]*\)[^()]*\)", "", selector))
+                bare = re.sub(
+                    r"\([^()]*\)|\[[^\]]*\]",
+                    "",
+                    re.sub(r"\([^()]*\([^()]*\)[^()]*\)", "", selector),
+                )
                 if all(name in tokens for name in re.findall(r"\.(-?[_a-zA-Z][\w-]*)", bare)):
                     alive.append(selector.strip())
             if alive:
@@ -254,12 +309,16 @@ def _lighten_build(outdir: Path) -> None:
             continue
         css = theme_css.read_text(encoding="utf-8")
         # The icon font's glyph rules and faces (the icons are masks now), then unused selectors.
-        slim = re.sub(r"/\*# sourceMappingURL=[^*]*\*/", "", purge_css(_ICON_FONT_RULE.sub("", css), tokens))
+        slim = re.sub(
+            r"/\*# sourceMappingURL=[^*]*\*/", "", purge_css(_ICON_FONT_RULE.sub("", css), tokens)
+        )
         if slim != css:
             theme_css.write_text(slim, encoding="utf-8")
     fontawesome = static / "scripts" / "fontawesome.js"
     if fontawesome.exists():
-        _write_if_changed(static / ICONS_CSS, icons_css(fontawesome.read_text(encoding="utf-8"), names))
+        _write_if_changed(
+            static / ICONS_CSS, icons_css(fontawesome.read_text(encoding="utf-8"), names)
+        )
 
 
 def _on_page_context(app, pagename, templatename, context, doctree) -> None:
@@ -273,8 +332,11 @@ def _on_page_context(app, pagename, templatename, context, doctree) -> None:
     # In place: the context shares these lists with the builder, which resets them for every page.
     for key in ("script_files", "css_files"):
         if key in context:
-            context[key][:] = [asset for asset in context[key] if not _is_thebe(asset)
-                               and ('class="sd-' in body or not _is_design(asset))]
+            context[key][:] = [
+                asset
+                for asset in context[key]
+                if not _is_thebe(asset) and ('class="sd-' in body or not _is_design(asset))
+            ]
 
 
 def _on_build_finished(app, exception) -> None:

@@ -9,6 +9,7 @@ original. The page-side renderer adds a link that downloads those rows as CSV.
 Map furniture (state shapes and state names from Natural Earth, cited in the chart's
 source line) is left out; every row with a ``source_id`` is in.
 """
+
 from __future__ import annotations
 
 import html
@@ -18,10 +19,30 @@ from datetime import datetime
 from . import data
 
 #: Encoding channels whose fields are data a reader would want, in the order columns appear.
-CHANNELS = ("tooltip", "x", "x2", "y", "y2", "theta", "color", "shape", "size", "text",
-            "longitude", "latitude", "row", "column", "facet")
+CHANNELS = (
+    "tooltip",
+    "x",
+    "x2",
+    "y",
+    "y2",
+    "theta",
+    "color",
+    "shape",
+    "size",
+    "text",
+    "longitude",
+    "latitude",
+    "row",
+    "column",
+    "facet",
+)
 #: Readable names for positional fields that carry no title of their own.
-KNOWN = {"lon": "Longitude (°)", "lat": "Latitude (°)", "longitude": "Longitude (°)", "latitude": "Latitude (°)"}
+KNOWN = {
+    "lon": "Longitude (°)",
+    "lat": "Latitude (°)",
+    "longitude": "Longitude (°)",
+    "latitude": "Latitude (°)",
+}
 #: Columns the table builds itself (the source), so they are not repeated from the encodings.
 SOURCE_FIELDS = {"source", "source_id"}
 
@@ -83,7 +104,11 @@ def _rows(spec: dict, key) -> list:
 
     def look(node):
         if isinstance(node, dict):
-            values = (node.get("data") or {}).get("values") if isinstance(node.get("data"), dict) else None
+            values = (
+                (node.get("data") or {}).get("values")
+                if isinstance(node.get("data"), dict)
+                else None
+            )
             if values is not None and id(values) == ref:
                 found.append(values)
             for value in node.values():
@@ -153,7 +178,11 @@ def tables(spec: dict) -> list[dict]:
         for field, definition in [*entry["tooltip"].items(), *entry["other"].items()]:
             if field in SOURCE_FIELDS or field in columns or field.startswith("_"):
                 continue
-            title = _title_of(definition) if field in entry["tooltip"] or _title_of(definition) else None
+            title = (
+                _title_of(definition)
+                if field in entry["tooltip"] or _title_of(definition)
+                else None
+            )
             columns[field] = (title or _humanise(field), definition)
         # A tooltip title beats an axis title for the same field; drop columns that repeat a title.
         seen, unique = set(), {}
@@ -162,8 +191,15 @@ def tables(spec: dict) -> list[dict]:
                 continue
             seen.add(title)
             unique[field] = (title, definition)
-        result.append({"key": key, "marks": entry["marks"], "columns": unique, "rows": rows,
-                       "sourced": all(isinstance(r, dict) and r.get("source_id") for r in rows)})
+        result.append(
+            {
+                "key": key,
+                "marks": entry["marks"],
+                "columns": unique,
+                "rows": rows,
+                "sourced": all(isinstance(r, dict) and r.get("source_id") for r in rows),
+            }
+        )
     sourced = [t for t in result if t["sourced"]]
     result = sourced or result
     # A dataset whose rows are all in another one (e.g. the ongoing items drawn again as arrows) is left out.
@@ -175,8 +211,12 @@ def tables(spec: dict) -> list[dict]:
         for other in result:
             if other is table or not set(fields) <= set(other["columns"]):
                 continue
-            theirs = {(tuple(str(_get(r, f)) for f in fields), r.get("source_id")) for r in other["rows"]}
-            if mine <= theirs and (len(other["rows"]) > len(table["rows"]) or result.index(other) < result.index(table)):
+            theirs = {
+                (tuple(str(_get(r, f)) for f in fields), r.get("source_id")) for r in other["rows"]
+            }
+            if mine <= theirs and (
+                len(other["rows"]) > len(table["rows"]) or result.index(other) < result.index(table)
+            ):
                 covered = True
                 break
         if not covered and fields:
@@ -190,8 +230,11 @@ def citation_html(source_id) -> str:
     if source_id not in registry.index:
         return html.escape(str(source_id))
     s = registry.loc[source_id]
-    published = s["date_published"].strftime("%-d %b %Y") if s["date_published"] == s["date_published"] \
-        and s["date_published"] is not None else "undated"
+    published = (
+        s["date_published"].strftime("%-d %b %Y")
+        if s["date_published"] == s["date_published"] and s["date_published"] is not None
+        else "undated"
+    )
     text = f"{s['publisher']}, “{s['title']}” ({published})"
     return f'<a href="{html.escape(str(s["url"]))}">{html.escape(text)}</a>'
 
@@ -201,12 +244,23 @@ def _chart_sources_note(meta: dict) -> str:
     if not ids:
         return ""
     names = "; ".join(dict.fromkeys(data.sources().loc[ids, "publisher"]))
-    return f"<p class=\"ak-data-note\">Sources of these rows: {html.escape(names)}.</p>"
+    return f'<p class="ak-data-note">Sources of these rows: {html.escape(names)}.</p>'
 
 
 def _marks_phrase(marks: list) -> str:
-    names = {"point": "points", "circle": "points", "square": "points", "text": "labels", "rule": "lines",
-             "line": "lines", "bar": "bars", "tick": "ticks", "area": "areas", "rect": "cells", "trail": "lines"}
+    names = {
+        "point": "points",
+        "circle": "points",
+        "square": "points",
+        "text": "labels",
+        "rule": "lines",
+        "line": "lines",
+        "bar": "bars",
+        "tick": "ticks",
+        "area": "areas",
+        "rect": "cells",
+        "trail": "lines",
+    }
     words = list(dict.fromkeys(names.get(m, m) for m in marks))
     return " and ".join(words) if words else "rows"
 
@@ -222,30 +276,48 @@ def data_html(spec: dict, meta: dict | None = None, element_id: str = "ak-data")
     if not found:
         return ""
     total = sum(len(t["rows"]) for t in found)
-    parts = [f'<details class="ak-data"><summary>Data: the {total} row{"s" if total != 1 else ""} '
-             "charted, with sources</summary>"]
+    parts = [
+        f'<details class="ak-data"><summary>Data: the {total} row{"s" if total != 1 else ""} '
+        "charted, with sources</summary>"
+    ]
     for number, table in enumerate(found, 1):
-        caption = (f"Rows drawn as {_marks_phrase(table['marks'])}" if len(found) > 1 else "The rows charted")
-        head = "".join(f'<th scope="col">{html.escape(title)}</th>' for title, _ in table["columns"].values())
+        caption = (
+            f"Rows drawn as {_marks_phrase(table['marks'])}"
+            if len(found) > 1
+            else "The rows charted"
+        )
+        head = "".join(
+            f'<th scope="col">{html.escape(title)}</th>' for title, _ in table["columns"].values()
+        )
         has_sources = table["sourced"]
         head += '<th scope="col">Source</th>' if has_sources else ""
         body = []
         numbers: dict = {}
         prefix = f"{element_id}-t{number}-s"
         for row in table["rows"]:
-            cells = "".join(f"<td>{html.escape(_format(_get(row, field), definition))}</td>"
-                            for field, (_, definition) in table["columns"].items())
+            cells = "".join(
+                f"<td>{html.escape(_format(_get(row, field), definition))}</td>"
+                for field, (_, definition) in table["columns"].items()
+            )
             if has_sources:
                 source_id = row.get("source_id")
                 n = numbers.setdefault(source_id, len(numbers) + 1)
-                cells += (f'<td data-source="{html.escape(str(source_id))}">'
-                          f'<a href="#{prefix}{n}">[{n}]</a></td>')
+                cells += (
+                    f'<td data-source="{html.escape(str(source_id))}">'
+                    f'<a href="#{prefix}{n}">[{n}]</a></td>'
+                )
             body.append(f"<tr>{cells}</tr>")
-        parts.append(f'<div class="ak-table-wrap"><table class="ak-table"><caption>{caption} '
-                     f'({len(table["rows"])})</caption><thead><tr>{head}</tr></thead><tbody>'
-                     + "".join(body) + "</tbody></table></div>")
+        parts.append(
+            f'<div class="ak-table-wrap"><table class="ak-table"><caption>{caption} '
+            f"({len(table['rows'])})</caption><thead><tr>{head}</tr></thead><tbody>"
+            + "".join(body)
+            + "</tbody></table></div>"
+        )
         if numbers:
-            items = "".join(f'<li id="{prefix}{n}">{citation_html(source_id)}</li>' for source_id, n in numbers.items())
+            items = "".join(
+                f'<li id="{prefix}{n}">{citation_html(source_id)}</li>'
+                for source_id, n in numbers.items()
+            )
             parts.append(f'<ol class="ak-sources" aria-label="Sources of these rows">{items}</ol>')
         if not has_sources and number == len(found):
             parts.append(_chart_sources_note(meta))

@@ -1,4 +1,5 @@
 """Small helpers that turn data into the words of the prose (dates, lists), so no figure is typed."""
+
 from __future__ import annotations
 
 import pandas as pd

@@ -4,6 +4,7 @@ Colours come from the Okabe–Ito and Paul Tol palettes, both designed to stay
 distinguishable with the common forms of colour blindness. An actor keeps its
 colour in every chapter, so Russia is the same vermilion on every chart.
 """
+
 from __future__ import annotations
 
 import altair as alt
@@ -13,33 +14,43 @@ import altair as alt
 #: against the white page (WCAG 1.4.11) and any two stay apart (CIEDE2000), also as seen with
 #: deuteranopia, protanopia and tritanopia (tests/test_package.py checks both).
 ACTOR_COLOURS: dict[str, str] = {
-    "Russia": "#D55E00",           # vermilion
-    "Armenia": "#0072B2",          # blue
-    "Azerbaijan": "#009E73",       # bluish green
-    "Turkey": "#C818B0",           # magenta
-    "Iran": "#907850",             # taupe
-    "Georgia": "#885008",          # brown
+    "Russia": "#D55E00",  # vermilion
+    "Armenia": "#0072B2",  # blue
+    "Azerbaijan": "#009E73",  # bluish green
+    "Turkey": "#C818B0",  # magenta
+    "Iran": "#907850",  # taupe
+    "Georgia": "#885008",  # brown
     "EU and the West": "#684080",  # purple
-    "India": "#A868F8",            # lavender
-    "France": "#1A237E",           # navy
-    "Ukraine": "#8890B8",          # steel blue
-    "Israel": "#006038",           # dark green
-    "Belarus": "#661100",          # dark red
-    "Others": "#767676",           # grey
-    "Moldova": "#5818F8",          # violet blue (trade chapter)
+    "India": "#A868F8",  # lavender
+    "France": "#1A237E",  # navy
+    "Ukraine": "#8890B8",  # steel blue
+    "Israel": "#006038",  # dark green
+    "Belarus": "#661100",  # dark red
+    "Others": "#767676",  # grey
+    "Moldova": "#5818F8",  # violet blue (trade chapter)
 }
 
 #: ISO 3166-1 alpha-3 codes of the actors that are states, for maps.
 ACTOR_ISO3: dict[str, str] = {
-    "Russia": "RUS", "Armenia": "ARM", "Azerbaijan": "AZE", "Turkey": "TUR", "Iran": "IRN",
-    "Georgia": "GEO", "India": "IND", "France": "FRA", "Ukraine": "UKR", "Israel": "ISR",
-    "Belarus": "BLR", "Moldova": "MDA",
+    "Russia": "RUS",
+    "Armenia": "ARM",
+    "Azerbaijan": "AZE",
+    "Turkey": "TUR",
+    "Iran": "IRN",
+    "Georgia": "GEO",
+    "India": "IND",
+    "France": "FRA",
+    "Ukraine": "UKR",
+    "Israel": "ISR",
+    "Belarus": "BLR",
+    "Moldova": "MDA",
 }
 
 
 def actor_of(iso3: str) -> str:
     """The actor a state belongs to for colouring ('Others' for states without a book colour)."""
     return {iso: actor for actor, iso in ACTOR_ISO3.items()}.get(iso3, "Others")
+
 
 #: One colour per theme of the book, for timelines (Paul Tol's muted scheme, its light colours
 #: darkened or replaced to reach 3:1 against white).
@@ -89,7 +100,9 @@ def actor_scale(actors=None) -> alt.Scale:
     present = set(actors) if actors is not None else set(ACTOR_COLOURS)
     unknown = sorted(present - set(ACTOR_COLOURS))
     if unknown:
-        raise KeyError(f"no book colour for {unknown}; use one of {list(ACTOR_COLOURS)} (or 'Others')")
+        raise KeyError(
+            f"no book colour for {unknown}; use one of {list(ACTOR_COLOURS)} (or 'Others')"
+        )
     names = [a for a in ACTOR_COLOURS if a in present]
     return alt.Scale(domain=names, range=[ACTOR_COLOURS[a] for a in names])
 
@@ -129,16 +142,31 @@ def book_theme() -> alt.theme.ThemeConfig:
             "background": "white",
             "view": {"continuousWidth": WIDTH, "continuousHeight": HEIGHT, "stroke": None},
             "title": {
-                "anchor": "start", "fontSize": 16, "fontWeight": 600, "color": INK,
-                "subtitleFontSize": 12, "subtitleColor": MUTED_INK, "offset": 10,
+                "anchor": "start",
+                "fontSize": 16,
+                "fontWeight": 600,
+                "color": INK,
+                "subtitleFontSize": 12,
+                "subtitleColor": MUTED_INK,
+                "offset": 10,
             },
             "axis": {
-                "labelFontSize": 11, "titleFontSize": 12, "titleFontWeight": 500,
-                "labelColor": MUTED_INK, "titleColor": INK, "gridColor": "#E6E6E6",
-                "domainColor": "#888888", "tickColor": "#888888",
+                "labelFontSize": 11,
+                "titleFontSize": 12,
+                "titleFontWeight": 500,
+                "labelColor": MUTED_INK,
+                "titleColor": INK,
+                "gridColor": "#E6E6E6",
+                "domainColor": "#888888",
+                "tickColor": "#888888",
             },
-            "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "bottom", "direction": "horizontal",
-                       "symbolOpacity": 1},
+            "legend": {
+                "labelFontSize": 11,
+                "titleFontSize": 12,
+                "orient": "bottom",
+                "direction": "horizontal",
+                "symbolOpacity": 1,
+            },
             "header": {"labelFontSize": 12, "titleFontSize": 12},
             "range": {"category": list(ACTOR_COLOURS.values())},
             "text": {"fontSize": 11, "color": INK},
@@ -154,16 +182,26 @@ def enable() -> None:
 
 #: Colours for series that are not actors or themes (e.g. survey questions), in order of use:
 #: the theme colours, so they pass the same contrast and distance checks.
-SERIES_COLOURS: list[str] = [THEME_COLOURS[k] for k in
-                             ("csto", "war", "peacekeeping", "icc", "military-presence", "ukraine",
-                              "diplomacy", "trade")]
+SERIES_COLOURS: list[str] = [
+    THEME_COLOURS[k]
+    for k in (
+        "csto",
+        "war",
+        "peacekeeping",
+        "icc",
+        "military-presence",
+        "ukraine",
+        "diplomacy",
+        "trade",
+    )
+]
 
 #: One colour per verdict on a proposition (the conclusion's chart); each reaches 3:1 on white
 #: and stays apart from the others, also with colour-vision deficiencies (tests/test_package.py).
 VERDICT_COLOURS: dict[str, str] = {
-    "supported": "#006E8A",                         # petrol blue
-    "partly supported": "#9A7000",                  # ochre
-    "contradicted": "#C0305A",                      # rose
-    "overtaken by events": "#5A4FCF",               # violet
+    "supported": "#006E8A",  # petrol blue
+    "partly supported": "#9A7000",  # ochre
+    "contradicted": "#C0305A",  # rose
+    "overtaken by events": "#5A4FCF",  # violet
     "cannot be tested with these data": "#767676",  # grey
 }

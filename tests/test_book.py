@@ -3,6 +3,7 @@
 One module on purpose: pytest-xdist's ``--dist loadfile`` keeps these tests on one
 worker, so the build runs once and the browser tests read what it produced.
 """
+
 from __future__ import annotations
 
 import functools
@@ -17,10 +18,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import offline_context
 
 from afterkarabakh import bench, build, paths
-
-from conftest import offline_context
 
 HTML = paths.ROOT / "_build" / "html"
 
@@ -38,7 +38,9 @@ def _toc_files() -> list[str]:
 def built_book() -> Path:
     """Build the book exactly as `make book` does: warnings are errors, notebook errors raise."""
     result = build.run(capture_output=True, timeout=1800)
-    assert result.returncode == 0, f"strict book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    assert result.returncode == 0, (
+        f"strict book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    )
     return HTML
 
 
@@ -50,19 +52,29 @@ def test_every_toc_entry_is_a_built_page(built_book):
 def test_every_chapter_notebook_is_in_the_toc():
     listed = set(_toc_files())
     for path in paths.CHAPTERS.iterdir():
-        if path.suffix in {".ipynb", ".md"} and not path.name.startswith("_"):  # _template: not a page
-            assert f"chapters/{path.stem}" in listed, f"{path.name} is not in _toc.yml, so it would never be built"
+        if path.suffix in {".ipynb", ".md"} and not path.name.startswith(
+            "_"
+        ):  # _template: not a page
+            assert f"chapters/{path.stem}" in listed, (
+                f"{path.name} is not in _toc.yml, so it would never be built"
+            )
 
 
 def test_no_page_loads_anything_from_another_host(built_book):
     """Static check before the browser one: no script, stylesheet, font or image from outside."""
     import re
 
-    pattern = re.compile(r"<(script|link|img|iframe|source)\b[^>]*\b(src|href)=\"(https?:)?//[^\"]+\"", re.I)
+    pattern = re.compile(
+        r"<(script|link|img|iframe|source)\b[^>]*\b(src|href)=\"(https?:)?//[^\"]+\"", re.I
+    )
     for page in built_book.rglob("*.html"):
         for match in pattern.finditer(page.read_text(encoding="utf-8")):
             tag = match.group(0)
-            if match.group(1).lower() == "link" and "stylesheet" not in tag and "preload" not in tag:
+            if (
+                match.group(1).lower() == "link"
+                and "stylesheet" not in tag
+                and "preload" not in tag
+            ):
                 continue  # rel="canonical" and the like are not requests
             pytest.fail(f"{page.relative_to(built_book)} loads from outside: {tag}")
 
@@ -73,6 +85,7 @@ def test_data_files_are_downloadable_from_the_book(built_book):
 
 
 # --- in a real browser ----------------------------------------------------------------------
+
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
@@ -90,8 +103,11 @@ def server(built_book):
 
 
 def _pages(built_book: Path) -> list[str]:
-    pages = sorted(str(p.relative_to(built_book)) for p in built_book.rglob("*.html")
-                   if not p.relative_to(built_book).parts[0].startswith("_"))
+    pages = sorted(
+        str(p.relative_to(built_book))
+        for p in built_book.rglob("*.html")
+        if not p.relative_to(built_book).parts[0].startswith("_")
+    )
     assert "chapters/introduction.html" in pages
     return pages
 
@@ -104,11 +120,18 @@ def test_every_page_renders_offline(built_book, server, browser):
         context, outside = offline_context(browser, (server,))
         console_errors = []
         page = context.new_page()
-        page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: console_errors.append(str(exc)))
+        page.on(
+            "console",
+            lambda msg, errors=console_errors: (
+                errors.append(msg.text) if msg.type == "error" else None
+            ),
+        )
+        page.on("pageerror", lambda exc, errors=console_errors: errors.append(str(exc)))
         page.goto(f"{server}/{page_path}", wait_until="load")
         if 'http-equiv="refresh"' in (built_book / page_path).read_text(encoding="utf-8").lower():
-            page.wait_for_url("**/chapters/*.html", timeout=10000)  # index.html forwards to the first chapter
+            page.wait_for_url(
+                "**/chapters/*.html", timeout=10000
+            )  # index.html forwards to the first chapter
             page.wait_for_load_state("load")
         expected = page.locator("div.ak-chart").count()
         if expected:
@@ -119,12 +142,16 @@ def test_every_page_renders_offline(built_book, server, browser):
         drawn = page.locator("div.ak-chart svg.marks").count()
         # Vega puts the chart's description on its container, which screen readers announce.
         described = page.eval_on_selector_all(
-            "div.ak-chart", "els => els.filter(e => e.querySelector('svg.marks') && "
-            "(e.getAttribute('aria-label') || '').length > 20).length")
+            "div.ak-chart",
+            "els => els.filter(e => e.querySelector('svg.marks') && "
+            "(e.getAttribute('aria-label') || '').length > 20).length",
+        )
         charts_seen += drawn
         if drawn != expected:
-            failures.append(f"{page_path}: {drawn} of {expected} charts drawn "
-                            f"({page.locator('div.ak-chart').first.inner_text()[:200] if expected else ''})")
+            failures.append(
+                f"{page_path}: {drawn} of {expected} charts drawn "
+                f"({page.locator('div.ak-chart').first.inner_text()[:200] if expected else ''})"
+            )
         if described != drawn:
             failures.append(f"{page_path}: {drawn - described} chart(s) without a text description")
         if outside:
@@ -152,6 +179,7 @@ def test_tooltips_work(built_book, server, browser):
 
 # --- never stale, still fast ------------------------------------------------------------------
 
+
 def _rebuild() -> str:
     result = build.run(capture_output=True, timeout=1800)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
@@ -174,16 +202,21 @@ def test_changed_data_file_re_executes_the_notebooks(built_book):
     log = _rebuild()
     executed = log.count("Executing notebook")
     notebooks = len([p for p in paths.CHAPTERS.glob("*.ipynb") if not p.name.startswith("_")])
-    assert executed == notebooks, f"{executed} of {notebooks} notebooks re-executed after a data change"
+    assert executed == notebooks, (
+        f"{executed} of {notebooks} notebooks re-executed after a data change"
+    )
 
 
 # --- words, phones, screen readers, paper, weight ----------------------------------------------
 
 #: Placeholder titles and words about how sources were looked up have no place in the book.
 # "stored" only as the book's sources would never use it (weapons may well be stored somewhere).
-FORBIDDEN = re.compile(r"\b(stored (?:cop(?:y|ies)|pages?|sources?)|in stored|headline not shown|copy shown|"
-                       r"found in the index|lorem ipsum|placeholder|"
-                       r"todo|tbd|untitled|chart title|xxx)\b", re.I)
+FORBIDDEN = re.compile(
+    r"\b(stored (?:cop(?:y|ies)|pages?|sources?)|in stored|headline not shown|copy shown|"
+    r"found in the index|lorem ipsum|placeholder|"
+    r"todo|tbd|untitled|chart title|xxx)\b",
+    re.I,
+)
 
 
 def _visible_text(markup: str) -> str:
@@ -200,8 +233,10 @@ def test_no_placeholder_titles_or_words_about_tools(built_book):
         # Chart titles live in the chart specs (script tags): read them too.
         titles = " ".join(re.findall(r'"text":\s*(\[[^\]]*\]|"[^"]*")', markup))
         for match in FORBIDDEN.finditer(_visible_text(markup) + " " + titles):
-            context = _visible_text(markup + titles)[max(0, match.start() - 60):match.end() + 60]
-            failures.append(f"{page.relative_to(built_book)}: '{match.group(0)}' in …{' '.join(context.split())}…")
+            context = _visible_text(markup + titles)[max(0, match.start() - 60) : match.end() + 60]
+            failures.append(
+                f"{page.relative_to(built_book)}: '{match.group(0)}' in …{' '.join(context.split())}…"
+            )
     assert not failures, "\n".join(failures[:20])
 
 
@@ -209,8 +244,12 @@ def test_every_chart_has_its_data_table_and_a_no_script_line(built_book):
     for page in built_book.glob("chapters/*.html"):
         markup = page.read_text(encoding="utf-8")
         charts = markup.count('class="ak-chart"')
-        assert markup.count('<details class="ak-data">') == charts, f"{page.name}: a chart without its data table"
-        assert markup.count('class="ak-nojs"') == charts, f"{page.name}: a chart without its no-JavaScript line"
+        assert markup.count('<details class="ak-data">') == charts, (
+            f"{page.name}: a chart without its data table"
+        )
+        assert markup.count('class="ak-nojs"') == charts, (
+            f"{page.name}: a chart without its no-JavaScript line"
+        )
 
 
 def _wait_for_charts(page):
@@ -260,10 +299,17 @@ def test_every_page_fits_the_screen(built_book, server, browser, width):
     """No sideways scroll on any page; every chart drawn within its column, its text at least 10 px."""
     failures = []
     for page_path in _pages(built_book):
-        context, outside = offline_context(browser, (server,), viewport={"width": width, "height": 900})
+        context, outside = offline_context(
+            browser, (server,), viewport={"width": width, "height": 900}
+        )
         page = context.new_page()
         errors = []
-        page.on("console", lambda msg: errors.append(msg.text[:200]) if msg.type == "error" else None)
+        page.on(
+            "console",
+            lambda msg, errors=errors: (
+                errors.append(msg.text[:200]) if msg.type == "error" else None
+            ),
+        )
         page.goto(f"{server}/{page_path}", wait_until="load")
         _wait_for_charts(page)
         page.wait_for_timeout(300)  # a redraw after a late change of the column's width
@@ -271,20 +317,33 @@ def test_every_page_fits_the_screen(built_book, server, browser, width):
             failures.append(f"{page_path} at {width} px: console errors: {errors[:3]}")
         overflow = page.evaluate(OVERFLOW_JS)
         if overflow["scroll"] > overflow["width"] or overflow["found"]:
-            failures.append(f"{page_path} at {width} px: page {overflow['scroll']} px wide; {overflow['found']}")
+            failures.append(
+                f"{page_path} at {width} px: page {overflow['scroll']} px wide; {overflow['found']}"
+            )
         for number, chart in enumerate(page.evaluate(CHART_FIT_JS), 1):
             if chart["svg"] > chart["box"] + 1:
-                failures.append(f"{page_path} at {width} px: chart {number} is {chart['svg']:.0f} px wide "
-                                f"in a {chart['box']} px column")
+                failures.append(
+                    f"{page_path} at {width} px: chart {number} is {chart['svg']:.0f} px wide "
+                    f"in a {chart['box']} px column"
+                )
             if chart["text"] < 9.95:
-                failures.append(f"{page_path} at {width} px: chart {number} has text of {chart['text']:.1f} px")
-        page.screenshot(path=str(built_book.parent / f"screenshot-{width}-{page_path.replace('/', '-')}.png"),
-                        full_page=True)
+                failures.append(
+                    f"{page_path} at {width} px: chart {number} has text of {chart['text']:.1f} px"
+                )
+        page.screenshot(
+            path=str(built_book.parent / f"screenshot-{width}-{page_path.replace('/', '-')}.png"),
+            full_page=True,
+        )
         context.close()
     assert not failures, "\n".join(failures)
 
 
-AXE = Path(os.environ.get("AFTERKARABAKH_AXE", paths.ROOT / ".venv" / "axe-core")) / "node_modules" / "axe-core" / "axe.min.js"
+AXE = (
+    Path(os.environ.get("AFTERKARABAKH_AXE", paths.ROOT / ".venv" / "axe-core"))
+    / "node_modules"
+    / "axe-core"
+    / "axe.min.js"
+)
 
 
 @pytest.mark.browser
@@ -298,7 +357,9 @@ def test_no_serious_accessibility_failures(built_book, server, browser):
         page = context.new_page()
         page.goto(f"{server}/{page_path}", wait_until="load")
         if 'http-equiv="refresh"' in (built_book / page_path).read_text(encoding="utf-8").lower():
-            page.wait_for_url("**/chapters/*.html", timeout=10000)  # index.html forwards to the first chapter
+            page.wait_for_url(
+                "**/chapters/*.html", timeout=10000
+            )  # index.html forwards to the first chapter
             page.wait_for_load_state("load")
         _wait_for_charts(page)
         page.add_script_tag(path=str(AXE))
@@ -306,8 +367,10 @@ def test_no_serious_accessibility_failures(built_book, server, browser):
         for violation in result["violations"]:
             if violation["impact"] in ("critical", "serious"):
                 where = [node["target"] for node in violation["nodes"][:3]]
-                failures.append(f"{page_path}: {violation['impact']} {violation['id']} ({len(violation['nodes'])}x, "
-                                f"e.g. {where}): {violation['help']}")
+                failures.append(
+                    f"{page_path}: {violation['impact']} {violation['id']} ({len(violation['nodes'])}x, "
+                    f"e.g. {where}): {violation['help']}"
+                )
         context.close()
     assert not failures, "\n".join(failures)
 
@@ -333,7 +396,9 @@ def test_a_chapter_prints_whole(built_book, server, browser, tmp_path):
     pdf = tmp_path / "military.pdf"
     page.pdf(path=str(pdf), format="A4", print_background=False)
     context.close()
-    text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        [pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     pages = [" ".join(p.split()) for p in text.split("\f")]
     if pages and not pages[-1]:
         pages = pages[:-1]  # pdftotext ends with a form feed
@@ -367,7 +432,11 @@ def test_page_weight_and_time_to_draw(built_book, server, browser):
     print("\n" + report)
     # The target (1.5 MB) is reported per page; the assertion only stops a page from growing back
     # towards the 3.5 MB it weighed with the icon script (the Vega bundle alone is 0.9 MB).
-    heavy = [f"{r['page']}: {r['bytes'] / 1e6:.2f} MB" for r in results if r["bytes"] > REGRESSION_LIMIT_BYTES]
+    heavy = [
+        f"{r['page']}: {r['bytes'] / 1e6:.2f} MB"
+        for r in results
+        if r["bytes"] > REGRESSION_LIMIT_BYTES
+    ]
     assert not heavy, "pages heavier than they were made:\n" + "\n".join(heavy)
 
 

@@ -1,4 +1,5 @@
 """A book a reader can cite: CITATION.cff agrees with _config.yml, and each chapter says how to cite it."""
+
 from __future__ import annotations
 
 import re
@@ -12,9 +13,29 @@ CONFIG = yaml.safe_load((paths.ROOT / "_config.yml").read_text(encoding="utf-8")
 CFF = yaml.safe_load((paths.ROOT / "CITATION.cff").read_text(encoding="utf-8"))
 
 # CFF 1.2.0: the keys a file may have at the top level, and those it must have.
-CFF_KEYS = {"abstract", "authors", "cff-version", "commit", "contact", "date-released", "doi", "identifiers",
-            "keywords", "license", "license-url", "message", "preferred-citation", "references", "repository",
-            "repository-artifact", "repository-code", "title", "type", "url", "version"}
+CFF_KEYS = {
+    "abstract",
+    "authors",
+    "cff-version",
+    "commit",
+    "contact",
+    "date-released",
+    "doi",
+    "identifiers",
+    "keywords",
+    "license",
+    "license-url",
+    "message",
+    "preferred-citation",
+    "references",
+    "repository",
+    "repository-artifact",
+    "repository-code",
+    "title",
+    "type",
+    "url",
+    "version",
+}
 
 
 def test_citation_file_is_cff_1_2_0():
@@ -36,17 +57,31 @@ def test_citation_file_matches_the_book():
 def test_licence_files_exist_and_are_named_in_the_readme():
     readme = (paths.ROOT / "README.md").read_text(encoding="utf-8")
     assert "Permission is hereby granted" in (paths.ROOT / "LICENSE").read_text(encoding="utf-8")
-    assert "Attribution 4.0 International Public License" in \
-        (paths.ROOT / "LICENSE-CC-BY-4.0.md").read_text(encoding="utf-8")
+    assert "Attribution 4.0 International Public License" in (
+        paths.ROOT / "LICENSE-CC-BY-4.0.md"
+    ).read_text(encoding="utf-8")
     assert "(LICENSE)" in readme and "(LICENSE-CC-BY-4.0.md)" in readme and "CITATION.cff" in readme
 
 
 def test_chapter_citation_names_authors_year_title_and_address():
-    line = citing.citation_text(book="After Karabakh", authors="The After Karabakh authors", year="2026",
-                                chapter="Ukraine's impact", url=citing.page_url("chapters/ukraine"))
-    assert line == "The After Karabakh authors (2026). “Ukraine's impact”. In After Karabakh. chapters/ukraine.html"
-    block = citing.citation_html(book="After Karabakh", authors="A & B", year="2026", chapter=None,
-                                 url=citing.page_url("chapters/introduction", "https://example.org/book/"))
+    line = citing.citation_text(
+        book="After Karabakh",
+        authors="The After Karabakh authors",
+        year="2026",
+        chapter="Ukraine's impact",
+        url=citing.page_url("chapters/ukraine"),
+    )
+    assert (
+        line
+        == "The After Karabakh authors (2026). “Ukraine's impact”. In After Karabakh. chapters/ukraine.html"
+    )
+    block = citing.citation_html(
+        book="After Karabakh",
+        authors="A & B",
+        year="2026",
+        chapter=None,
+        url=citing.page_url("chapters/introduction", "https://example.org/book/"),
+    )
     assert "How to cite this book" in block and "A &amp; B" in block
     assert 'href="https://example.org/book/chapters/introduction.html"' in block
 
@@ -58,8 +93,13 @@ def test_year_is_the_latest_in_the_copyright(text, year):
 
 def test_the_build_adds_the_block_to_chapters_only():
     class Config:
-        project, author, copyright, root_doc, html_baseurl = "After Karabakh", "The authors", "2026", \
-            "chapters/introduction", ""
+        project, author, copyright, root_doc, html_baseurl = (
+            "After Karabakh",
+            "The authors",
+            "2026",
+            "chapters/introduction",
+            "",
+        )
 
     class Title:
         def astext(self):
@@ -69,13 +109,19 @@ def test_the_build_adds_the_block_to_chapters_only():
         config = Config()
         env = type("Env", (), {"titles": {"chapters/military": Title()}})()
 
-    for page, expected in [("chapters/military", "How to cite this chapter"), ("chapters/glossary", None),
-                           ("genindex", None), ("chapters/introduction", "How to cite this book")]:
+    for page, expected in [
+        ("chapters/military", "How to cite this chapter"),
+        ("chapters/glossary", None),
+        ("genindex", None),
+        ("chapters/introduction", "How to cite this book"),
+    ]:
         context = {"body": "<p>text</p>"}
         citing._on_page_context(App(), page, "page.html", context, doctree=object())
         found = re.search(r"How to cite this \w+", context["body"])
         assert (found.group(0) if found else None) == expected
     context = {"body": ""}
     citing._on_page_context(App(), "chapters/military", "page.html", context, doctree=object())
-    assert 'href="military.html"' in context["body"], "the link must work from the chapter's own page"
+    assert 'href="military.html"' in context["body"], (
+        "the link must work from the chapter's own page"
+    )
     assert f"In <em>{CONFIG['title']}</em>" in context["body"]

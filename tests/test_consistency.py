@@ -15,6 +15,7 @@ Three checks that need no built book:
 * **No words about tools** ("stored", "copy shown", "search", ...) in the chapters, nor in the
   titles and descriptions of the data package (shown in the Data and sources appendix).
 """
+
 from __future__ import annotations
 
 import ast
@@ -22,9 +23,9 @@ import csv
 import json
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import nbformat
 import pytest
@@ -37,11 +38,12 @@ GLUE_ROLE = re.compile(r"\{glue(?::[a-z]+)?\}`([^`]+)`")
 
 # --- what the chapters state ----------------------------------------------------------------------
 
+
 @dataclass
 class Stated:
-    glues: dict = field(default_factory=dict)      # glue name -> value as the prose shows it
-    checks: str = ""                               # text printed by the key-figure cells
-    markdown: str = ""                             # all markdown of the chapter
+    glues: dict = field(default_factory=dict)  # glue name -> value as the prose shows it
+    checks: str = ""  # text printed by the key-figure cells
+    markdown: str = ""  # all markdown of the chapter
 
 
 def _glued_value(output) -> str | None:
@@ -66,10 +68,14 @@ def read_executed(notebook) -> Stated:
             name = output.get("metadata", {}).get("scrapbook", {}).get("name")
             if name:
                 stated.glues[name] = _glued_value(output)
-            elif output.get("output_type") == "stream" and cell.source.lstrip().startswith("# NBVAL_CHECK_OUTPUT"):
+            elif output.get("output_type") == "stream" and cell.source.lstrip().startswith(
+                "# NBVAL_CHECK_OUTPUT"
+            ):
                 stated.checks += output.get("text", "")
             elif output.get("output_type") == "error":
-                raise AssertionError(f"{notebook.metadata.get('name')}: {output['ename']}: {output['evalue']}")
+                raise AssertionError(
+                    f"{notebook.metadata.get('name')}: {output['ename']}: {output['evalue']}"
+                )
     return stated
 
 
@@ -77,8 +83,12 @@ def execute(path: Path):
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     notebook.metadata["name"] = path.name
     return notebook
 
@@ -90,6 +100,7 @@ def book() -> dict[str, Stated]:
 
 # --- the registry of quantities stated more than once ---------------------------------------------
 
+
 def row(dataset: str, key_field: str, key: str):
     frame = data.load(dataset)
     rows = frame[frame[key_field] == key]
@@ -99,7 +110,9 @@ def row(dataset: str, key_field: str, key: str):
 
 def step_date(step: str) -> str:
     steps = data.load("russia_armenia_agreement_steps")
-    rows = steps[(steps["agreement_id"] == "ag-2020-trilateral-statement") & (steps["step"] == step)]
+    rows = steps[
+        (steps["agreement_id"] == "ag-2020-trilateral-statement") & (steps["step"] == step)
+    ]
     return text.date(rows["date"].iloc[0])
 
 
@@ -116,25 +129,39 @@ def announced_ends():
 
 def other_states_with_growth():
     frame = data.load("russian_presence_post_soviet")
-    grew = frame[frame["change"].isin(["arrived", "grew"]) & frame["date"].dt.year.between(1992, 2021)]
+    grew = frame[
+        frame["change"].isin(["arrived", "grew"]) & frame["date"].dt.year.between(1992, 2021)
+    ]
     return grew["country_iso3"].nunique()
 
 
 def sipri_share(recipient: str, supplier: str, first: int, last: int) -> float:
     transfers = data.load("sipri_arms_transfers")
-    rows = transfers[(transfers["recipient_iso3"] == recipient) & transfers["year"].between(first, last)]
-    return float(rows.loc[rows["supplier_iso3"] == supplier, "tiv_millions"].sum() / rows["tiv_millions"].sum() * 100)
+    rows = transfers[
+        (transfers["recipient_iso3"] == recipient) & transfers["year"].between(first, last)
+    ]
+    return float(
+        rows.loc[rows["supplier_iso3"] == supplier, "tiv_millions"].sum()
+        / rows["tiv_millions"].sum()
+        * 100
+    )
 
 
 def five_year(measure: str, window: str) -> float:
     frame = data.load("sipri_five_year_changes")
-    rows = frame[(frame["country_iso3"] == "RUS") & (frame["measure"] == measure) & (frame["window_b"] == window)]
+    rows = frame[
+        (frame["country_iso3"] == "RUS")
+        & (frame["measure"] == measure)
+        & (frame["window_b"] == window)
+    ]
     return float(rows["value"].iloc[0])
 
 
 def milex(iso3: str, year: int) -> float:
     frame = data.load("military_spending_gdp")
-    return float(frame[(frame["country_iso3"] == iso3) & (frame["year"] == year)]["pct_gdp"].iloc[0])
+    return float(
+        frame[(frame["country_iso3"] == iso3) & (frame["year"] == year)]["pct_gdp"].iloc[0]
+    )
 
 
 def share(obs_id: str) -> float:
@@ -148,6 +175,7 @@ class Quantity:
     A place is ``(chapter, "glue", name)`` or ``(chapter, "check", regex)`` whose first group is
     the value in the key-figure cell's text, optionally with a function turning it into the value.
     """
+
     dataset: str
     key: str
     value: Callable[[], object]
@@ -155,127 +183,381 @@ class Quantity:
 
 
 QUANTITIES = [
-    Quantity("events", "2024-06-12-peacekeeper-withdrawal-complete (dates)",
-             lambda: text.event_dates("2024-06-12-peacekeeper-withdrawal-complete"),
-             [("introduction", "glue", "withdrawal_done"), ("peacekeeping", "glue", "withdrawal_complete"),
-              ("introduction", "check", r"peacekeepers gone: (.+)$")]),
-    Quantity("events", "2023-09-19-azerbaijani-offensive (dates)",
-             lambda: text.event_dates("2023-09-19-azerbaijani-offensive"),
-             [("introduction", "glue", "offensive_dates"), ("introduction", "check", r"offensive: ([^;]+);")]),
-    Quantity("events", "all rows (count)", lambda: len(data.load("events")),
-             [("introduction", "glue", "n_events"), ("introduction", "check", r"events on the timeline: (\d+)")]),
-    Quantity("russia_armenia_agreement_steps", "ag-2020-trilateral-statement / signed (date)",
-             lambda: step_date("signed"),
-             [("introduction", "glue", "statement_signed"), ("peacekeeping", "glue", "statement_signed")]),
-    Quantity("russia_armenia_agreement_steps", "ag-2020-trilateral-statement / in-force (date)",
-             lambda: step_date("in-force"),
-             [("introduction", "glue", "statement_in_force"), ("peacekeeping", "glue", "statement_in_force")]),
-    Quantity("russian_deployments_armenia", "type != peacekeepers (count)", lambda: len(deployments_in_armenia()),
-             [("military", "glue", "n_installations"), ("military", "check", r"installations in Armenia: (\d+)")]),
-    Quantity("russian_deployments_armenia", "status_2026 = active (count)",
-             lambda: int((deployments_in_armenia()["status_2026"] == "active").sum()),
-             [("military", "glue", "n_active"), ("military", "check", r"present in 2026: (\d+)")]),
-    Quantity("russian_deployments_armenia", "status_2026 != active (count)",
-             lambda: int((deployments_in_armenia()["status_2026"] != "active").sum()),
-             [("military", "glue", "n_gone"), ("military", "check", r"handed over or withdrawn: (\d+)")]),
-    Quantity("russian_deployments_armenia", "active and status_2026_assumed (count)",
-             lambda: int((deployments_in_armenia().query("status_2026 == 'active'")["status_2026_assumed"]).sum()),
-             [("military", "glue", "n_active_assumed"), ("military", "check", r"\((\d+) assumed\)")]),
-    Quantity("russian_deployments_armenia", "gone, end dated by an announcement (count)", announced_ends,
-             [("military", "glue", "n_gone_announced"), ("military", "check", r"\((\d+) dated by announcement\)")]),
-    Quantity("russian_personnel_estimates", "deployment_id = ru-102nd-base-gyumri (count)",
-             lambda: int((data.load("russian_personnel_estimates")["deployment_id"] == "ru-102nd-base-gyumri").sum()),
-             [("military", "glue", "base_n_estimates"), ("military", "check", r"base personnel estimates: (\d+)"),
-              ("military", "check", r"base estimates: (\d+)")]),
-    Quantity("russian_personnel_estimates", "deployment_id != ru-peacekeepers-karabakh (count)",
-             lambda: int((data.load("russian_personnel_estimates")["deployment_id"] != "ru-peacekeepers-karabakh").sum()),
-             [("military", "glue", "n_estimates_armenia"), ("military", "check", r"all estimates in the table: (\d+)")]),
-    Quantity("russian_personnel_estimates", "ru-102nd-base-gyumri (lowest personnel_low)",
-             lambda: float(data.load("russian_personnel_estimates").query("deployment_id == 'ru-102nd-base-gyumri'")["personnel_low"].min()),
-             [("military", "glue", "base_low"), ("military", "check", r"base personnel estimates: \d+, ([\d,]+)-")]),
-    Quantity("russian_personnel_estimates", "ru-102nd-base-gyumri (highest personnel_high)",
-             lambda: float(data.load("russian_personnel_estimates").query("deployment_id == 'ru-102nd-base-gyumri'")["personnel_high"].max()),
-             [("military", "glue", "base_high"), ("military", "check", r"base personnel estimates: \d+, [\d,]+-([\d,]+)")]),
-    Quantity("russian_presence_post_soviet", "states with arrivals or growth 1992-2021 (count)", other_states_with_growth,
-             [("military", "glue", "n_other_states_with_growth"),
-              ("military", "check", r"states with Russian growth 1992-2021: (.+)$",
-               lambda listed: str(len([s for s in listed.split(", ") if s != "Armenia"])))]),
-    Quantity("armenian_opinion_russia", "iri-2019-05-rel-good-russia (share_pct)", lambda: share("iri-2019-05-rel-good-russia"),
-             [("military", "glue", "good_2019"), ("military", "check", r"IRI relations good: (\d+)%")]),
-    Quantity("armenian_opinion_russia", "iri-2023-12-rel-good-russia (share_pct)", lambda: share("iri-2023-12-rel-good-russia"),
-             [("military", "glue", "good_2023_12"), ("military", "check", r"-> (\d+)% \(Dec 2023\)")]),
-    Quantity("armenian_opinion_russia", "cb-2019-friend-russia (share_pct)", lambda: share("cb-2019-friend-russia"),
-             [("military", "glue", "friend_2019"), ("military", "check", r"-> (\d+)% \(2019 wave")]),
-    Quantity("casualties_2023_offensive", "az-moh-2023-09-27-killed-mil (value_low)",
-             lambda: float(row("casualties_2023_offensive", "claim_id", "az-moh-2023-09-27-killed-mil")["value_low"]),
-             [("peacekeeping", "glue", "az_killed_2023"), ("peacekeeping", "check", r"Azerbaijani military dead (\d+)")]),
-    Quantity("casualties_2023_offensive", "az-mod-update-killed-mil (value_low)",
-             lambda: float(row("casualties_2023_offensive", "claim_id", "az-mod-update-killed-mil")["value_low"]),
-             [("peacekeeping", "glue", "az_killed_update"), ("peacekeeping", "check", r"later (\d+);")]),
-    Quantity("casualties_2023_offensive", "am-ic-2024-01-04-killed-all (value_low)",
-             lambda: float(row("casualties_2023_offensive", "claim_id", "am-ic-2024-01-04-killed-all")["value_low"]),
-             [("peacekeeping", "glue", "ka_killed_2023"), ("peacekeeping", "check", r"Karabakh Armenian dead (\d+)")]),
-    Quantity("casualties_2023_offensive", "am-ic-2024-01-04-killed-mil (value_low)",
-             lambda: float(row("casualties_2023_offensive", "claim_id", "am-ic-2024-01-04-killed-mil")["value_low"]),
-             [("peacekeeping", "glue", "ka_killed_mil"), ("peacekeeping", "check", r"\((\d+) soldiers")]),
-    Quantity("casualties_2023_offensive", "am-ic-2024-01-04-killed-civ (value_low)",
-             lambda: float(row("casualties_2023_offensive", "claim_id", "am-ic-2024-01-04-killed-civ")["value_low"]),
-             [("peacekeeping", "glue", "ka_killed_civ"), ("peacekeeping", "check", r"(\d+) civilians\)")]),
-    Quantity("ceasefire_2020_terms", "c03-strength-personnel (value)",
-             lambda: float(row("ceasefire_2020_terms", "term_id", "c03-strength-personnel")["value"]),
-             [("peacekeeping", "glue", "pk_personnel"), ("peacekeeping", "check", r"2020 statement: ([\d,]+) personnel")]),
-    Quantity("exodus_arrivals_2023", "latest report (cumulative_arrivals)",
-             lambda: float(data.load("exodus_arrivals_2023").sort_values(["reported_at", "cumulative_arrivals"])["cumulative_arrivals"].iloc[-1]),
-             [("peacekeeping", "glue", "last_count"), ("peacekeeping", "check", r"exodus: ([\d,]+) by")]),
-    Quantity("karabakh_population_2023", "pop-am-gov-2023-09 (value_low)",
-             lambda: float(row("karabakh_population_2023", "estimate_id", "pop-am-gov-2023-09")["value_low"]),
-             [("peacekeeping", "glue", "pop_before"), ("peacekeeping", "check", r"exodus: [\d,]+ by \S+ of ([\d,]+)")]),
-    Quantity("russian_peacekeeping_missions", "all rows (count)", lambda: len(data.load("russian_peacekeeping_missions")),
-             [("peacekeeping", "glue", "missions_n"), ("peacekeeping", "check", r"missions: (\d+),")]),
-    Quantity("russian_peacekeeping_missions", "breakaway_territory (count)",
-             lambda: int(data.load("russian_peacekeeping_missions")["breakaway_territory"].sum()),
-             [("peacekeeping", "glue", "missions_breakaway"), ("peacekeeping", "check", r"in breakaway territories: (\d+)")]),
-    Quantity("russia_total_arms_exports", "peak year (tiv_millions)",
-             lambda: float(data.load("russia_total_arms_exports")["tiv_millions"].max()),
-             [("ukraine", "glue", "ru_peak_tiv"), ("ukraine", "check", r"peak ([\d,]+) million TIV")]),
-    Quantity("russia_total_arms_exports", "2021 (tiv_millions)",
-             lambda: float(row("russia_total_arms_exports", "year", 2021)["tiv_millions"]),
-             [("ukraine", "glue", "ru_2021"), ("ukraine", "check", r"; ([\d,]+) in 2021")]),
-    Quantity("sipri_five_year_changes", "RUS change_pct 2020-24 (absolute value)", lambda: abs(five_year("change_pct", "2020–24")),
-             [("ukraine", "glue", "ru_change_2020_24"), ("ukraine", "check", r"2020-24 vs 2015-19: -?([\d.]+)%")]),
-    Quantity("sipri_five_year_changes", "RUS world_share_pct 2015-19", lambda: five_year("world_share_pct", "2015–19"),
-             [("ukraine", "glue", "ru_share_2015_19"), ("ukraine", "check", r"world share ([\d.]+)%")]),
-    Quantity("sipri_five_year_changes", "RUS world_share_pct 2020-24", lambda: five_year("world_share_pct", "2020–24"),
-             [("ukraine", "glue", "ru_share_2020_24"), ("ukraine", "check", r"world share [\d.]+% -> ([\d.]+)%")]),
-    Quantity("sipri_arms_transfers", "ARM imports 2016-20, share from RUS (%)", lambda: sipri_share("ARM", "RUS", 2016, 2020),
-             [("ukraine", "glue", "arm_rus_share_16_20"), ("ukraine", "check", r"Russia ([\d.]+)% of imports")]),
-    Quantity("military_spending_gdp", "RUS 2021 (pct_gdp)", lambda: milex("RUS", 2021),
-             [("ukraine", "glue", "rus_milex_2021"), ("ukraine", "check", r"spending: ([\d.]+)% of GDP \(2021\)")]),
-    Quantity("military_spending_gdp", "RUS 2024 (pct_gdp)", lambda: milex("RUS", 2024),
-             [("ukraine", "glue", "rus_milex_2024"), ("ukraine", "check", r"-> ([\d.]+)% \(2024\)")]),
-    Quantity("september_2022_attack", "cas-arm-killed-missing-2022-09-19 (value_low)",
-             lambda: float(row("september_2022_attack", "item_id", "cas-arm-killed-missing-2022-09-19")["value_low"]),
-             [("ukraine", "glue", "arm_killed_2022"), ("ukraine", "check", r"Armenian dead (\d+)")]),
-    Quantity("september_2022_attack", "cas-aze-killed-2022-09-19 (value_low)",
-             lambda: float(row("september_2022_attack", "item_id", "cas-aze-killed-2022-09-19")["value_low"]),
-             [("ukraine", "glue", "aze_killed_2022"), ("ukraine", "check", r"Azerbaijani dead (\d+);")]),
-    Quantity("arms_paid_not_delivered", "largest sum_usd_m_low",
-             lambda: float(data.load("arms_paid_not_delivered")["sum_usd_m_low"].max()),
-             [("ukraine", "glue", "undelivered_usd_m"), ("ukraine", "check", r"claimed: US\$(\d+)m")]),
-    Quantity("armenia_arms_contracts", "ind-2022-2023-aggregate (value_usd_m_low)",
-             lambda: float(row("armenia_arms_contracts", "contract_id", "ind-2022-2023-aggregate")["value_usd_m_low"]),
-             [("ukraine", "glue", "india_total"), ("ukraine", "check", r"at least US\$(\d+)m")]),
+    Quantity(
+        "events",
+        "2024-06-12-peacekeeper-withdrawal-complete (dates)",
+        lambda: text.event_dates("2024-06-12-peacekeeper-withdrawal-complete"),
+        [
+            ("introduction", "glue", "withdrawal_done"),
+            ("peacekeeping", "glue", "withdrawal_complete"),
+            ("introduction", "check", r"peacekeepers gone: (.+)$"),
+        ],
+    ),
+    Quantity(
+        "events",
+        "2023-09-19-azerbaijani-offensive (dates)",
+        lambda: text.event_dates("2023-09-19-azerbaijani-offensive"),
+        [
+            ("introduction", "glue", "offensive_dates"),
+            ("introduction", "check", r"offensive: ([^;]+);"),
+        ],
+    ),
+    Quantity(
+        "events",
+        "all rows (count)",
+        lambda: len(data.load("events")),
+        [
+            ("introduction", "glue", "n_events"),
+            ("introduction", "check", r"events on the timeline: (\d+)"),
+        ],
+    ),
+    Quantity(
+        "russia_armenia_agreement_steps",
+        "ag-2020-trilateral-statement / signed (date)",
+        lambda: step_date("signed"),
+        [
+            ("introduction", "glue", "statement_signed"),
+            ("peacekeeping", "glue", "statement_signed"),
+        ],
+    ),
+    Quantity(
+        "russia_armenia_agreement_steps",
+        "ag-2020-trilateral-statement / in-force (date)",
+        lambda: step_date("in-force"),
+        [
+            ("introduction", "glue", "statement_in_force"),
+            ("peacekeeping", "glue", "statement_in_force"),
+        ],
+    ),
+    Quantity(
+        "russian_deployments_armenia",
+        "type != peacekeepers (count)",
+        lambda: len(deployments_in_armenia()),
+        [
+            ("military", "glue", "n_installations"),
+            ("military", "check", r"installations in Armenia: (\d+)"),
+        ],
+    ),
+    Quantity(
+        "russian_deployments_armenia",
+        "status_2026 = active (count)",
+        lambda: int((deployments_in_armenia()["status_2026"] == "active").sum()),
+        [("military", "glue", "n_active"), ("military", "check", r"present in 2026: (\d+)")],
+    ),
+    Quantity(
+        "russian_deployments_armenia",
+        "status_2026 != active (count)",
+        lambda: int((deployments_in_armenia()["status_2026"] != "active").sum()),
+        [("military", "glue", "n_gone"), ("military", "check", r"handed over or withdrawn: (\d+)")],
+    ),
+    Quantity(
+        "russian_deployments_armenia",
+        "active and status_2026_assumed (count)",
+        lambda: int(
+            (deployments_in_armenia().query("status_2026 == 'active'")["status_2026_assumed"]).sum()
+        ),
+        [("military", "glue", "n_active_assumed"), ("military", "check", r"\((\d+) assumed\)")],
+    ),
+    Quantity(
+        "russian_deployments_armenia",
+        "gone, end dated by an announcement (count)",
+        announced_ends,
+        [
+            ("military", "glue", "n_gone_announced"),
+            ("military", "check", r"\((\d+) dated by announcement\)"),
+        ],
+    ),
+    Quantity(
+        "russian_personnel_estimates",
+        "deployment_id = ru-102nd-base-gyumri (count)",
+        lambda: int(
+            (
+                data.load("russian_personnel_estimates")["deployment_id"] == "ru-102nd-base-gyumri"
+            ).sum()
+        ),
+        [
+            ("military", "glue", "base_n_estimates"),
+            ("military", "check", r"base personnel estimates: (\d+)"),
+            ("military", "check", r"base estimates: (\d+)"),
+        ],
+    ),
+    Quantity(
+        "russian_personnel_estimates",
+        "deployment_id != ru-peacekeepers-karabakh (count)",
+        lambda: int(
+            (
+                data.load("russian_personnel_estimates")["deployment_id"]
+                != "ru-peacekeepers-karabakh"
+            ).sum()
+        ),
+        [
+            ("military", "glue", "n_estimates_armenia"),
+            ("military", "check", r"all estimates in the table: (\d+)"),
+        ],
+    ),
+    Quantity(
+        "russian_personnel_estimates",
+        "ru-102nd-base-gyumri (lowest personnel_low)",
+        lambda: float(
+            data.load("russian_personnel_estimates")
+            .query("deployment_id == 'ru-102nd-base-gyumri'")["personnel_low"]
+            .min()
+        ),
+        [
+            ("military", "glue", "base_low"),
+            ("military", "check", r"base personnel estimates: \d+, ([\d,]+)-"),
+        ],
+    ),
+    Quantity(
+        "russian_personnel_estimates",
+        "ru-102nd-base-gyumri (highest personnel_high)",
+        lambda: float(
+            data.load("russian_personnel_estimates")
+            .query("deployment_id == 'ru-102nd-base-gyumri'")["personnel_high"]
+            .max()
+        ),
+        [
+            ("military", "glue", "base_high"),
+            ("military", "check", r"base personnel estimates: \d+, [\d,]+-([\d,]+)"),
+        ],
+    ),
+    Quantity(
+        "russian_presence_post_soviet",
+        "states with arrivals or growth 1992-2021 (count)",
+        other_states_with_growth,
+        [
+            ("military", "glue", "n_other_states_with_growth"),
+            (
+                "military",
+                "check",
+                r"states with Russian growth 1992-2021: (.+)$",
+                lambda listed: str(len([s for s in listed.split(", ") if s != "Armenia"])),
+            ),
+        ],
+    ),
+    Quantity(
+        "armenian_opinion_russia",
+        "iri-2019-05-rel-good-russia (share_pct)",
+        lambda: share("iri-2019-05-rel-good-russia"),
+        [("military", "glue", "good_2019"), ("military", "check", r"IRI relations good: (\d+)%")],
+    ),
+    Quantity(
+        "armenian_opinion_russia",
+        "iri-2023-12-rel-good-russia (share_pct)",
+        lambda: share("iri-2023-12-rel-good-russia"),
+        [("military", "glue", "good_2023_12"), ("military", "check", r"-> (\d+)% \(Dec 2023\)")],
+    ),
+    Quantity(
+        "armenian_opinion_russia",
+        "cb-2019-friend-russia (share_pct)",
+        lambda: share("cb-2019-friend-russia"),
+        [("military", "glue", "friend_2019"), ("military", "check", r"-> (\d+)% \(2019 wave")],
+    ),
+    Quantity(
+        "casualties_2023_offensive",
+        "az-moh-2023-09-27-killed-mil (value_low)",
+        lambda: float(
+            row("casualties_2023_offensive", "claim_id", "az-moh-2023-09-27-killed-mil")[
+                "value_low"
+            ]
+        ),
+        [
+            ("peacekeeping", "glue", "az_killed_2023"),
+            ("peacekeeping", "check", r"Azerbaijani military dead (\d+)"),
+        ],
+    ),
+    Quantity(
+        "casualties_2023_offensive",
+        "az-mod-update-killed-mil (value_low)",
+        lambda: float(
+            row("casualties_2023_offensive", "claim_id", "az-mod-update-killed-mil")["value_low"]
+        ),
+        [("peacekeeping", "glue", "az_killed_update"), ("peacekeeping", "check", r"later (\d+);")],
+    ),
+    Quantity(
+        "casualties_2023_offensive",
+        "am-ic-2024-01-04-killed-all (value_low)",
+        lambda: float(
+            row("casualties_2023_offensive", "claim_id", "am-ic-2024-01-04-killed-all")["value_low"]
+        ),
+        [
+            ("peacekeeping", "glue", "ka_killed_2023"),
+            ("peacekeeping", "check", r"Karabakh Armenian dead (\d+)"),
+        ],
+    ),
+    Quantity(
+        "casualties_2023_offensive",
+        "am-ic-2024-01-04-killed-mil (value_low)",
+        lambda: float(
+            row("casualties_2023_offensive", "claim_id", "am-ic-2024-01-04-killed-mil")["value_low"]
+        ),
+        [("peacekeeping", "glue", "ka_killed_mil"), ("peacekeeping", "check", r"\((\d+) soldiers")],
+    ),
+    Quantity(
+        "casualties_2023_offensive",
+        "am-ic-2024-01-04-killed-civ (value_low)",
+        lambda: float(
+            row("casualties_2023_offensive", "claim_id", "am-ic-2024-01-04-killed-civ")["value_low"]
+        ),
+        [
+            ("peacekeeping", "glue", "ka_killed_civ"),
+            ("peacekeeping", "check", r"(\d+) civilians\)"),
+        ],
+    ),
+    Quantity(
+        "ceasefire_2020_terms",
+        "c03-strength-personnel (value)",
+        lambda: float(row("ceasefire_2020_terms", "term_id", "c03-strength-personnel")["value"]),
+        [
+            ("peacekeeping", "glue", "pk_personnel"),
+            ("peacekeeping", "check", r"2020 statement: ([\d,]+) personnel"),
+        ],
+    ),
+    Quantity(
+        "exodus_arrivals_2023",
+        "latest report (cumulative_arrivals)",
+        lambda: float(
+            data.load("exodus_arrivals_2023")
+            .sort_values(["reported_at", "cumulative_arrivals"])["cumulative_arrivals"]
+            .iloc[-1]
+        ),
+        [("peacekeeping", "glue", "last_count"), ("peacekeeping", "check", r"exodus: ([\d,]+) by")],
+    ),
+    Quantity(
+        "karabakh_population_2023",
+        "pop-am-gov-2023-09 (value_low)",
+        lambda: float(
+            row("karabakh_population_2023", "estimate_id", "pop-am-gov-2023-09")["value_low"]
+        ),
+        [
+            ("peacekeeping", "glue", "pop_before"),
+            ("peacekeeping", "check", r"exodus: [\d,]+ by \S+ of ([\d,]+)"),
+        ],
+    ),
+    Quantity(
+        "russian_peacekeeping_missions",
+        "all rows (count)",
+        lambda: len(data.load("russian_peacekeeping_missions")),
+        [("peacekeeping", "glue", "missions_n"), ("peacekeeping", "check", r"missions: (\d+),")],
+    ),
+    Quantity(
+        "russian_peacekeeping_missions",
+        "breakaway_territory (count)",
+        lambda: int(data.load("russian_peacekeeping_missions")["breakaway_territory"].sum()),
+        [
+            ("peacekeeping", "glue", "missions_breakaway"),
+            ("peacekeeping", "check", r"in breakaway territories: (\d+)"),
+        ],
+    ),
+    Quantity(
+        "russia_total_arms_exports",
+        "peak year (tiv_millions)",
+        lambda: float(data.load("russia_total_arms_exports")["tiv_millions"].max()),
+        [("ukraine", "glue", "ru_peak_tiv"), ("ukraine", "check", r"peak ([\d,]+) million TIV")],
+    ),
+    Quantity(
+        "russia_total_arms_exports",
+        "2021 (tiv_millions)",
+        lambda: float(row("russia_total_arms_exports", "year", 2021)["tiv_millions"]),
+        [("ukraine", "glue", "ru_2021"), ("ukraine", "check", r"; ([\d,]+) in 2021")],
+    ),
+    Quantity(
+        "sipri_five_year_changes",
+        "RUS change_pct 2020-24 (absolute value)",
+        lambda: abs(five_year("change_pct", "2020–24")),
+        [
+            ("ukraine", "glue", "ru_change_2020_24"),
+            ("ukraine", "check", r"2020-24 vs 2015-19: -?([\d.]+)%"),
+        ],
+    ),
+    Quantity(
+        "sipri_five_year_changes",
+        "RUS world_share_pct 2015-19",
+        lambda: five_year("world_share_pct", "2015–19"),
+        [("ukraine", "glue", "ru_share_2015_19"), ("ukraine", "check", r"world share ([\d.]+)%")],
+    ),
+    Quantity(
+        "sipri_five_year_changes",
+        "RUS world_share_pct 2020-24",
+        lambda: five_year("world_share_pct", "2020–24"),
+        [
+            ("ukraine", "glue", "ru_share_2020_24"),
+            ("ukraine", "check", r"world share [\d.]+% -> ([\d.]+)%"),
+        ],
+    ),
+    Quantity(
+        "sipri_arms_transfers",
+        "ARM imports 2016-20, share from RUS (%)",
+        lambda: sipri_share("ARM", "RUS", 2016, 2020),
+        [
+            ("ukraine", "glue", "arm_rus_share_16_20"),
+            ("ukraine", "check", r"Russia ([\d.]+)% of imports"),
+        ],
+    ),
+    Quantity(
+        "military_spending_gdp",
+        "RUS 2021 (pct_gdp)",
+        lambda: milex("RUS", 2021),
+        [
+            ("ukraine", "glue", "rus_milex_2021"),
+            ("ukraine", "check", r"spending: ([\d.]+)% of GDP \(2021\)"),
+        ],
+    ),
+    Quantity(
+        "military_spending_gdp",
+        "RUS 2024 (pct_gdp)",
+        lambda: milex("RUS", 2024),
+        [("ukraine", "glue", "rus_milex_2024"), ("ukraine", "check", r"-> ([\d.]+)% \(2024\)")],
+    ),
+    Quantity(
+        "september_2022_attack",
+        "cas-arm-killed-missing-2022-09-19 (value_low)",
+        lambda: float(
+            row("september_2022_attack", "item_id", "cas-arm-killed-missing-2022-09-19")[
+                "value_low"
+            ]
+        ),
+        [("ukraine", "glue", "arm_killed_2022"), ("ukraine", "check", r"Armenian dead (\d+)")],
+    ),
+    Quantity(
+        "september_2022_attack",
+        "cas-aze-killed-2022-09-19 (value_low)",
+        lambda: float(
+            row("september_2022_attack", "item_id", "cas-aze-killed-2022-09-19")["value_low"]
+        ),
+        [("ukraine", "glue", "aze_killed_2022"), ("ukraine", "check", r"Azerbaijani dead (\d+);")],
+    ),
+    Quantity(
+        "arms_paid_not_delivered",
+        "largest sum_usd_m_low",
+        lambda: float(data.load("arms_paid_not_delivered")["sum_usd_m_low"].max()),
+        [("ukraine", "glue", "undelivered_usd_m"), ("ukraine", "check", r"claimed: US\$(\d+)m")],
+    ),
+    Quantity(
+        "armenia_arms_contracts",
+        "ind-2022-2023-aggregate (value_usd_m_low)",
+        lambda: float(
+            row("armenia_arms_contracts", "contract_id", "ind-2022-2023-aggregate")[
+                "value_usd_m_low"
+            ]
+        ),
+        [("ukraine", "glue", "india_total"), ("ukraine", "check", r"at least US\$(\d+)m")],
+    ),
 ]
 
 
 def stated_at(book: dict[str, Stated], place) -> str:
     chapter, kind, where, *transform = place
     if kind == "glue":
-        assert where in book[chapter].glues, f"{chapter}: no glue called {where!r} (registry out of date?)"
+        assert where in book[chapter].glues, (
+            f"{chapter}: no glue called {where!r} (registry out of date?)"
+        )
         found = book[chapter].glues[where]
     else:
         match = re.search(where, book[chapter].checks, flags=re.M)
-        assert match, f"{chapter}: the key-figure cell no longer prints /{where}/ (registry out of date?)"
+        assert match, (
+            f"{chapter}: the key-figure cell no longer prints /{where}/ (registry out of date?)"
+        )
         found = match.group(1)
     return transform[0](found) if transform else found
 
@@ -288,7 +570,7 @@ def agrees(stated: str, value) -> bool:
     except ValueError:
         return stated.strip() == str(value)
     decimals = len(cleaned.split(".")[1]) if "." in cleaned else 0
-    return abs(number - float(value)) <= 0.5 * 10 ** -decimals + 1e-9
+    return abs(number - float(value)) <= 0.5 * 10**-decimals + 1e-9
 
 
 def quantity_problems(book: dict[str, Stated], quantities=QUANTITIES) -> list[str]:
@@ -297,7 +579,9 @@ def quantity_problems(book: dict[str, Stated], quantities=QUANTITIES) -> list[st
         value = quantity.value()
         stated = {f"{p[0]} {p[1]} {p[2]!r}": stated_at(book, p) for p in quantity.places}
         label = f"{quantity.dataset} [{quantity.key}]"
-        if len({s.strip().replace(",", "") for s in stated.values()}) > 1 and not all(agrees(s, value) for s in stated.values()):
+        if len({s.strip().replace(",", "") for s in stated.values()}) > 1 and not all(
+            agrees(s, value) for s in stated.values()
+        ):
             problems.append(f"{label} is stated with different values: {stated}")
         for where, said in stated.items():
             if not agrees(said, value):
@@ -316,19 +600,25 @@ def test_glue_names_shared_by_chapters_carry_one_value(book):
         for name, value in stated.glues.items():
             seen.setdefault(name, {})[chapter] = value
     clashes = {name: values for name, values in seen.items() if len(set(values.values())) > 1}
-    assert not clashes, f"the same glue name holds different values in different chapters: {clashes}"
+    assert not clashes, (
+        f"the same glue name holds different values in different chapters: {clashes}"
+    )
 
 
 def test_prose_refers_only_to_glues_its_chapter_defines(book):
-    missing = {chapter: sorted(set(GLUE_ROLE.findall(stated.markdown)) - set(stated.glues))
-               for chapter, stated in book.items()}
+    missing = {
+        chapter: sorted(set(GLUE_ROLE.findall(stated.markdown)) - set(stated.glues))
+        for chapter, stated in book.items()
+    }
     assert not any(missing.values()), f"glue roles without a glued value: {missing}"
 
 
 # --- counts typed into prose ------------------------------------------------------------------------
 
 COUNTED = r"(?:estimates?|states|posts|installations|missions|events|people|servicemen|dead|soldiers|civilians|deals|contracts|claims|agreements)"
-TYPED_COUNT = re.compile(rf"(?<![\w`.–-])(?<![Pp]roposition )(?!(?:19|20)\d\d\b)\d[\d,]*\s+(?:[a-z-]+\s+)?{COUNTED}\b")
+TYPED_COUNT = re.compile(
+    rf"(?<![\w`.–-])(?<![Pp]roposition )(?!(?:19|20)\d\d\b)\d[\d,]*\s+(?:[a-z-]+\s+)?{COUNTED}\b"
+)
 
 
 def markdown_of(name: str) -> str:
@@ -348,6 +638,7 @@ def test_no_count_is_typed_into_prose(name):
 
 
 # --- disputed place names in the gazetteer's order ------------------------------------------------
+
 
 def disputed_pairs() -> list[tuple[str, str]]:
     places = data.load("places")
@@ -389,15 +680,20 @@ def data_texts():
 def test_disputed_names_follow_the_gazetteer_everywhere():
     pairs = disputed_pairs()
     assert pairs, "the gazetteer lists no disputed names"
-    wrong = [f"{where}: {hit!r}" for where, content in [*chapter_texts(), *data_texts()]
-             for hit in reversed_names(content, pairs)]
+    wrong = [
+        f"{where}: {hit!r}"
+        for where, content in [*chapter_texts(), *data_texts()]
+        for hit in reversed_names(content, pairs)
+    ]
     assert not wrong, "disputed names in the reverse of the gazetteer's order:\n" + "\n".join(wrong)
 
 
 # --- no words about how sources were looked up ----------------------------------------------------
 
-TOOL_WORDS = re.compile(r"\bstored\b|copy shown|\bsearch(?:ed|es|ing)?\b|\btools?\b|found in the index|\blook-?ups?\b|\blooked up\b",
-                        re.IGNORECASE)
+TOOL_WORDS = re.compile(
+    r"\bstored\b|copy shown|\bsearch(?:ed|es|ing)?\b|\btools?\b|found in the index|\blook-?ups?\b|\blooked up\b",
+    re.IGNORECASE,
+)
 
 
 def prose_strings(notebook) -> list[str]:
@@ -414,8 +710,11 @@ def prose_strings(notebook) -> list[str]:
             except SyntaxError:
                 strings.append(cell.source)
                 continue
-            strings += [node.value for node in ast.walk(tree)
-                        if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+            strings += [
+                node.value
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            ]
     return strings
 
 
@@ -443,11 +742,16 @@ def descriptor_strings(node, where="datapackage.json"):
 def test_data_descriptions_speak_of_sources_not_of_tools():
     """Dataset and field titles and descriptions are shown in the Data and sources appendix."""
     descriptor = json.loads((paths.DATA / "datapackage.json").read_text(encoding="utf-8"))
-    found = [f"{where}: {hit}" for where, value in descriptor_strings(descriptor) for hit in tool_words([value])]
+    found = [
+        f"{where}: {hit}"
+        for where, value in descriptor_strings(descriptor)
+        for hit in tool_words([value])
+    ]
     assert not found, "words about tools in data/datapackage.json:\n" + "\n".join(found)
 
 
 # --- the checks can fail ----------------------------------------------------------------------------
+
 
 def test_checks_catch_what_they_are_for():
     assert reversed_names("near Khankendi/Stepanakert", [("Stepanakert", "Khankendi")])
@@ -455,10 +759,28 @@ def test_checks_catch_what_they_are_for():
     assert not reversed_names("Stepanakert/Khankendi", [("Stepanakert", "Khankendi")])
     assert tool_words(["no annual figure could be found in stored sources"])
     assert not tool_words(["hover for the tooltip; an index of volume"])
-    assert typed_counts("The 7 published estimates") and not typed_counts("in {glue:text}`n` states, 1992–2021")
+    assert typed_counts("The 7 published estimates") and not typed_counts(
+        "in {glue:text}`n` states, 1992–2021"
+    )
     assert not typed_counts("Proposition 5 claims that; by early 2024 contracts")
-    fake = {"military": Stated(glues={"base_n_estimates": "8"}, checks="base personnel estimates: 7, 3,000-5,000")}
-    probe = Quantity("russian_personnel_estimates", "probe", lambda: 7,
-                     [("military", "glue", "base_n_estimates"), ("military", "check", r"base personnel estimates: (\d+)")])
+    fake = {
+        "military": Stated(
+            glues={"base_n_estimates": "8"}, checks="base personnel estimates: 7, 3,000-5,000"
+        )
+    }
+    probe = Quantity(
+        "russian_personnel_estimates",
+        "probe",
+        lambda: 7,
+        [
+            ("military", "glue", "base_n_estimates"),
+            ("military", "check", r"base personnel estimates: (\d+)"),
+        ],
+    )
     assert quantity_problems(fake, [probe])
-    assert agrees("3.6", 3.58) and agrees("3.58", 3.58) and not agrees("3.5", 3.58) and agrees("3,000", 3000.0)
+    assert (
+        agrees("3.6", 3.58)
+        and agrees("3.58", 3.58)
+        and not agrees("3.5", 3.58)
+        and agrees("3,000", 3000.0)
+    )

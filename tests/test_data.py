@@ -4,6 +4,7 @@ Each "broken copy" test damages one cell of a real file in a scratch copy of
 data/ and checks that loading fails with a message naming the file, the row
 (the line number in the CSV, header = 1) and the field.
 """
+
 from __future__ import annotations
 
 import csv
@@ -57,7 +58,9 @@ def test_sources_have_full_citations():
     assert registry["title"].str.len().min() > 1
     assert registry["url"].str.match(r"https?://").all()
     dated = registry.dropna(subset=["date_published"])
-    assert (dated["date_accessed"] >= dated["date_published"]).all(), "a source read before it was published"
+    assert (dated["date_accessed"] >= dated["date_published"]).all(), (
+        "a source read before it was published"
+    )
 
 
 #: Words that describe how a page was looked up rather than what it is; no source may carry them.
@@ -71,8 +74,11 @@ def test_no_placeholder_titles_or_lookup_words():
     for csv_path in sorted(paths.DATA.glob("*.csv")):
         with csv_path.open(newline="", encoding="utf-8") as handle:
             for line, row in enumerate(csv.DictReader(handle), start=2):
-                found += [f"{csv_path.name}, row {line}, field '{field}': {value!r}"
-                          for field, value in row.items() if value and PLACEHOLDER.search(value)]
+                found += [
+                    f"{csv_path.name}, row {line}, field '{field}': {value!r}"
+                    for field, value in row.items()
+                    if value and PLACEHOLDER.search(value)
+                ]
     assert not found, "placeholder or look-up wording:\n" + "\n".join(found)
 
 
@@ -85,7 +91,9 @@ def test_relay_and_reference_share_went_down():
     from afterkarabakh import appendix
 
     share = appendix.relay_share()
-    assert 0 < share < STARTING_RELAY_SHARE, f"{share:.1%} of data rows rest on relay or reference sources"
+    assert 0 < share < STARTING_RELAY_SHARE, (
+        f"{share:.1%} of data rows rest on relay or reference sources"
+    )
 
 
 def test_source_mix_counts_every_kind():
@@ -123,6 +131,7 @@ def test_unknown_dataset_is_named():
 
 # --- deliberately broken copies -------------------------------------------------------------
 
+
 def _edit(csv_path: Path, row_index: int, field: str, value: str) -> int:
     """Set one cell (row_index counts data rows from 0); returns the CSV line number of that row."""
     with csv_path.open(newline="", encoding="utf-8") as handle:
@@ -134,7 +143,9 @@ def _edit(csv_path: Path, row_index: int, field: str, value: str) -> int:
 
 def _write(csv_path: Path, rows: list[dict], fields: list[str]) -> None:
     with csv_path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
+        writer = csv.DictWriter(
+            handle, fieldnames=fields, lineterminator="\n", extrasaction="ignore"
+        )
         writer.writeheader()
         writer.writerows(rows)
 
@@ -152,17 +163,31 @@ def _rejected(datapackage: Path, file: str, line: int | None, field: str) -> str
 @pytest.mark.parametrize(
     "file, field, value, row_index, words",
     [
-        ("places.csv", "lat", "forty", 3, "type-error"),                      # wrong type
-        ("events.csv", "source_id", "", 4, "constraint-error"),               # missing source
-        ("events.csv", "source_id", "no-such-source", 5, "foreign-key"),      # unknown source id
-        ("events.csv", "date", "2023-02-30", 6, "type-error"),                # bad date
-        ("places.csv", "lon", "200", 2, "constraint-error"),                  # value out of range
-        ("events.csv", "theme", "gossip", 1, "constraint-error"),             # not in the enum
-        ("events.csv", "places", "yerevan;atlantis", 0, "not a place_id"),    # unknown place in a list
-        ("sources.csv", "kind", "gossip", 3, "constraint-error"),             # a source's kind not in the enum
+        ("places.csv", "lat", "forty", 3, "type-error"),  # wrong type
+        ("events.csv", "source_id", "", 4, "constraint-error"),  # missing source
+        ("events.csv", "source_id", "no-such-source", 5, "foreign-key"),  # unknown source id
+        ("events.csv", "date", "2023-02-30", 6, "type-error"),  # bad date
+        ("places.csv", "lon", "200", 2, "constraint-error"),  # value out of range
+        ("events.csv", "theme", "gossip", 1, "constraint-error"),  # not in the enum
+        (
+            "events.csv",
+            "places",
+            "yerevan;atlantis",
+            0,
+            "not a place_id",
+        ),  # unknown place in a list
+        ("sources.csv", "kind", "gossip", 3, "constraint-error"),  # a source's kind not in the enum
     ],
-    ids=["wrong-type", "missing-source", "unknown-source", "bad-date", "out-of-range", "bad-enum", "unknown-place",
-         "bad-source-kind"],
+    ids=[
+        "wrong-type",
+        "missing-source",
+        "unknown-source",
+        "bad-date",
+        "out-of-range",
+        "bad-enum",
+        "unknown-place",
+        "bad-source-kind",
+    ],
 )
 def test_broken_copy_is_rejected(data_copy, file, field, value, row_index, words):
     line = _edit(data_copy.parent / file, row_index, field, value)
@@ -191,13 +216,18 @@ def test_missing_column_is_rejected(data_copy):
 
 
 def test_map_layer_with_unknown_source_is_rejected(data_copy):
-    text = data_copy.read_text(encoding="utf-8").replace('"naturalearth-world-atlas-2.0.2"', '"nobody"', 1)
+    text = data_copy.read_text(encoding="utf-8").replace(
+        '"naturalearth-world-atlas-2.0.2"', '"nobody"', 1
+    )
     data_copy.write_text(text, encoding="utf-8")
-    with pytest.raises(data.DataError, match=r"south_caucasus\.geojson, whole file, field 'source_ids': 'nobody'"):
+    with pytest.raises(
+        data.DataError, match=r"south_caucasus\.geojson, whole file, field 'source_ids': 'nobody'"
+    ):
         data.validate(data_copy)
 
 
 # --- verdicts: a verdict can never cite a figure the data lack --------------------------------
+
 
 def _verdict(data_copy, **values) -> int:
     path = data_copy.parent / "verdicts.csv"
@@ -212,8 +242,12 @@ def _verdict(data_copy, **values) -> int:
 
 def _a_real_figure() -> dict:
     events = data.load("events")
-    return dict(figure_dataset="events", figure_key=events["event_id"].iloc[0], figure_field="date",
-                source_id=events["source_id"].iloc[0])
+    return dict(
+        figure_dataset="events",
+        figure_key=events["event_id"].iloc[0],
+        figure_field="date",
+        source_id=events["source_id"].iloc[0],
+    )
 
 
 def test_every_proposition_has_one_row():
@@ -226,26 +260,39 @@ def test_a_resolving_verdict_is_accepted(data_copy):
     data.validate(data_copy)
 
 
-@pytest.mark.parametrize("change, field, words", [
-    (dict(figure_key="no-such-event"), "figure_key", "is not a row of events"),
-    (dict(figure_field="no_such_field"), "figure_field", "is not a field of events"),
-    (dict(figure_dataset="no_such_dataset"), "figure_dataset", "is not a dataset"),
-    (dict(reason=""), "reason", "required when 'verdict' is given"),
-], ids=["unknown-row", "unknown-field", "unknown-dataset", "no-reason"])
+@pytest.mark.parametrize(
+    "change, field, words",
+    [
+        (dict(figure_key="no-such-event"), "figure_key", "is not a row of events"),
+        (dict(figure_field="no_such_field"), "figure_field", "is not a field of events"),
+        (dict(figure_dataset="no_such_dataset"), "figure_dataset", "is not a dataset"),
+        (dict(reason=""), "reason", "required when 'verdict' is given"),
+    ],
+    ids=["unknown-row", "unknown-field", "unknown-dataset", "no-reason"],
+)
 def test_a_verdict_whose_figure_does_not_resolve_is_rejected(data_copy, change, field, words):
-    line = _verdict(data_copy, **{"verdict": "supported", "reason": "r", "section": "s", **_a_real_figure(), **change})
+    line = _verdict(
+        data_copy,
+        **{"verdict": "supported", "reason": "r", "section": "s", **_a_real_figure(), **change},
+    )
     message = _rejected(data_copy, "verdicts.csv", line, field)
     assert words in message
 
 
-def test_a_validated_package_is_not_validated_again_until_its_content_changes(data_copy, monkeypatch):
+def test_a_validated_package_is_not_validated_again_until_its_content_changes(
+    data_copy, monkeypatch
+):
     """Each chapter's kernel loads data; only the first to see this exact content pays for validation."""
     calls = []
     real = data._raise_problems
     monkeypatch.setattr(data, "_raise_problems", lambda *a: (calls.append(1), real(*a)))
     # A content no earlier run has seen (a unique description), so no stamp exists for it yet.
-    data_copy.write_text(data_copy.read_text(encoding="utf-8").replace(
-        '"description": "', f'"description": "{uuid.uuid4()} ', 1), encoding="utf-8")
+    data_copy.write_text(
+        data_copy.read_text(encoding="utf-8").replace(
+            '"description": "', f'"description": "{uuid.uuid4()} ', 1
+        ),
+        encoding="utf-8",
+    )
     data.validate(data_copy)
     data._validated.cache_clear()  # as a new kernel would start
     data.validate(data_copy)
@@ -258,25 +305,33 @@ def test_a_validated_package_is_not_validated_again_until_its_content_changes(da
 
 # --- verdicts as the book shows them: a published chapter never shows a pending verdict ------
 
+
 def test_every_published_chapter_has_a_verdict_on_each_of_its_propositions():
     from afterkarabakh import verdicts
 
     rows = data.load("verdicts")
     for chapter in verdicts.published_chapters():
-        missing = rows.loc[(rows["chapter"] == chapter) & rows["verdict"].isna(), "proposition"].tolist()
-        assert not missing, (f"chapters/{chapter} is in _toc.yml, but propositions {missing} have no verdict "
-                             "in data/verdicts.csv")
+        missing = rows.loc[
+            (rows["chapter"] == chapter) & rows["verdict"].isna(), "proposition"
+        ].tolist()
+        assert not missing, (
+            f"chapters/{chapter} is in _toc.yml, but propositions {missing} have no verdict "
+            "in data/verdicts.csv"
+        )
 
 
 def test_each_verdict_names_a_real_section_of_its_chapter():
     from afterkarabakh import verdicts
 
     rows = data.load("verdicts")
-    for _, row in rows[rows["verdict"].notna() & rows["chapter"].isin(verdicts.published_chapters())].iterrows():
+    for _, row in rows[
+        rows["verdict"].notna() & rows["chapter"].isin(verdicts.published_chapters())
+    ].iterrows():
         notebook = (paths.CHAPTERS / f"{row['chapter']}.ipynb").read_text(encoding="utf-8")
         assert f"## {row['section']}" in notebook, (
             f"data/verdicts.csv, proposition {row['proposition']}: chapters/{row['chapter']}.ipynb has no "
-            f"section headed '{row['section']}'")
+            f"section headed '{row['section']}'"
+        )
 
 
 def test_introduction_lists_all_twenty_propositions(monkeypatch):

@@ -1,4 +1,5 @@
 """The committed map layers in data/geo: readable, valid, plausible, untouched."""
+
 import hashlib
 import json
 import os
@@ -96,10 +97,16 @@ def test_provenance_pins_the_package(provenance):
 def test_regeneration_is_byte_identical(tmp_path):
     if shutil.which("npm") is None:
         pytest.skip("npm is not on PATH: cannot fetch world-atlas to regenerate")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
     subprocess.run(
         [sys.executable, "-m", "afterkarabakh.geobuild", "--out", str(tmp_path)],
-        check=True, cwd=ROOT, env=env, timeout=300,
+        check=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
     )
     for name in OUTPUTS:
         assert (tmp_path / name).read_bytes() == (GEO / name).read_bytes(), name

@@ -3,6 +3,7 @@
 nbval itself runs every chapter (``--nbval-lax`` in pytest.ini): cells marked
 ``# NBVAL_CHECK_OUTPUT`` must reproduce their stored output exactly.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,16 +25,26 @@ def test_notebook_is_committed_lean(path):
 @pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
 def test_notebook_states_checked_figures(path):
     notebook = nbformat.read(path, as_version=4)
-    assert any(notebooks.is_check_cell(c) for c in notebook.cells), \
+    assert any(notebooks.is_check_cell(c) for c in notebook.cells), (
         f"{path.name} has no {notebooks.CHECK_MARKER} cell, so a change in its figures would go unnoticed"
+    )
 
 
 def test_strip_keeps_only_checked_outputs():
-    notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("print(1)", outputs=[nbformat.v4.new_output("stream", text="1\n")], execution_count=1),
-        nbformat.v4.new_code_cell(f"{notebooks.CHECK_MARKER}\nprint(2)",
-                                  outputs=[nbformat.v4.new_output("stream", text="2\n")], execution_count=2),
-    ])
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "print(1)",
+                outputs=[nbformat.v4.new_output("stream", text="1\n")],
+                execution_count=1,
+            ),
+            nbformat.v4.new_code_cell(
+                f"{notebooks.CHECK_MARKER}\nprint(2)",
+                outputs=[nbformat.v4.new_output("stream", text="2\n")],
+                execution_count=2,
+            ),
+        ]
+    )
     notebooks.strip(notebook)
     assert notebook.cells[0].outputs == [] and notebook.cells[0].execution_count is None
     assert notebook.cells[1].outputs[0]["text"] == "2\n"
@@ -51,8 +62,12 @@ def test_a_chapter_started_from_the_template_runs_and_is_lean(tmp_path):
     notebook = nbformat.read(path, as_version=4)
     ids = [cell["id"] for cell in notebook.cells]
     assert len(set(ids)) == len(ids) and all(i.startswith("demo-chapter-") for i in ids)
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(paths.CHAPTERS)}}).execute()
+    NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(paths.CHAPTERS)}},
+    ).execute()
     notebooks.strip(notebook)
     nbformat.write(notebook, path)
     assert notebooks.problems(path) == [] and short_cell_problems(path) == []
@@ -74,11 +89,16 @@ def short_cell_problems(path) -> list[str]:
         name = f"{path.name}, cell {index} (id {cell.get('id')})"
         lines = len(cell.source.splitlines())
         if lines > MAX_CELL_LINES:
-            found.append(f"{name}: {lines} lines, over {MAX_CELL_LINES}; move the chart code into a function "
-                         "in afterkarabakh (charts, maps or afterkarabakh/chapters/<slug>.py)")
+            found.append(
+                f"{name}: {lines} lines, over {MAX_CELL_LINES}; move the chart code into a function "
+                "in afterkarabakh (charts, maps or afterkarabakh/chapters/<slug>.py)"
+            )
         if not first:
-            found += [f"{name}: import outside the preamble: {line.strip()}"
-                      for line in cell.source.splitlines() if _IMPORT.match(line)]
+            found += [
+                f"{name}: import outside the preamble: {line.strip()}"
+                for line in cell.source.splitlines()
+                if _IMPORT.match(line)
+            ]
         first = False
     return found
 
@@ -90,15 +110,20 @@ def test_notebook_cells_are_short_and_import_only_in_the_preamble(path):
 
 
 def test_short_cell_rule_names_the_notebook_and_the_cell(tmp_path):
-    notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("import pandas as pd"),
-        nbformat.v4.new_markdown_cell("text"),
-        nbformat.v4.new_code_cell("\n".join(f"x{i} = {i}" for i in range(MAX_CELL_LINES + 1))),
-        nbformat.v4.new_code_cell("x = 1\nfrom shapely.geometry import box"),
-    ])
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("import pandas as pd"),
+            nbformat.v4.new_markdown_cell("text"),
+            nbformat.v4.new_code_cell("\n".join(f"x{i} = {i}" for i in range(MAX_CELL_LINES + 1))),
+            nbformat.v4.new_code_cell("x = 1\nfrom shapely.geometry import box"),
+        ]
+    )
     path = tmp_path / "bad.ipynb"
     nbformat.write(notebook, path)
     problems = short_cell_problems(path)
     assert len(problems) == 2
     assert problems[0].startswith("bad.ipynb, cell 3") and "26 lines" in problems[0]
-    assert problems[1].startswith("bad.ipynb, cell 4") and "from shapely.geometry import box" in problems[1]
+    assert (
+        problems[1].startswith("bad.ipynb, cell 4")
+        and "from shapely.geometry import box" in problems[1]
+    )

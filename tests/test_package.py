@@ -1,14 +1,20 @@
 """The shared package's promises: charts carry credits, colours are fixed, maps draw for Vega."""
+
 from __future__ import annotations
 
 import json
+import re
 
 import altair as alt
+import nbformat
+import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import shape
+import vl_convert
+from shapely.geometry import Point, shape
 
 from afterkarabakh import charts, data, maps, text, theme
+from afterkarabakh.paths import ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -22,8 +28,9 @@ def _bar():
 
 def test_finish_adds_title_description_and_registry_source_line():
     source_id = data.sources().index[0]
-    spec = charts.finish(_bar(), title="T", subtitle="S", description="A bar chart of two values.",
-                         sources=source_id).to_dict()
+    spec = charts.finish(
+        _bar(), title="T", subtitle="S", description="A bar chart of two values.", sources=source_id
+    ).to_dict()
     assert spec["title"]["text"] == ["T"] and spec["title"]["subtitle"] == ["S"]
     assert spec["description"] == "A bar chart of two values."
     footer = " ".join(spec["vconcat"][0]["title"]["text"])
@@ -31,12 +38,15 @@ def test_finish_adds_title_description_and_registry_source_line():
     assert footer.startswith("Source: " + data.sources().loc[source_id, "publisher"][:20])
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    (dict(title="", description="d", sources="x"), ValueError),
-    (dict(title="t", description="", sources="x"), ValueError),
-    (dict(title="t", description="d", sources="no-such-source"), KeyError),
-    (dict(title="t", description="d", sources=[]), ValueError),
-])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        (dict(title="", description="d", sources="x"), ValueError),
+        (dict(title="t", description="", sources="x"), ValueError),
+        (dict(title="t", description="d", sources="no-such-source"), KeyError),
+        (dict(title="t", description="d", sources=[]), ValueError),
+    ],
+)
 def test_finish_refuses_a_chart_without_credits(kwargs, error):
     with pytest.raises(error):
         charts.finish(_bar(), **kwargs)
@@ -50,8 +60,20 @@ def test_long_source_lists_point_to_the_appendix():
 def test_actor_colours_are_distinct_and_complete():
     colours = list(theme.ACTOR_COLOURS.values())
     assert len(set(colours)) == len(colours)
-    for actor in ["Russia", "Armenia", "Azerbaijan", "Turkey", "Iran", "Georgia", "EU and the West", "Israel",
-                  "India", "France", "Ukraine", "Others"]:
+    for actor in [
+        "Russia",
+        "Armenia",
+        "Azerbaijan",
+        "Turkey",
+        "Iran",
+        "Georgia",
+        "EU and the West",
+        "Israel",
+        "India",
+        "France",
+        "Ukraine",
+        "Others",
+    ]:
         assert actor in theme.ACTOR_COLOURS
     with pytest.raises(KeyError):
         theme.actor_scale(["Atlantis"])
@@ -70,11 +92,20 @@ def test_every_chart_carries_its_rows_and_their_sources(monkeypatch):
     monkeypatch.setenv(charts.BOOK_BUILD_ENV, "1")
     source_id = data.sources().index[0]
     frame = pd.DataFrame({"year": [2020, 2021], "count": [3, 4], "source_id": [source_id] * 2})
-    chart = alt.Chart(frame).mark_bar().encode(
-        x=alt.X("year:O", title="Year"), y=alt.Y("count:Q", title="Count (units)"),
-        tooltip=[alt.Tooltip("count:Q", title="Units counted")])
-    html = charts.render(charts.finish(chart, title="Two years", description="Bars for two years.",
-                                       sources=frame).to_dict())["text/html"]
+    chart = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("year:O", title="Year"),
+            y=alt.Y("count:Q", title="Count (units)"),
+            tooltip=[alt.Tooltip("count:Q", title="Units counted")],
+        )
+    )
+    html = charts.render(
+        charts.finish(
+            chart, title="Two years", description="Bars for two years.", sources=frame
+        ).to_dict()
+    )["text/html"]
     table = html.split('<details class="ak-data">')[1]
     assert table.count("<tr>") == 3  # the header and exactly the two rows charted
     assert ">Units counted<" in table and ">Year<" in table and ">Source<" in table
@@ -110,7 +141,9 @@ def test_map_layers_reach_vega_with_clockwise_rings():
 
 
 def test_base_map_is_one_projection_and_labels_both_names():
-    spec = maps.compose(maps.base_map(), maps.points(maps.places(["stepanakert"]), tooltip=["label:N"])).to_dict()
+    spec = maps.compose(
+        maps.base_map(), maps.points(maps.places(["stepanakert"]), tooltip=["label:N"])
+    ).to_dict()
     assert spec["projection"]["type"] == "mercator"
     assert "Stepanakert/Khankendi" in json.dumps(spec)
 
@@ -129,40 +162,60 @@ def test_actor_scale_orders_present_actors_the_book_way():
     assert scale.range == [theme.ACTOR_COLOURS[a] for a in scale.domain]
 
 
-@pytest.mark.parametrize("claimant, actor", [
-    ("Armenian Security Council", "Armenia"),
-    ("Nagorno-Karabakh human rights ombudsman", "Armenia"),
-    ("Azerbaijani Ministry of Defence", "Azerbaijan"),
-    ("Margarita Simonyan (RT editor-in-chief), no source given", "Russia"),
-    ("Massis Post (no source named)", "Others"),
-])
+@pytest.mark.parametrize(
+    "claimant, actor",
+    [
+        ("Armenian Security Council", "Armenia"),
+        ("Nagorno-Karabakh human rights ombudsman", "Armenia"),
+        ("Azerbaijani Ministry of Defence", "Azerbaijan"),
+        ("Margarita Simonyan (RT editor-in-chief), no source given", "Russia"),
+        ("Massis Post (no source named)", "Others"),
+    ],
+)
 def test_claims_are_coloured_by_the_side_that_makes_them(claimant, actor):
     assert theme.actor_of_claimant(claimant) == actor
 
 
 # --- Colours: contrast against the page (WCAG 1.4.11) and distance between colours (CIEDE2000) ---
-import numpy as np
 
 #: Machado, Oliveira and Fernandes (2009), severity 1.0, applied to linear RGB.
 CVD_MATRICES = {
-    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
-                              [-0.011820, 0.042940, 0.968881]]),
-    "protanopia": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
-                            [-0.003882, -0.048116, 1.051998]]),
-    "tritanopia": np.array([[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
-                            [0.004733, 0.691367, 0.303900]]),
+    "deuteranopia": np.array(
+        [
+            [0.367322, 0.860646, -0.227968],
+            [0.280085, 0.672501, 0.047413],
+            [-0.011820, 0.042940, 0.968881],
+        ]
+    ),
+    "protanopia": np.array(
+        [
+            [0.152286, 1.052583, -0.204868],
+            [0.114503, 0.786281, 0.099216],
+            [-0.003882, -0.048116, 1.051998],
+        ]
+    ),
+    "tritanopia": np.array(
+        [
+            [1.255528, -0.076749, -0.178779],
+            [-0.078411, 0.930809, 0.147602],
+            [0.004733, 0.691367, 0.303900],
+        ]
+    ),
 }
 #: Smallest CIEDE2000 distance allowed between two colours of one palette, by vision.
 MIN_DISTANCE = {None: 15.0, "deuteranopia": 8.0, "protanopia": 8.0, "tritanopia": 10.0}
 
 
 def _linear_rgb(colour: str) -> np.ndarray:
-    rgb = np.array([int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)]) / 255
+    rgb = np.array([int(colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)]) / 255
     return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
 
 
 def contrast_ratio(colour: str, background: str) -> float:
-    lum = sorted((float(_linear_rgb(c) @ [0.2126, 0.7152, 0.0722]) for c in (colour, background)), reverse=True)
+    lum = sorted(
+        (float(_linear_rgb(c) @ [0.2126, 0.7152, 0.0722]) for c in (colour, background)),
+        reverse=True,
+    )
     return (lum[0] + 0.05) / (lum[1] + 0.05)
 
 
@@ -170,8 +223,17 @@ def cielab(colour: str, vision: str | None = None) -> np.ndarray:
     rgb = _linear_rgb(colour)
     if vision:
         rgb = np.clip(CVD_MATRICES[vision] @ rgb, 0, 1)
-    xyz = np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750],
-                    [0.0193339, 0.1191920, 0.9503041]]) @ rgb / [0.95047, 1.0, 1.08883]
+    xyz = (
+        np.array(
+            [
+                [0.4124564, 0.3575761, 0.1804375],
+                [0.2126729, 0.7151522, 0.0721750],
+                [0.0193339, 0.1191920, 0.9503041],
+            ]
+        )
+        @ rgb
+        / [0.95047, 1.0, 1.08883]
+    )
     f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
     return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
 
@@ -180,7 +242,7 @@ def ciede2000(lab1, lab2) -> float:
     """Sharma, Wu and Dalal's implementation notes (2005) of the CIEDE2000 colour difference."""
     (l1, a1, b1), (l2, a2, b2) = lab1, lab2
     c_bar = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
-    g = 0.5 * (1 - np.sqrt(c_bar ** 7 / (c_bar ** 7 + 25 ** 7)))
+    g = 0.5 * (1 - np.sqrt(c_bar**7 / (c_bar**7 + 25**7)))
     a1, a2 = (1 + g) * a1, (1 + g) * a2
     c1, c2 = np.hypot(a1, b1), np.hypot(a2, b2)
     h1 = np.degrees(np.arctan2(b1, a1)) % 360 if c1 else 0.0
@@ -194,19 +256,34 @@ def ciede2000(lab1, lab2) -> float:
         h_bar = (h1 + h2) / 2
     else:
         h_bar = (h1 + h2 + 360) / 2 if h1 + h2 < 360 else (h1 + h2 - 360) / 2
-    t = (1 - 0.17 * np.cos(np.radians(h_bar - 30)) + 0.24 * np.cos(np.radians(2 * h_bar))
-         + 0.32 * np.cos(np.radians(3 * h_bar + 6)) - 0.20 * np.cos(np.radians(4 * h_bar - 63)))
+    t = (
+        1
+        - 0.17 * np.cos(np.radians(h_bar - 30))
+        + 0.24 * np.cos(np.radians(2 * h_bar))
+        + 0.32 * np.cos(np.radians(3 * h_bar + 6))
+        - 0.20 * np.cos(np.radians(4 * h_bar - 63))
+    )
     s_l = 1 + 0.015 * (l_bar - 50) ** 2 / np.sqrt(20 + (l_bar - 50) ** 2)
     s_c, s_h = 1 + 0.045 * c_bar, 1 + 0.015 * c_bar * t
-    r_t = (-2 * np.sqrt(c_bar ** 7 / (c_bar ** 7 + 25 ** 7))
-           * np.sin(np.radians(60 * np.exp(-(((h_bar - 275) / 25) ** 2)))))
-    return float(np.sqrt((d_l / s_l) ** 2 + (d_c / s_c) ** 2 + (d_h / s_h) ** 2 + r_t * (d_c / s_c) * (d_h / s_h)))
+    r_t = (
+        -2
+        * np.sqrt(c_bar**7 / (c_bar**7 + 25**7))
+        * np.sin(np.radians(60 * np.exp(-(((h_bar - 275) / 25) ** 2))))
+    )
+    return float(
+        np.sqrt(
+            (d_l / s_l) ** 2 + (d_c / s_c) ** 2 + (d_h / s_h) ** 2 + r_t * (d_c / s_c) * (d_h / s_h)
+        )
+    )
 
 
 def _closest_pairs(palette: dict, vision) -> list:
     names = list(palette)
-    return sorted((ciede2000(cielab(palette[a], vision), cielab(palette[b], vision)), a, b)
-                  for i, a in enumerate(names) for b in names[i + 1:])
+    return sorted(
+        (ciede2000(cielab(palette[a], vision), cielab(palette[b], vision)), a, b)
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    )
 
 
 def test_colour_science_matches_published_values():
@@ -230,13 +307,21 @@ PALETTES = {
 def test_every_colour_reaches_3_to_1_against_the_page(name):
     background = theme.book_theme()["config"]["background"]
     background = {"white": "#FFFFFF"}.get(background, background)
-    faint = {key: round(contrast_ratio(colour, background), 2) for key, colour in PALETTES[name].items()
-             if contrast_ratio(colour, background) < 3}
-    assert not faint, f"theme.py: {name} colours below 3:1 against {background} (WCAG 1.4.11): {faint}"
+    faint = {
+        key: round(contrast_ratio(colour, background), 2)
+        for key, colour in PALETTES[name].items()
+        if contrast_ratio(colour, background) < 3
+    }
+    assert not faint, (
+        f"theme.py: {name} colours below 3:1 against {background} (WCAG 1.4.11): {faint}"
+    )
 
 
 def test_ink_and_axis_colours_reach_their_contrast():
-    assert contrast_ratio(theme.INK, theme.SEA) >= 4.5 and contrast_ratio(theme.MUTED_INK, "#FFFFFF") >= 4.5
+    assert (
+        contrast_ratio(theme.INK, theme.SEA) >= 4.5
+        and contrast_ratio(theme.MUTED_INK, "#FFFFFF") >= 4.5
+    )
 
 
 @pytest.mark.parametrize("vision", list(MIN_DISTANCE))
@@ -244,8 +329,14 @@ def test_ink_and_axis_colours_reach_their_contrast():
 def test_palette_colours_stay_apart(name, vision):
     # Any two actors can meet in one chart (the suppliers' stacked bars, the regional map),
     # so every pair must differ, also as seen with the common colour-vision deficiencies.
-    close = [(round(d, 1), a, b) for d, a, b in _closest_pairs(PALETTES[name], vision) if d < MIN_DISTANCE[vision]]
-    assert not close, f"theme.py: {name} colours too close ({vision or 'normal vision'}, CIEDE2000 < {MIN_DISTANCE[vision]}): {close}"
+    close = [
+        (round(d, 1), a, b)
+        for d, a, b in _closest_pairs(PALETTES[name], vision)
+        if d < MIN_DISTANCE[vision]
+    ]
+    assert not close, (
+        f"theme.py: {name} colours too close ({vision or 'normal vision'}, CIEDE2000 < {MIN_DISTANCE[vision]}): {close}"
+    )
 
 
 def test_the_old_palette_would_fail_the_distance_check():
@@ -255,25 +346,36 @@ def test_the_old_palette_would_fail_the_distance_check():
 
 
 # --- Titles ---
-@pytest.mark.parametrize("title, lines", [
-    ("Three decades of Russian deployments, and the treaties behind them",
-     ["Three decades of Russian deployments,", "and the treaties behind them"]),
-    ("Nagorno-Karabakh after 2020: the corridor and the towns of the zone",
-     ["Nagorno-Karabakh after 2020:", "the corridor and the towns of the zone"]),
-    ("From the road block to the offensive, December 2022 – September 2023",
-     ["From the road block to the offensive,", "December 2022 – September 2023"]),
-    ("Key events, 1988–2026", ["Key events, 1988–2026"]),
-])
+@pytest.mark.parametrize(
+    "title, lines",
+    [
+        (
+            "Three decades of Russian deployments, and the treaties behind them",
+            ["Three decades of Russian deployments,", "and the treaties behind them"],
+        ),
+        (
+            "Nagorno-Karabakh after 2020: the corridor and the towns of the zone",
+            ["Nagorno-Karabakh after 2020:", "the corridor and the towns of the zone"],
+        ),
+        (
+            "From the road block to the offensive, December 2022 – September 2023",
+            ["From the road block to the offensive,", "December 2022 – September 2023"],
+        ),
+        ("Key events, 1988–2026", ["Key events, 1988–2026"]),
+    ],
+)
 def test_titles_break_where_the_sense_does(title, lines):
     assert charts.wrap_title(title) == lines
 
 
 @pytest.mark.parametrize("width", [240, 320, 480, 560])
 def test_titles_fit_and_never_leave_a_word_alone(width):
-    titles = ["19–20 September 2023: casualties by side, as each claimant counted them",
-              "Armenia bought from Russia; Azerbaijan bought more, and from Israel",
-              "The South Caucasus moved when Russia was stretched in Ukraine",
-              "Russia's arms exports shrank before 2022 and collapsed after them all"]
+    titles = [
+        "19–20 September 2023: casualties by side, as each claimant counted them",
+        "Armenia bought from Russia; Azerbaijan bought more, and from Israel",
+        "The South Caucasus moved when Russia was stretched in Ukraine",
+        "Russia's arms exports shrank before 2022 and collapsed after them all",
+    ]
     for title in titles:
         lines = charts.wrap_title(title, width=width)
         assert " ".join(lines) == title
@@ -283,18 +385,19 @@ def test_titles_fit_and_never_leave_a_word_alone(width):
 
 
 def test_finish_wraps_title_and_subtitle_by_sense():
-    spec = charts.finish(_bar(), title="Three decades of Russian deployments, and the treaties behind them",
-                         subtitle="Diamonds: agreements as signed. Bars: each installation from its start; "
-                                  "an arrow means still present",
-                         description="d", sources=data.sources().index[0]).to_dict()
+    spec = charts.finish(
+        _bar(),
+        title="Three decades of Russian deployments, and the treaties behind them",
+        subtitle="Diamonds: agreements as signed. Bars: each installation from its start; "
+        "an arrow means still present",
+        description="d",
+        sources=data.sources().index[0],
+    ).to_dict()
     assert spec["title"]["text"][-1] == "and the treaties behind them"
     assert spec["title"]["subtitle"][0] == "Diamonds: agreements as signed."
 
 
 # --- Timelines ---
-import re
-
-import vl_convert
 
 
 def _intro_timeline():
@@ -307,25 +410,40 @@ def _visible_labels(spec: dict, role: str = "axis-label") -> list[list[str]]:
     svg = vl_convert.vegalite_to_svg(json.dumps(spec))
     groups = re.findall(rf'<g class="mark-text role-{role}"[^>]*>(.*?)</g>', svg, flags=re.S)
     # Multi-line labels come as <tspan>s inside one <text>.
-    return [[" ".join(re.findall(r">([^<]+)<", f">{t}<")) for t in
-             re.findall(r'<text[^>]*opacity="1"[^>]*>(.*?)</text>', g, flags=re.S)] for g in groups]
+    return [
+        [
+            " ".join(re.findall(r">([^<]+)<", f">{t}<"))
+            for t in re.findall(r'<text[^>]*opacity="1"[^>]*>(.*?)</text>', g, flags=re.S)
+        ]
+        for g in groups
+    ]
 
 
 def _zoomed(spec, start, end):
     """The spec with the brush replaced by a fixed period, as if a reader had dragged over it."""
     window = [pd.Timestamp(start).value // 10**6, pd.Timestamp(end).value // 10**6]
+
     def swap(node):
         if isinstance(node, dict):
-            return {k: (window if k == "domain" and v == {"param": "period"} else swap(v)) for k, v in node.items()}
+            return {
+                k: (window if k == "domain" and v == {"param": "period"} else swap(v))
+                for k, v in node.items()
+            }
         return [swap(v) for v in node] if isinstance(node, list) else node
+
     return swap(spec)
 
 
 def _symbol_centres(spec: dict) -> list[tuple[float, float]]:
     """Centres of the drawn point symbols of the first point layer, read from Vega's own SVG."""
     svg = vl_convert.vegalite_to_svg(json.dumps(spec))
-    group = re.search(r'<g class="mark-symbol role-mark[^"]*"[^>]*>(.*?)</g>', svg, flags=re.S).group(1)
-    return [(float(x), float(y)) for x, y in re.findall(r'<path[^>]*? transform="translate\(([-\d.]+),([-\d.]+)\)', group)]
+    group = re.search(
+        r'<g class="mark-symbol role-mark[^"]*"[^>]*>(.*?)</g>', svg, flags=re.S
+    ).group(1)
+    return [
+        (float(x), float(y))
+        for x, y in re.findall(r'<path[^>]*? transform="translate\(([-\d.]+),([-\d.]+)\)', group)
+    ]
 
 
 def test_timeline_keeps_every_event_visible():
@@ -334,10 +452,17 @@ def test_timeline_keeps_every_event_visible():
     centres = _symbol_centres(spec)
     assert len(centres) == len(events) == len(data.load("events"))
     # A symbol of 60 px² is 8.7 px wide: centres closer than 7.5 px would hide one behind the other.
-    close = [(a, b) for i, a in enumerate(centres) for b in centres[i + 1:] if np.hypot(a[0] - b[0], a[1] - b[1]) < 7.5]
+    close = [
+        (a, b)
+        for i, a in enumerate(centres)
+        for b in centres[i + 1 :]
+        if np.hypot(a[0] - b[0], a[1] - b[1]) < 7.5
+    ]
     assert not close, f"timeline: {len(close)} pairs of events hide each other, e.g. at {close[:3]}"
     width = spec["vconcat"][0]["width"]
-    assert all(4 <= x <= width - 4 for x, _ in centres), "first or last events clipped at the chart's edge"
+    assert all(4 <= x <= width - 4 for x, _ in centres), (
+        "first or last events clipped at the chart's edge"
+    )
     points = [layer for layer in spec["vconcat"][0]["layer"] if layer["mark"]["type"] == "point"][0]
     assert points["encoding"]["href"]["field"] == "url"
 
@@ -350,10 +475,16 @@ def test_timeline_points_link_to_their_source_in_a_new_tab():
     assert 'loader: { target: "_blank"' in charts.RENDERER_JS.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("start, end", [
-    (None, None), ("2020-01-01", "2026-06-30"), ("2023-01-01", "2024-01-01"),
-    ("2023-08-15", "2023-10-15"), ("2023-09-15", "2023-09-25"),
-])
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        (None, None),
+        ("2020-01-01", "2026-06-30"),
+        ("2023-01-01", "2024-01-01"),
+        ("2023-08-15", "2023-10-15"),
+        ("2023-09-15", "2023-09-25"),
+    ],
+)
 def test_timeline_labels_each_year_once_at_every_zoom(start, end):
     _, chart = _intro_timeline()
     spec = chart.to_dict()
@@ -368,10 +499,6 @@ def test_timeline_labels_each_year_once_at_every_zoom(start, end):
 
 
 # --- Maps: place labels placed clear of each other and of the overlays ---
-import nbformat
-from shapely.geometry import Point
-
-from afterkarabakh.paths import ROOT
 
 
 def _chapter_map(chapter: str, marker: str) -> dict:
@@ -396,22 +523,38 @@ def _drawn_labels(spec: dict):
     svg = vl_convert.vegalite_to_svg(json.dumps(spec))
     anchor = {"start": "left", "end": "right", "middle": "center"}
     labels, states, symbols = [], [], []
-    for name, body in re.findall(r'<g class="mark-(?:text|symbol) role-mark ([^"]*)"[^>]*>(.*?)</g>', svg, flags=re.S):
+    for name, body in re.findall(
+        r'<g class="mark-(?:text|symbol) role-mark ([^"]*)"[^>]*>(.*?)</g>', svg, flags=re.S
+    ):
         if "<text" not in body:
-            symbols += [(float(x), float(y)) for x, y in
-                        re.findall(r'<path[^>]*? transform="translate\(([-\d.]+),([-\d.]+)\)', body)]
+            symbols += [
+                (float(x), float(y))
+                for x, y in re.findall(
+                    r'<path[^>]*? transform="translate\(([-\d.]+),([-\d.]+)\)', body
+                )
+            ]
             continue
-        for attrs, text in re.findall(r"<text([^>]*)>([^<]*)</text>", body):
+        for attrs, label in re.findall(r"<text([^>]*)>([^<]*)</text>", body):
             x, y = map(float, re.search(r"translate\(([-\d.]+),([-\d.]+)\)", attrs).groups())
-            align = anchor[re.search(r'text-anchor="(\w+)"', attrs).group(1)] if "text-anchor" in attrs else "center"
+            align = (
+                anchor[re.search(r'text-anchor="(\w+)"', attrs).group(1)]
+                if "text-anchor" in attrs
+                else "center"
+            )
             if "state_labels" in name:
-                states.append((text, maps.text_box(x, y, text, align, maps.STATE_FONT_SIZE, bold=True)))
+                states.append(
+                    (label, maps.text_box(x, y, label, align, maps.STATE_FONT_SIZE, bold=True))
+                )
             elif 'fill="white"' not in attrs:  # the halo repeats each label
-                labels.append((text, maps.text_box(x, y, text, align)))
+                labels.append((label, maps.text_box(x, y, label, align)))
     return labels, states, symbols
 
 
-BOOK_MAPS = [("introduction", "region_map"), ("military", "deployment_map"), ("peacekeeping", "nk_map")]
+BOOK_MAPS = [
+    ("introduction", "region_map"),
+    ("military", "deployment_map"),
+    ("peacekeeping", "nk_map"),
+]
 
 
 @pytest.fixture(scope="module", params=BOOK_MAPS, ids=[m[0] for m in BOOK_MAPS])
@@ -424,35 +567,55 @@ def test_map_labels_never_overlap_each_other_or_state_names(book_map):
     chapter, (labels, states, _) = book_map
     assert len(labels) >= 6, f"{chapter}: only {len(labels)} places labelled"
     for i, (a, box_a) in enumerate(labels):
-        for b, box_b in labels[i + 1:] + states:
+        for b, box_b in labels[i + 1 :] + states:
             assert not box_a.intersects(box_b), f"{chapter}.ipynb map: label '{a}' overlaps '{b}'"
 
 
 def test_map_labels_hide_no_marked_place(book_map):
     chapter, (labels, _, symbols) = book_map
-    for text, label_box in labels:
+    for label, label_box in labels:
         hidden = [p for p in symbols if label_box.contains(Point(p))]
-        assert not hidden, f"{chapter}.ipynb map: label '{text}' covers a marked place at {hidden[0]}"
+        assert not hidden, (
+            f"{chapter}.ipynb map: label '{label}' covers a marked place at {hidden[0]}"
+        )
 
 
 def test_python_projection_matches_vega():
     base = maps.base_map(label_states=False)
     place = maps.places(["stepanakert", "yerevan"])
-    spec = charts.finish(maps.compose(base, maps.points(place, tooltip=["label:N"], label=None)),
-                         title="t", description="d", sources=place).to_dict()
+    spec = charts.finish(
+        maps.compose(base, maps.points(place, tooltip=["label:N"], label=None)),
+        title="t",
+        description="d",
+        sources=place,
+    ).to_dict()
     _, _, symbols = _drawn_labels(spec)
     forward, _ = maps.mercator(maps.REGION_EXTENT, base.width, base.height)
     expected = [forward(lon, lat) for lon, lat in zip(place["lon"], place["lat"])]
-    offset = (symbols[0][0] - expected[0][0], symbols[0][1] - expected[0][1])  # the view's place on the page
-    assert symbols[1] == pytest.approx((expected[1][0] + offset[0], expected[1][1] + offset[1]), abs=0.5)
+    offset = (
+        symbols[0][0] - expected[0][0],
+        symbols[0][1] - expected[0][1],
+    )  # the view's place on the page
+    assert symbols[1] == pytest.approx(
+        (expected[1][0] + offset[0], expected[1][1] + offset[1]), abs=0.5
+    )
 
 
 def test_gantt_rows_keep_their_whole_names():
     deployments = data.load("russian_deployments_armenia")
     rows = deployments.assign(row=deployments["name"].str.split(" \\(").str[0])
-    chart = charts.gantt(rows, start="start_date", end="end_date", row="row", open_end="2026-11-26",
-                         colour=alt.value(theme.INK), tooltip=["name:N"])
-    groups = _visible_labels(charts.finish(chart, title="t", description="d", sources=deployments).to_dict())
+    chart = charts.gantt(
+        rows,
+        start="start_date",
+        end="end_date",
+        row="row",
+        open_end="2026-11-26",
+        colour=alt.value(theme.INK),
+        tooltip=["name:N"],
+    )
+    groups = _visible_labels(
+        charts.finish(chart, title="t", description="d", sources=deployments).to_dict()
+    )
     shown = next(group for group in groups if any("FSB" in label for label in group))
     assert sorted(shown) == sorted(rows["row"]), "gantt: row names cut or merged"
 
@@ -464,8 +627,12 @@ def test_verdict_chart_has_one_linked_mark_per_proposition_and_a_colour_per_verd
     assert list(theme.VERDICT_COLOURS) == verdicts.VERDICTS
     monkeypatch.setenv("AFTERKARABAKH_BOOK_BUILD", "1")  # links as the built book has them
     shown = verdicts.chart_frame()
-    assert sorted(shown["proposition"]) == sorted(verdicts.load().dropna(subset=["verdict"])["proposition"])
+    assert sorted(shown["proposition"]) == sorted(
+        verdicts.load().dropna(subset=["verdict"])["proposition"]
+    )
     assert shown["href"].str.fullmatch(r"[a-z_]+\.html#[a-z0-9-]+").all()
     spec = verdicts.chart().to_dict()
-    assert spec["title"]["text"] and spec["description"].startswith(f"Grid of {len(shown)} propositions")
+    assert spec["title"]["text"] and spec["description"].startswith(
+        f"Grid of {len(shown)} propositions"
+    )
     assert sum(verdicts.verdict_counts(shown).values()) == len(shown)

@@ -1,4 +1,5 @@
 """Charts of the chapter "After the commentary, 2023-2026" (chapters/aftermath.ipynb)."""
+
 from __future__ import annotations
 
 import altair as alt
@@ -35,10 +36,18 @@ def presence_series(deployments: pd.DataFrame) -> pd.DataFrame:
     One row at the start of the period, one per end date inside it (the name of what ended is
     kept for the tooltip), and one at the end of the period.
     """
-    ends = deployments[deployments["end_date"].between(PERIOD_START, PERIOD_END)].sort_values("end_date")
+    ends = deployments[deployments["end_date"].between(PERIOD_START, PERIOD_END)].sort_values(
+        "end_date"
+    )
     rows = [{"date": PERIOD_START, "change": "Start of the period", "source_id": None}]
     for day, group in ends.groupby("end_date", sort=True):
-        rows.append({"date": day, "change": "; ".join(group["name"]), "source_id": group["source_id"].iloc[0]})
+        rows.append(
+            {
+                "date": day,
+                "change": "; ".join(group["name"]),
+                "source_id": group["source_id"].iloc[0],
+            }
+        )
     rows.append({"date": PERIOD_END, "change": "End of the data", "source_id": None})
     series = pd.DataFrame(rows)
     series["active"] = series["date"].map(lambda d: len(active_on(deployments, d)))
@@ -50,16 +59,22 @@ def presence_chart(series: pd.DataFrame) -> alt.LayerChart:
     colour = theme.ACTOR_COLOURS["Russia"]
     base = alt.Chart(series).encode(
         x=alt.X("date:T", title="Date", axis=alt.Axis(format="%b %Y", tickCount=8)),
-        y=alt.Y("active:Q", title="Russian installations and missions (count)",
-                scale=alt.Scale(domainMin=0), axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y(
+            "active:Q",
+            title="Russian installations and missions (count)",
+            scale=alt.Scale(domainMin=0),
+            axis=alt.Axis(tickMinStep=1),
+        ),
     )
     return alt.layer(
         base.mark_line(interpolate="step-after", color=colour, strokeWidth=2.5),
-        base.mark_point(filled=True, size=70, color=colour).encode(tooltip=[
-            alt.Tooltip("date:T", title="Date", format="%-d %b %Y"),
-            alt.Tooltip("active:Q", title="Active from this date"),
-            alt.Tooltip("change:N", title="What ended"),
-        ]),
+        base.mark_point(filled=True, size=70, color=colour).encode(
+            tooltip=[
+                alt.Tooltip("date:T", title="Date", format="%-d %b %Y"),
+                alt.Tooltip("active:Q", title="Active from this date"),
+                alt.Tooltip("change:N", title="What ended"),
+            ]
+        ),
     ).properties(width=theme.WIDTH, height=260)
 
 
@@ -67,49 +82,98 @@ def presence_places(deployments: pd.DataFrame, gazetteer: pd.DataFrame) -> pd.Da
     """One map point per place of a Russian installation, with what is there and its status."""
     frame = deployments.assign(ended=deployments["status_2026"] != "active")
     frame["line"] = frame["name"] + " (" + frame["status_2026"].str.replace("-", " ") + ")"
-    per_place = frame.groupby("place_id").agg(
-        what=("line", "; ".join), any_active=("ended", lambda s: not s.all()),
-        source_id=("source_id", "first")).reset_index()
+    per_place = (
+        frame.groupby("place_id")
+        .agg(
+            what=("line", "; ".join),
+            any_active=("ended", lambda s: not s.all()),
+            source_id=("source_id", "first"),
+        )
+        .reset_index()
+    )
     per_place["status"] = per_place["any_active"].map({True: PRESENT, False: ENDED})
     return per_place.merge(gazetteer[["place_id", "label", "lon", "lat"]], on="place_id")
 
 
 #: Labels that would collide in the south of Syunik: (align, dx, dy) per place.
-LABEL_OFFSETS = {"zvartnots": ("right", -8, -8), "ordubad": ("right", -6, 12), "agarak": ("left", 4, 14), "meghri": ("left", 6, -9)}
+LABEL_OFFSETS = {
+    "zvartnots": ("right", -8, -8),
+    "ordubad": ("right", -6, 12),
+    "agarak": ("left", 4, 14),
+    "meghri": ("left", 6, -9),
+}
 
 
 def _labels(frame: pd.DataFrame) -> list:
     """Text layers for the labelled points, moved where LABEL_OFFSETS says."""
     layers = []
     for (align, dx, dy), group in frame.groupby(
-            frame["place_id"].map(lambda p: LABEL_OFFSETS.get(p, ("left", 6, -6)))):
-        layers.append(alt.Chart(group).mark_text(align=align, dx=dx, dy=dy, fontSize=11, color=theme.INK, clip=True)
-                      .encode(longitude="lon:Q", latitude="lat:Q", text="map_label:N"))
+        frame["place_id"].map(lambda p: LABEL_OFFSETS.get(p, ("left", 6, -6)))
+    ):
+        layers.append(
+            alt.Chart(group)
+            .mark_text(align=align, dx=dx, dy=dy, fontSize=11, color=theme.INK, clip=True)
+            .encode(longitude="lon:Q", latitude="lat:Q", text="map_label:N")
+        )
     return layers
 
 
-def transit_map(route: pd.DataFrame, presence: pd.DataFrame, gazetteer: pd.DataFrame,
-                hide_labels=()) -> alt.LayerChart:
+def transit_map(
+    route: pd.DataFrame, presence: pd.DataFrame, gazetteer: pd.DataFrame, hide_labels=()
+) -> alt.LayerChart:
     """Armenia's borders, the schematic TRIPP line and the Russian sites, handed over or not."""
-    line = route.merge(gazetteer[["place_id", "label", "lon", "lat"]], on="place_id").sort_values("order")
+    line = route.merge(gazetteer[["place_id", "label", "lon", "lat"]], on="place_id").sort_values(
+        "order"
+    )
     line = line.assign(line_id="tripp", route="TRIPP, schematic: towns on the old railway line")
-    presence = presence.assign(map_label=presence["label"].where(~presence["place_id"].isin(hide_labels), ""))
-    status_colours = alt.Scale(domain=[PRESENT, ENDED],
-                               range=[theme.ACTOR_COLOURS["Russia"], theme.ACTOR_COLOURS["Armenia"]])
-    towns = line[~line["place_id"].isin(presence["place_id"])].assign(map_label=lambda f: f["label"])
+    presence = presence.assign(
+        map_label=presence["label"].where(~presence["place_id"].isin(hide_labels), "")
+    )
+    status_colours = alt.Scale(
+        domain=[PRESENT, ENDED],
+        range=[theme.ACTOR_COLOURS["Russia"], theme.ACTOR_COLOURS["Armenia"]],
+    )
+    towns = line[~line["place_id"].isin(presence["place_id"])].assign(
+        map_label=lambda f: f["label"]
+    )
     labelled = pd.concat([towns, presence])[["place_id", "lon", "lat", "map_label"]]
     return maps.compose(
         maps.base_map(extent=SYUNIK_EXTENT, height=470),
-        maps.lines(line, colour=theme.INK, dash=[6, 3], tooltip=[
-            alt.Tooltip("route:N", title="Route"), alt.Tooltip("label:N", title="Place"),
-            alt.Tooltip("note:N", title="Note")]),
-        maps.points(towns, size=40, label=None, tooltip=[alt.Tooltip("label:N", title="Place"),
-                                             alt.Tooltip("note:N", title="On the route")]),
-        maps.points(presence, label=None, size=90, colour=alt.Color(
-            "status:N", scale=status_colours, title="Russian installations",
-            legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=320)),
-            tooltip=[alt.Tooltip("label:N", title="Place"), alt.Tooltip("status:N", title="Status at end of 2026"),
-                     alt.Tooltip("what:N", title="Installations")]),
+        maps.lines(
+            line,
+            colour=theme.INK,
+            dash=[6, 3],
+            tooltip=[
+                alt.Tooltip("route:N", title="Route"),
+                alt.Tooltip("label:N", title="Place"),
+                alt.Tooltip("note:N", title="Note"),
+            ],
+        ),
+        maps.points(
+            towns,
+            size=40,
+            label=None,
+            tooltip=[
+                alt.Tooltip("label:N", title="Place"),
+                alt.Tooltip("note:N", title="On the route"),
+            ],
+        ),
+        maps.points(
+            presence,
+            label=None,
+            size=90,
+            colour=alt.Color(
+                "status:N",
+                scale=status_colours,
+                title="Russian installations",
+                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=320),
+            ),
+            tooltip=[
+                alt.Tooltip("label:N", title="Place"),
+                alt.Tooltip("status:N", title="Status at end of 2026"),
+                alt.Tooltip("what:N", title="Installations"),
+            ],
+        ),
         *_labels(labelled),
         extent=SYUNIK_EXTENT,
     )

@@ -4,6 +4,7 @@ The verdict chart itself lives in :mod:`afterkarabakh.verdicts` so that the intr
 reuse it; this module holds what only the conclusion shows: the deciding figures by theme and
 the record of Western and Russian responses to Azerbaijan (proposition 3).
 """
+
 from __future__ import annotations
 
 import altair as alt
@@ -15,17 +16,26 @@ from .. import charts, theme, verdicts
 WESTERN = ("EU and the West", "France")
 
 #: What a step did, from the two flags of the dataset, in the order the bar chart shows them.
-EFFECTS = ["Warned, condemned or reassured", "Called for sanctions or aid cuts",
-           "Took effect against Azerbaijan", "Took effect in Azerbaijan's favour"]
+EFFECTS = [
+    "Warned, condemned or reassured",
+    "Called for sanctions or aid cuts",
+    "Took effect against Azerbaijan",
+    "Took effect in Azerbaijan's favour",
+]
 
 
 def deciding_table() -> pd.DataFrame:
     """Every verdict with its deciding figure, grouped by the chapter (theme) that tests it."""
     shown = verdicts.chart_frame()
-    return pd.DataFrame({
-        "Chapter (theme)": shown["theme"], "#": shown["proposition"],
-        "Verdict": shown["verdict"].str.capitalize(), "Deciding figure": shown["figure"], "Why": shown["reason"],
-    })
+    return pd.DataFrame(
+        {
+            "Chapter (theme)": shown["theme"],
+            "#": shown["proposition"],
+            "Verdict": shown["verdict"].str.capitalize(),
+            "Deciding figure": shown["figure"],
+            "Why": shown["reason"],
+        }
+    )
 
 
 def closest_calls() -> pd.DataFrame:
@@ -44,12 +54,24 @@ def effect(row: pd.Series) -> str:
 def pressure_timeline(pressure: pd.DataFrame) -> alt.VConcatChart:
     """The responses to Azerbaijan on a zoomable timeline, one lane per side."""
     frame = pressure.copy()
-    frame["title"] = frame["body"] + ": " + frame["kind"] + frame.apply(
-        lambda r: " (calls for sanctions)" if r["calls_for_sanctions"] else (" (took effect)" if r["took_effect"] else ""),
-        axis=1)
+    frame["title"] = (
+        frame["body"]
+        + ": "
+        + frame["kind"]
+        + frame.apply(
+            lambda r: (
+                " (calls for sanctions)"
+                if r["calls_for_sanctions"]
+                else (" (took effect)" if r["took_effect"] else "")
+            ),
+            axis=1,
+        )
+    )
     frame["description"] = frame["summary"]
     order = [a for a in theme.ACTOR_COLOURS if a in set(frame["actor"])]
-    return charts.timeline(frame, row="actor", colour=theme.actor_scale(frame["actor"]), order=order, height=200)
+    return charts.timeline(
+        frame, row="actor", colour=theme.actor_scale(frame["actor"]), order=order, height=200
+    )
 
 
 def effects_frame(pressure: pd.DataFrame) -> pd.DataFrame:
@@ -65,18 +87,33 @@ def effects_frame(pressure: pd.DataFrame) -> pd.DataFrame:
 
 def effects_chart(steps: pd.DataFrame) -> alt.Chart:
     """Horizontal stacked bars: how many steps of each side did what, one segment per step."""
-    return alt.Chart(steps).mark_bar(height=14, stroke="white", strokeWidth=1.5).encode(
-        y=alt.Y("effect:N", title=None, sort=EFFECTS, scale=alt.Scale(domain=EFFECTS),
-                axis=alt.Axis(labelLimit=theme.LABEL_ROOM + 60)),
-        yOffset=alt.YOffset("side:N", sort=["EU and the West", "Russia"]),
-        x=alt.X("start:Q", title="Steps recorded (count)", axis=alt.Axis(tickMinStep=1, format="d")),
-        x2="end:Q",
-        color=alt.Color("side:N", title="Side", scale=theme.actor_scale(steps["side"])),
-        tooltip=[alt.Tooltip("date:T", title="Date", format="%-d %b %Y"),
-                 alt.Tooltip("side:N", title="Side"), alt.Tooltip("body:N", title="Who acted"),
-                 alt.Tooltip("effect:N", title="What the step did"),
-                 alt.Tooltip("summary:N", title="What it said or did")],
-    ).properties(width=theme.WIDTH - theme.LABEL_ROOM - 60, height=4 * 44)
+    return (
+        alt.Chart(steps)
+        .mark_bar(height=14, stroke="white", strokeWidth=1.5)
+        .encode(
+            y=alt.Y(
+                "effect:N",
+                title=None,
+                sort=EFFECTS,
+                scale=alt.Scale(domain=EFFECTS),
+                axis=alt.Axis(labelLimit=theme.LABEL_ROOM + 60),
+            ),
+            yOffset=alt.YOffset("side:N", sort=["EU and the West", "Russia"]),
+            x=alt.X(
+                "start:Q", title="Steps recorded (count)", axis=alt.Axis(tickMinStep=1, format="d")
+            ),
+            x2="end:Q",
+            color=alt.Color("side:N", title="Side", scale=theme.actor_scale(steps["side"])),
+            tooltip=[
+                alt.Tooltip("date:T", title="Date", format="%-d %b %Y"),
+                alt.Tooltip("side:N", title="Side"),
+                alt.Tooltip("body:N", title="Who acted"),
+                alt.Tooltip("effect:N", title="What the step did"),
+                alt.Tooltip("summary:N", title="What it said or did"),
+            ],
+        )
+        .properties(width=theme.WIDTH - theme.LABEL_ROOM - 60, height=4 * 44)
+    )
 
 
 def effects_summary(steps: pd.DataFrame) -> str:
@@ -88,9 +125,17 @@ def figure_kinds() -> dict[str, int]:
     """How many deciding figures are dates, quantities, yes-or-no facts and terms (by field type)."""
     from .. import data
 
-    kinds = {"date": "dates", "datetime": "dates", "number": "quantities", "integer": "quantities",
-             "boolean": "yes-or-no facts", "string": "terms"}
+    kinds = {
+        "date": "dates",
+        "datetime": "dates",
+        "number": "quantities",
+        "integer": "quantities",
+        "boolean": "yes-or-no facts",
+        "string": "terms",
+    }
     rows = verdicts.load().dropna(subset=["verdict"])
-    found = [kinds[next(f.type for f in data.resource(d).schema.fields if f.name == field)]
-             for d, field in zip(rows["figure_dataset"], rows["figure_field"])]
+    found = [
+        kinds[next(f.type for f in data.resource(d).schema.fields if f.name == field)]
+        for d, field in zip(rows["figure_dataset"], rows["figure_field"])
+    ]
     return {k: found.count(k) for k in dict.fromkeys(kinds.values())}

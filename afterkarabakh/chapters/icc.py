@@ -1,4 +1,5 @@
 """Charts of the ICC chapter: the map of hosts and states parties, the count of parties, trips by year."""
+
 from __future__ import annotations
 
 import altair as alt
@@ -20,99 +21,252 @@ HOST_COLOURS = {"state party": "#CC3311", "not a party": "#444444"}
 
 
 def host_scale(title: str = "Host's standing", legend: alt.Legend | None = None) -> alt.Color:
-    return alt.Color("host_status:N", title=title, legend=legend or alt.Legend(),
-                     scale=alt.Scale(domain=list(HOST_COLOURS), range=list(HOST_COLOURS.values())))
+    return alt.Color(
+        "host_status:N",
+        title=title,
+        legend=legend or alt.Legend(),
+        scale=alt.Scale(domain=list(HOST_COLOURS), range=list(HOST_COLOURS.values())),
+    )
 
 
 def state_categories(states: pd.DataFrame, trips: pd.DataFrame) -> pd.DataFrame:
     """One category per state for the map: the chapter's states parties, withdrawals, non-party hosts."""
-    labels = {"party": "State party discussed here", "withdrawn": "Withdrawn",
-              "withdrawal announced": "Withdrawal announced"}
-    rows = states.assign(iso3=states["state_iso3"], category=states["status_2026"].map(labels))[["iso3", "category"]]
+    labels = {
+        "party": "State party discussed here",
+        "withdrawn": "Withdrawn",
+        "withdrawal announced": "Withdrawal announced",
+    }
+    rows = states.assign(iso3=states["state_iso3"], category=states["status_2026"].map(labels))[
+        ["iso3", "category"]
+    ]
     rows.loc[rows["iso3"] == "ARM", "category"] = "Armenia (state party from 2024)"
     hosts = trips.loc[trips["host_status"] == "not a party", "host_iso3"].drop_duplicates()
     rows = pd.concat([rows, pd.DataFrame({"iso3": hosts, "category": "Not a party, hosted Putin"})])
     return rows.drop_duplicates("iso3")
 
 
-def trips_map(states: pd.DataFrame, trips: pd.DataFrame, summits: pd.DataFrame, places: pd.DataFrame):
+def trips_map(
+    states: pd.DataFrame, trips: pd.DataFrame, summits: pd.DataFrame, places: pd.DataFrame
+):
     """World map: states by standing, a point per host capital sized by the number of visits."""
-    base = maps.world_map(state_categories(states, trips), field="category", fallback=list(STATE_CATEGORIES)[-1],
-                          scale=alt.Scale(domain=list(STATE_CATEGORIES), range=list(STATE_CATEGORIES.values())),
-                          title="State")
+    base = maps.world_map(
+        state_categories(states, trips),
+        field="category",
+        fallback=list(STATE_CATEGORIES)[-1],
+        scale=alt.Scale(domain=list(STATE_CATEGORIES), range=list(STATE_CATEGORIES.values())),
+        title="State",
+    )
     coords = places.set_index("place_id")[["lon", "lat", "label"]]
-    visits = (trips.groupby(["place_id", "host", "host_status"], as_index=False)
-              .agg(visits=("trip_id", "count"), first=("date_start", "min"), last=("date_start", "max"))
-              .join(coords, on="place_id"))
-    visits["dates"] = visits["first"].dt.strftime("%b %Y") + " – " + visits["last"].dt.strftime("%b %Y")
-    points = alt.Chart(visits).mark_circle(opacity=0.9, stroke="white", strokeWidth=0.8).encode(
-        longitude="lon:Q", latitude="lat:Q", color=host_scale("Putin's visits: host's standing", alt.Legend(orient="top", direction="horizontal", titleLimit=400)),
-        size=alt.Size("visits:Q", title="Visits", scale=alt.Scale(range=[40, 260]), legend=None),
-        tooltip=[alt.Tooltip("host:N", title="Host"), alt.Tooltip("label:N", title="Capital"),
-                 alt.Tooltip("visits:Q", title="Visits since the warrant"), alt.Tooltip("dates:N", title="First and last"),
-                 alt.Tooltip("host_status:N", title="Host's standing")])
+    visits = (
+        trips.groupby(["place_id", "host", "host_status"], as_index=False)
+        .agg(visits=("trip_id", "count"), first=("date_start", "min"), last=("date_start", "max"))
+        .join(coords, on="place_id")
+    )
+    visits["dates"] = (
+        visits["first"].dt.strftime("%b %Y") + " – " + visits["last"].dt.strftime("%b %Y")
+    )
+    points = (
+        alt.Chart(visits)
+        .mark_circle(opacity=0.9, stroke="white", strokeWidth=0.8)
+        .encode(
+            longitude="lon:Q",
+            latitude="lat:Q",
+            color=host_scale(
+                "Putin's visits: host's standing",
+                alt.Legend(orient="top", direction="horizontal", titleLimit=400),
+            ),
+            size=alt.Size(
+                "visits:Q", title="Visits", scale=alt.Scale(range=[40, 260]), legend=None
+            ),
+            tooltip=[
+                alt.Tooltip("host:N", title="Host"),
+                alt.Tooltip("label:N", title="Capital"),
+                alt.Tooltip("visits:Q", title="Visits since the warrant"),
+                alt.Tooltip("dates:N", title="First and last"),
+                alt.Tooltip("host_status:N", title="Host's standing"),
+            ],
+        )
+    )
     remote = summits.join(coords, on="place_id")
-    missed = alt.Chart(remote).mark_point(shape="diamond", size=90, strokeWidth=2, filled=False).encode(
-        longitude="lon:Q", latitude="lat:Q", color=alt.value(theme.ACTOR_COLOURS["Russia"]),
-        tooltip=[alt.Tooltip("summit:N", title="Summit not attended in person"),
-                 alt.Tooltip("attendance:N", title="Russia took part"), alt.Tooltip("host_status:N", title="Host's standing")])
+    missed = (
+        alt.Chart(remote)
+        .mark_point(shape="diamond", size=90, strokeWidth=2, filled=False)
+        .encode(
+            longitude="lon:Q",
+            latitude="lat:Q",
+            color=alt.value(theme.ACTOR_COLOURS["Russia"]),
+            tooltip=[
+                alt.Tooltip("summit:N", title="Summit not attended in person"),
+                alt.Tooltip("attendance:N", title="Russia took part"),
+                alt.Tooltip("host_status:N", title="Host's standing"),
+            ],
+        )
+    )
     armenia = coords.loc[["yerevan"]].assign(name="ARMENIA")
-    label = alt.Chart(armenia).mark_text(align="right", dx=-7, dy=-8, fontSize=11, fontWeight=700,
-                                         color=theme.ACTOR_COLOURS["Armenia"]).encode(
-        longitude="lon:Q", latitude="lat:Q", text="name:N")
-    ring = alt.Chart(armenia).mark_point(size=160, strokeWidth=2, color=theme.ACTOR_COLOURS["Armenia"]).encode(
-        longitude="lon:Q", latitude="lat:Q", tooltip=[alt.Tooltip("label:N", title="Armenia's capital")])
+    label = (
+        alt.Chart(armenia)
+        .mark_text(
+            align="right",
+            dx=-7,
+            dy=-8,
+            fontSize=11,
+            fontWeight=700,
+            color=theme.ACTOR_COLOURS["Armenia"],
+        )
+        .encode(longitude="lon:Q", latitude="lat:Q", text="name:N")
+    )
+    ring = (
+        alt.Chart(armenia)
+        .mark_point(size=160, strokeWidth=2, color=theme.ACTOR_COLOURS["Armenia"])
+        .encode(
+            longitude="lon:Q",
+            latitude="lat:Q",
+            tooltip=[alt.Tooltip("label:N", title="Armenia's capital")],
+        )
+    )
     return maps.compose(base, points, missed, ring, label, extent=maps.WORLD_EXTENT)
 
 
 def party_count_chart(counts: pd.DataFrame, states: pd.DataFrame):
     """States parties at dated points, with withdrawals (solid: in effect; dashed: announced) marked."""
-    counts = counts.assign(kind=counts["basis"].map({"stated": "stated by a source", "derived": "derived by the book"}))
+    counts = counts.assign(
+        kind=counts["basis"].map({"stated": "stated by a source", "derived": "derived by the book"})
+    )
     y = alt.Y("count:Q", title="States parties (number)", scale=alt.Scale(domain=[115, 127]))
-    x = alt.X("date:T", title="Date", axis=alt.Axis(format="%Y"), scale=alt.Scale(domain=["2011-01-01", "2026-12-31"]))
-    line = alt.Chart(counts).mark_line(interpolate="step-after", color=theme.THEME_COLOURS["icc"], strokeWidth=2).encode(x=x, y=y)
-    dots = alt.Chart(counts).mark_point(size=70, filled=True, color="#1F5F8B").encode(
-        x=x, y=y, shape=alt.Shape("kind:N", title="Count", scale=alt.Scale(domain=["stated by a source", "derived by the book"], range=["circle", "triangle-down"])),
-        tooltip=[alt.Tooltip("date:T", title="Date", format="%-d %b %Y"), alt.Tooltip("count:Q", title="States parties"),
-                 alt.Tooltip("note:N", title="What it marks"), alt.Tooltip("kind:N", title="Count")])
+    x = alt.X(
+        "date:T",
+        title="Date",
+        axis=alt.Axis(format="%Y"),
+        scale=alt.Scale(domain=["2011-01-01", "2026-12-31"]),
+    )
+    line = (
+        alt.Chart(counts)
+        .mark_line(interpolate="step-after", color=theme.THEME_COLOURS["icc"], strokeWidth=2)
+        .encode(x=x, y=y)
+    )
+    dots = (
+        alt.Chart(counts)
+        .mark_point(size=70, filled=True, color="#1F5F8B")
+        .encode(
+            x=x,
+            y=y,
+            shape=alt.Shape(
+                "kind:N",
+                title="Count",
+                scale=alt.Scale(
+                    domain=["stated by a source", "derived by the book"],
+                    range=["circle", "triangle-down"],
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip("date:T", title="Date", format="%-d %b %Y"),
+                alt.Tooltip("count:Q", title="States parties"),
+                alt.Tooltip("note:N", title="What it marks"),
+                alt.Tooltip("kind:N", title="Count"),
+            ],
+        )
+    )
     marks = withdrawal_marks(states)
-    rules = alt.Chart(marks).mark_rule(color=STATE_CATEGORIES["Withdrawn"], strokeWidth=1.5).encode(
-        x="date:T", strokeDash=alt.StrokeDash("event:N", title="Withdrawal",
-                                              scale=alt.Scale(domain=["in effect", "announced"], range=[[1, 0], [4, 3]])),
-        tooltip=[alt.Tooltip("label:N", title="Withdrawal"), alt.Tooltip("date:T", title="Date", format="%-d %b %Y")])
-    names = alt.Chart(marks).mark_text(angle=270, align="right", dx=-4, dy=-5, fontSize=10, color=theme.MUTED_INK).encode(
-        x="date:T", y=alt.value(4), text="short:N")
-    return alt.layer(line, rules, names, dots).properties(height=280).resolve_scale(shape="independent")
+    rules = (
+        alt.Chart(marks)
+        .mark_rule(color=STATE_CATEGORIES["Withdrawn"], strokeWidth=1.5)
+        .encode(
+            x="date:T",
+            strokeDash=alt.StrokeDash(
+                "event:N",
+                title="Withdrawal",
+                scale=alt.Scale(domain=["in effect", "announced"], range=[[1, 0], [4, 3]]),
+            ),
+            tooltip=[
+                alt.Tooltip("label:N", title="Withdrawal"),
+                alt.Tooltip("date:T", title="Date", format="%-d %b %Y"),
+            ],
+        )
+    )
+    names = (
+        alt.Chart(marks)
+        .mark_text(angle=270, align="right", dx=-4, dy=-5, fontSize=10, color=theme.MUTED_INK)
+        .encode(x="date:T", y=alt.value(4), text="short:N")
+    )
+    return (
+        alt.layer(line, rules, names, dots)
+        .properties(height=280)
+        .resolve_scale(shape="independent")
+    )
 
 
 def withdrawal_marks(states: pd.DataFrame) -> pd.DataFrame:
     """One row per withdrawal date (announced or in effect) of the states in ``states``."""
     rows = []
-    for kind, column in (("in effect", "withdrawal_effective"), ("announced", "withdrawal_announced")):
+    for kind, column in (
+        ("in effect", "withdrawal_effective"),
+        ("announced", "withdrawal_announced"),
+    ):
         dated = states.dropna(subset=[column])
         for date, group in dated.groupby(column):
             names = ", ".join(group["state"])
-            rows.append({"date": date, "event": kind, "label": f"{names}: withdrawal {kind}",
-                         "short": f"{names} ({kind})", "source_id": group["withdrawal_source_id"].iloc[0]})
+            rows.append(
+                {
+                    "date": date,
+                    "event": kind,
+                    "label": f"{names}: withdrawal {kind}",
+                    "short": f"{names} ({kind})",
+                    "source_id": group["withdrawal_source_id"].iloc[0],
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def trips_by_year_chart(trips: pd.DataFrame):
     """Visits per year, stacked by the host's standing."""
     frame = trips.assign(year=trips["date_start"].dt.year)
-    return alt.Chart(frame).mark_bar().encode(
-        x=alt.X("year:O", title="Year", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("count():Q", title="Foreign visits (number)"),
-        color=host_scale(), order=alt.Order("host_status:N", sort="descending"),
-        tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip("host_status:N", title="Host's standing"),
-                 alt.Tooltip("count():Q", title="Visits"), alt.Tooltip("distinct(host):Q", title="Host states")],
-    ).properties(width=theme.WIDTH - 200, height=240)
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("year:O", title="Year", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("count():Q", title="Foreign visits (number)"),
+            color=host_scale(),
+            order=alt.Order("host_status:N", sort="descending"),
+            tooltip=[
+                alt.Tooltip("year:O", title="Year"),
+                alt.Tooltip("host_status:N", title="Host's standing"),
+                alt.Tooltip("count():Q", title="Visits"),
+                alt.Tooltip("distinct(host):Q", title="Host states"),
+            ],
+        )
+        .properties(width=theme.WIDTH - 200, height=240)
+    )
 
 
 def path_timeline(path: pd.DataFrame):
     """Armenia's path to the court, one lane per actor, through the shared timeline."""
     lanes = ["Armenia", "Azerbaijan", "Russia", "Courts and monitors"]
-    colours = [theme.ACTOR_COLOURS["Armenia"], theme.ACTOR_COLOURS["Azerbaijan"], theme.ACTOR_COLOURS["Russia"],
-               theme.ACTOR_COLOURS["Others"]]
+    colours = [
+        theme.ACTOR_COLOURS["Armenia"],
+        theme.ACTOR_COLOURS["Azerbaijan"],
+        theme.ACTOR_COLOURS["Russia"],
+        theme.ACTOR_COLOURS["Others"],
+    ]
     frame = path.rename(columns={"step": "title"}).assign(lane=path["actor"])
-    return charts.timeline(frame, row="lane", colour=alt.Scale(domain=lanes, range=colours), order=lanes, height=170)
+    return charts.timeline(
+        frame, row="lane", colour=alt.Scale(domain=lanes, range=colours), order=lanes, height=170
+    )
+
+
+#: Steps of Armenia's path whose dates the prose cites (glued as d_<id with underscores>).
+PATH_STEPS_IN_PROSE = [
+    "1999-10-01-signature",
+    "2004-08-13-concourt-incompatible",
+    "2022-09-13-azerbaijani-attack",
+    "2022-10-14-pow-execution-video",
+    "2022-12-29-government-launches",
+    "2023-03-17-icc-warrants",
+    "2023-03-24-concourt-compatible",
+    "2023-09-01-bill-to-parliament",
+    "2023-10-03-parliament-ratifies",
+    "2023-10-13-president-signs",
+    "2023-11-14-instrument-deposited",
+    "2024-02-01-entry-into-force",
+    "2021-05-10-jurisdiction-accepted-from",
+]

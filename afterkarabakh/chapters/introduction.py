@@ -1,4 +1,5 @@
 """Tables and charts of the introduction (chapters/introduction.ipynb)."""
+
 from __future__ import annotations
 
 import altair as alt
@@ -7,8 +8,18 @@ import pandas as pd
 from .. import data, maps, theme
 
 #: Places named on the regional map; the others are marked and named in their tooltips.
-LABELLED = ["yerevan", "baku", "tbilisi", "stepanakert", "gyumri", "goris", "lachin",
-            "nakhchivan", "agarak", "upper-lars"]
+LABELLED = [
+    "yerevan",
+    "baku",
+    "tbilisi",
+    "stepanakert",
+    "gyumri",
+    "goris",
+    "lachin",
+    "nakhchivan",
+    "agarak",
+    "upper-lars",
+]
 
 
 def places_on_map(places: pd.DataFrame, labelled=LABELLED) -> pd.DataFrame:
@@ -32,8 +43,11 @@ def region_map(on_map: pd.DataFrame, nk) -> alt.LayerChart:
             on_map,
             label="label",
             shape=alt.Shape("kind:N", title="Place", legend=alt.Legend(orient="bottom")),
-            tooltip=[alt.Tooltip("label:N", title="Place"), alt.Tooltip("kind:N", title="Kind"),
-                     alt.Tooltip("country_iso3:N", title="State (ISO code)"),
-                     alt.Tooltip("source:N", title="Source")],
+            tooltip=[
+                alt.Tooltip("label:N", title="Place"),
+                alt.Tooltip("kind:N", title="Kind"),
+                alt.Tooltip("country_iso3:N", title="State (ISO code)"),
+                alt.Tooltip("source:N", title="Source"),
+            ],
         ),
     )

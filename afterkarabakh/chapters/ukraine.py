@@ -1,10 +1,11 @@
 """Tables and charts of the Ukraine chapter (chapters/ukraine.ipynb)."""
+
 from __future__ import annotations
 
 import altair as alt
 import pandas as pd
 
-from .. import theme
+from .. import charts, theme
 
 
 def exports_chart(russia_exports: pd.DataFrame, changes: pd.DataFrame):
@@ -13,11 +14,16 @@ def exports_chart(russia_exports: pd.DataFrame, changes: pd.DataFrame):
         alt.Chart(russia_exports)
         .mark_bar(color=theme.ACTOR_COLOURS["Russia"])
         .encode(
-            x=alt.X("year:O", title="Year of delivery",
-                    axis=alt.Axis(labelAngle=-90, values=list(range(1992, 2022, 2)))),
+            x=alt.X(
+                "year:O",
+                title="Year of delivery",
+                axis=alt.Axis(labelAngle=-90, values=list(range(1992, 2022, 2))),
+            ),
             y=alt.Y("tiv_millions:Q", title="Deliveries (million TIV, not US$)"),
-            tooltip=[alt.Tooltip("year:O", title="Year"),
-                     alt.Tooltip("tiv_millions:Q", title="Million TIV", format=",")],
+            tooltip=[
+                alt.Tooltip("year:O", title="Year"),
+                alt.Tooltip("tiv_millions:Q", title="Million TIV", format=","),
+            ],
         )
         .properties(height=220)
     )
@@ -25,13 +31,19 @@ def exports_chart(russia_exports: pd.DataFrame, changes: pd.DataFrame):
         alt.Chart(changes)
         .mark_bar(color=theme.ACTOR_COLOURS["Russia"], opacity=0.7)
         .encode(
-            x=alt.X("label:N", sort=list(changes.sort_values("release_year")["label"]),
-                    title="Five-year window, compared with the five years before (one SIPRI release each)",
-                    axis=alt.Axis(labelAngle=0)),
+            x=alt.X(
+                "label:N",
+                sort=list(changes.sort_values("release_year")["label"]),
+                title="Five-year window, compared with the five years before (one SIPRI release each)",
+                axis=alt.Axis(labelAngle=0),
+            ),
             y=alt.Y("value:Q", title="Change in volume (%)"),
-            tooltip=[alt.Tooltip("release_year:Q", title="SIPRI release", format="d"),
-                     alt.Tooltip("window_b:N", title="Window"), alt.Tooltip("window_a:N", title="Compared with"),
-                     alt.Tooltip("value:Q", title="Change (%)")],
+            tooltip=[
+                alt.Tooltip("release_year:Q", title="SIPRI release", format="d"),
+                alt.Tooltip("window_b:N", title="Window"),
+                alt.Tooltip("window_a:N", title="Compared with"),
+                alt.Tooltip("value:Q", title="Change (%)"),
+            ],
         )
         .properties(height=160, width=theme.WIDTH)
     )
@@ -48,14 +60,22 @@ def imports_chart(transfers: pd.DataFrame):
         alt.Chart(by_supplier)
         .mark_bar()
         .encode(
-            x=alt.X("year:O", title="Year of delivery",
-                    axis=alt.Axis(labelAngle=-90, values=list(range(1992, 2022, 4)))),
+            x=alt.X(
+                "year:O",
+                title="Year of delivery",
+                axis=alt.Axis(labelAngle=-90, values=list(range(1992, 2022, 4))),
+            ),
             y=alt.Y("sum(tiv_millions):Q", title="Imports (million TIV, not US$)"),
-            color=alt.Color("supplier:N", scale=theme.actor_scale(by_supplier["supplier"]), title="Supplier"),
+            color=alt.Color(
+                "supplier:N", scale=theme.actor_scale(by_supplier["supplier"]), title="Supplier"
+            ),
             order=alt.Order("supplier:N"),
-            tooltip=[alt.Tooltip("recipient:N", title="Recipient"), alt.Tooltip("year:O", title="Year"),
-                     alt.Tooltip("supplier:N", title="Supplier"),
-                     alt.Tooltip("sum(tiv_millions):Q", title="Million TIV", format=",")],
+            tooltip=[
+                alt.Tooltip("recipient:N", title="Recipient"),
+                alt.Tooltip("year:O", title="Year"),
+                alt.Tooltip("supplier:N", title="Supplier"),
+                alt.Tooltip("sum(tiv_millions):Q", title="Million TIV", format=","),
+            ],
         )
         .properties(width=theme.WIDTH / 2 - 30, height=240)
         .facet(column=alt.Column("recipient:N", title=None))
@@ -67,19 +87,62 @@ def contracts_frame(contracts: pd.DataFrame) -> pd.DataFrame:
     return contracts[contracts["scope"] == "single"].assign(
         supplier=lambda f: f["supplier_iso3"].map(theme.actor_of),
         value=lambda f: f["value_usd_m_low"].astype(float),
-        price=lambda f: f["value_usd_m_low"].map(lambda v: "no price published" if pd.isna(v) else "price reported"),
+        price=lambda f: f["value_usd_m_low"].map(
+            lambda v: "no price published" if pd.isna(v) else "price reported"
+        ),
     )
 
 
 def contracts_chart(contract_view: pd.DataFrame):
-    return alt.Chart(contract_view).mark_point(size=260, strokeWidth=2).encode(
-        x=alt.X("date_reported:T", title="Date the deal was reported", axis=alt.Axis(format="%b %Y")),
-        y=alt.Y("supplier:N", title=None, sort=theme.actor_scale(contract_view["supplier"]).domain),
-        color=alt.Color("supplier:N", scale=theme.actor_scale(contract_view["supplier"]), legend=None),
-        fill=alt.Fill("price:N", scale=alt.Scale(domain=["price reported", "no price published"],
-                                                   range=["#555555", "white"]), title=None),
-        tooltip=[alt.Tooltip("supplier:N", title="Supplier"), alt.Tooltip("item:N", title="What"),
-                 alt.Tooltip("value:Q", title="US$ million (as reported)"),
-                 alt.Tooltip("claimant:N", title="Reported by"),
-                 alt.Tooltip("date_reported:T", title="Reported", format="%b %Y")],
-    ).properties(height=110)
+    return (
+        alt.Chart(contract_view)
+        .mark_point(size=260, strokeWidth=2)
+        .encode(
+            x=alt.X(
+                "date_reported:T", title="Date the deal was reported", axis=alt.Axis(format="%b %Y")
+            ),
+            y=alt.Y(
+                "supplier:N", title=None, sort=theme.actor_scale(contract_view["supplier"]).domain
+            ),
+            color=alt.Color(
+                "supplier:N", scale=theme.actor_scale(contract_view["supplier"]), legend=None
+            ),
+            fill=alt.Fill(
+                "price:N",
+                scale=alt.Scale(
+                    domain=["price reported", "no price published"], range=["#555555", "white"]
+                ),
+                title=None,
+            ),
+            tooltip=[
+                alt.Tooltip("supplier:N", title="Supplier"),
+                alt.Tooltip("item:N", title="What"),
+                alt.Tooltip("value:Q", title="US$ million (as reported)"),
+                alt.Tooltip("claimant:N", title="Reported by"),
+                alt.Tooltip("date_reported:T", title="Reported", format="%b %Y"),
+            ],
+        )
+        .properties(height=110)
+    )
+
+
+def claims_chart(claims: pd.DataFrame):
+    """Each side's dated casualty claims, one point per claim, coloured by claimant."""
+    return charts.claims(
+        claims,
+        category="category",
+        label="claim",
+        low="value_low",
+        high="value_high",
+        colour=alt.Color(
+            "claimant_actor:N", scale=theme.actor_scale(claims["claimant_actor"]), title="Claimant"
+        ),
+        x_title="Persons (as claimed)",
+        tooltip=[
+            alt.Tooltip("category:N", title="Figure"),
+            alt.Tooltip("value_low:Q", title="Persons"),
+            alt.Tooltip("claimant:N", title="Claimed by"),
+            alt.Tooltip("claim_date:T", title="Date of claim", format="%-d %b %Y"),
+            alt.Tooltip("description:N", title="Note"),
+        ],
+    )
