@@ -115,8 +115,9 @@ def _html(spec: dict) -> str:
             f"<script>{javascript_bundle()}\n{RENDERER_JS.read_text(encoding='utf-8')}</script>\n"
         )
         _bundle_sent_to_frontend = True
+    figure_name = f' data-ak-figure="{meta["figure"]}"' if meta.get("figure") else ""
     figure = (
-        f'<div class="ak-figure">\n'
+        f'<div class="ak-figure" data-ak-title="{html.escape(meta.get("title", ""))}"{figure_name}>\n'
         f'<div class="ak-chart" id="{element_id}" role="figure" aria-label="{html.escape(description)}" '
         f'data-ak-name="{name}"><noscript><p class="ak-nojs">This chart needs JavaScript. '
         "Its data are in the table below.</p></noscript></div>\n"
@@ -207,12 +208,17 @@ def finish(
     sources,
     subtitle: str | None = None,
     note: str | None = None,
+    name: str | None = None,
 ) -> alt.VConcatChart:
     """Give a chart its title, subtitle, text description and a source line under it.
 
     ``sources`` is a DataFrame with a ``source_id`` column (the rows charted), a
     source id, or a list of either. ``note`` adds a caveat before the source line.
+    ``name`` (``fig-<chapter>-<what>``) makes the numbered figure a label the prose
+    can cite with ``{numref}`` (see ``afterkarabakh.figures``).
     """
+    if name is not None and not re.fullmatch(r"fig-[a-z0-9-]+", name):
+        raise ValueError(f"figure name {name!r}: use fig- and lower-case letters, digits, hyphens")
     if not title or not description:
         raise ValueError("every chart needs a title and a text description")
     footer = source_line(_sources_of(sources))
@@ -236,6 +242,8 @@ def finish(
     )
     # The renderer reads the title (export file names) and the sources (the data table) from usermeta.
     meta = {"title": title, "sources": sorted(set(_sources_of(sources)))}
+    if name:
+        meta["figure"] = name
     return alt.vconcat(
         chart.properties(title=source),
         title=heading,

@@ -104,8 +104,11 @@ def new_chapter(slug: str, root: Path = paths.ROOT) -> Path:
     if target.exists():
         raise FileExistsError(f"{target} exists already")
     notebook = nbformat.read(root / "chapters" / TEMPLATE.name, as_version=4)
+    prefix = slug.replace("_", "-")
     for index, cell in enumerate(notebook.cells):
-        cell["id"] = f"{slug.replace('_', '-')}-{index:02d}"
+        cell["id"] = f"{prefix}-{index:02d}"
+        # Figure names are labels across the whole book: the copy's are its own.
+        cell.source = cell.source.replace("fig-template-", f"fig-{prefix}-")
     nbformat.write(notebook, target)
     toc = root / "_toc.yml"
     lines = toc.read_text(encoding="utf-8").splitlines()

@@ -381,4 +381,5 @@ def setup(app):
     app.connect("html-page-context", _on_page_context, priority=900)
     app.connect("build-finished", _on_build_finished)
     app.setup_extension("afterkarabakh.citing")  # "How to cite this chapter" on each chapter page
+    app.setup_extension("afterkarabakh.figures")  # every chart a numbered, referable figure
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

@@ -313,6 +313,7 @@ def chart(
     subtitle: str | None = "One mark per proposition, by the chapter that tests it; "
     "hover for the wording, the reason and the deciding figure, "
     "click to open the section that decides it",
+    name: str | None = None,
 ):
     """The verdicts of all assessed propositions as a grid of chapters by verdict, through
     :func:`charts.finish` (so with its source line and data table); reusable by any page."""
@@ -396,5 +397,5 @@ def chart(
         f"({shown['theme'].iloc[-1]}, {shown['verdict'].iloc[-1]})."
     )
     return charts.finish(
-        grid, title=title, subtitle=subtitle, description=description, sources=shown
+        grid, title=title, subtitle=subtitle, description=description, sources=shown, name=name
     )

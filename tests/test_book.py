@@ -252,6 +252,49 @@ def test_every_chart_has_its_data_table_and_a_no_script_line(built_book):
         )
 
 
+_FIGURE = re.compile(
+    r'<figure class="ak-numbered-figure[^"]*" id="([^"]+)">.*?'
+    r'<span class="caption-number">Figure ([\d.]+)\s*</span>',
+    re.S,
+)
+_NUMREF = re.compile(
+    r'<a class="reference internal" href="([^"#]*)#([^"]+)"><span class="std std-numref">Figure ([\d.]+)</span>'
+)
+
+
+def test_every_chart_is_a_numbered_figure_and_references_resolve(built_book):
+    """Each chart is "Figure <chapter>.<k>" in page order; every {numref} names the right figure."""
+    numbers_by_id, failures = {}, []
+    for file in _toc_files():
+        page = built_book / f"{file}.html"
+        markup = page.read_text(encoding="utf-8")
+        figures = _FIGURE.findall(markup)
+        charts = markup.count('class="ak-chart"')
+        if len(figures) != charts:
+            failures.append(f"{file}: {charts} charts but {len(figures)} numbered figures")
+        chapter = re.search(r'<h1>\s*<span class="section-number">(\d+)\.', markup)
+        expected = [
+            f"{chapter.group(1)}.{k}" if chapter else str(k) for k in range(1, len(figures) + 1)
+        ]
+        if [number for _, number in figures] != expected:
+            failures.append(
+                f"{file}: figures numbered {[n for _, n in figures]}, expected {expected}"
+            )
+        numbers_by_id.update({(page.name, fid): number for fid, number in figures})
+    for file in _toc_files():
+        page = built_book / f"{file}.html"
+        for target_page, fid, number in _NUMREF.findall(page.read_text(encoding="utf-8")):
+            key = (Path(target_page).name if target_page else page.name, fid)
+            if numbers_by_id.get(key) != number:
+                failures.append(
+                    f"{file}: 'Figure {number}' points to {key}, which is {numbers_by_id.get(key)}"
+                )
+    assert not failures, "\n".join(failures)
+    assert any(
+        _NUMREF.search((built_book / f"{f}.html").read_text(encoding="utf-8")) for f in _toc_files()
+    ), "no page refers to a figure by its number"
+
+
 def _wait_for_charts(page):
     expected = page.locator("div.ak-chart").count()
     if expected:

@@ -146,3 +146,22 @@ def claims_chart(claims: pd.DataFrame):
             alt.Tooltip("description:N", title="Note"),
         ],
     )
+
+
+def spending_chart(milex: pd.DataFrame) -> alt.Chart:
+    """Military spending as a share of GDP, one line per state."""
+    return (
+        alt.Chart(milex)
+        .mark_line(point=alt.OverlayMarkDef(size=18))
+        .encode(
+            x=alt.X("year:Q", title="Year", axis=alt.Axis(format="d")),
+            y=alt.Y("pct_gdp:Q", title="Military spending (% of GDP)"),
+            color=alt.Color("state:N", scale=theme.actor_scale(milex["state"]), title=None),
+            tooltip=[
+                alt.Tooltip("state:N", title="State"),
+                alt.Tooltip("year:Q", title="Year", format="d"),
+                alt.Tooltip("pct_gdp:Q", title="% of GDP", format=".2f"),
+            ],
+        )
+        .properties(height=260)
+    )
