@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,27 @@ import pandas as pd
 from frictionless import Package
 
 from . import paths
+
+_files_noted: set[Path] = set()
+
+
+def _note_use(file: Path) -> None:
+    """In a book build, list a data file this kernel read (see ``paths.DATA_USES_ENV``), and the
+    chapter modules imported by then (a chapter imports them in its preamble, before its data)."""
+    folder = os.environ.get(paths.DATA_USES_ENV)
+    if not folder:
+        return
+    modules = {
+        Path(module.__file__)
+        for name, module in list(sys.modules.items())
+        if name.startswith("afterkarabakh.chapters.") and getattr(module, "__file__", None)
+    }
+    new = ({file} | modules) - _files_noted
+    if not new:
+        return
+    _files_noted.update(new)
+    with open(Path(folder) / f"{os.getppid()}.txt", "a", encoding="utf-8") as log:
+        log.writelines(f"{path}\n" for path in sorted(new))
 
 
 @dataclass(frozen=True)
@@ -329,7 +351,9 @@ def resource(name: str, datapackage: Path | None = None):
         raise KeyError(
             f"no dataset called {name!r}; the data package has: {', '.join(r.name for r in pkg.resources)}"
         )
-    return pkg.get_resource(name)
+    res = pkg.get_resource(name)
+    _note_use(_descriptor_path(datapackage).resolve().parent / res.path)
+    return res
 
 
 def load(name: str, datapackage: Path | None = None) -> pd.DataFrame:

@@ -106,23 +106,59 @@ def _on_config_inited(app, config) -> None:
         _write_if_changed(bib, bibtex_from_registry())
         stamp.write_text(fingerprint)
     os.environ["AFTERKARABAKH_BOOK_BUILD"] = "1"
+    uses = Path(app.outdir).parent / ".cache" / "data-uses"
+    uses.mkdir(parents=True, exist_ok=True)
+    os.environ[paths.DATA_USES_ENV] = str(uses)  # inherited by every kernel the build starts
     # The book's stylesheet ships with the package, not in a top-level _static folder.
     config.html_static_path = list(config.html_static_path) + [str(paths.PACKAGE / "static")]
     config.html_favicon = str(paths.PACKAGE / "static" / "favicon.svg")
 
 
+CHAPTER_MODULES = paths.PACKAGE / "chapters"
+
+
 def dependency_files() -> list[Path]:
-    """The files every notebook's output depends on besides its own cells."""
-    files = sorted(p for p in paths.DATA.rglob("*") if p.is_file())
-    files += sorted(paths.PACKAGE.rglob("*.py"))
-    return files
+    """The files every notebook's output depends on besides its own cells and what its kernel
+    reads: the data package's descriptor and the shared package's code."""
+    shared = [p for p in paths.PACKAGE.rglob("*.py") if p.parent != CHAPTER_MODULES]
+    return [paths.DATAPACKAGE, *sorted(shared), CHAPTER_MODULES / "__init__.py"]
+
+
+def _uses_log(app) -> Path:
+    """Where the kernel that this Sphinx process starts lists the data files it reads."""
+    return Path(app.outdir).parent / ".cache" / "data-uses" / f"{os.getpid()}.txt"
+
+
+def files_used(log: Path) -> list[Path]:
+    """The data files and chapter modules a notebook's kernel read, from its list; every data file
+    and every chapter module when it left none (so a page is never kept stale by mistake)."""
+    if not log.exists():
+        every = [p for p in paths.DATA.rglob("*") if p.is_file()]
+        return sorted(every + list(CHAPTER_MODULES.glob("*.py")))
+    return sorted({Path(line) for line in log.read_text(encoding="utf-8").splitlines() if line})
+
+
+def _is_notebook(app, docname: str) -> bool:
+    return str(app.env.doc2path(docname)).endswith(".ipynb")
 
 
 def _on_source_read(app, docname, source) -> None:
-    if not str(app.env.doc2path(docname)).endswith(".ipynb"):
+    if not _is_notebook(app, docname):
         return
+    _uses_log(app).unlink(missing_ok=True)  # the kernel about to run starts a fresh list
     for file in dependency_files():
         app.env.note_dependency(str(file))
+
+
+def _on_doctree_read(app, doctree) -> None:
+    """After a notebook ran: it depends on exactly the data files and chapter modules it used."""
+    docname = app.env.docname
+    if not _is_notebook(app, docname):
+        return
+    log = _uses_log(app)
+    for file in files_used(log):
+        app.env.note_dependency(str(file))
+    log.unlink(missing_ok=True)
 
 
 def _vendor_js_name() -> str:
@@ -378,6 +414,7 @@ def setup(app):
     app.add_css_file(ICONS_CSS)
     app.connect("config-inited", _on_config_inited)
     app.connect("source-read", _on_source_read)
+    app.connect("doctree-read", _on_doctree_read)
     app.connect("html-page-context", _on_page_context, priority=900)
     app.connect("build-finished", _on_build_finished)
     app.setup_extension("afterkarabakh.citing")  # "How to cite this chapter" on each chapter page

@@ -1,7 +1,8 @@
 """The book builds strictly, and every page works in a browser with the network cut off.
 
-One module on purpose: pytest-xdist's ``--dist loadfile`` keeps these tests on one
-worker, so the build runs once and the browser tests read what it produced.
+The build is the session fixture ``built_book`` (tests/conftest.py): the modules that read the
+built book run on one pytest-xdist worker, so the book is built once and every test here, and the
+consistency checks, read what it produced.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from conftest import offline_context
 
 from afterkarabakh import bench, build, paths
 
-HTML = paths.ROOT / "_build" / "html"
-
 
 def _toc_files() -> list[str]:
     toc = yaml.safe_load((paths.ROOT / "_toc.yml").read_text(encoding="utf-8"))
@@ -32,16 +31,6 @@ def _toc_files() -> list[str]:
         files += [chapter["file"] for chapter in part.get("chapters", [])]
     files += [chapter["file"] for chapter in toc.get("chapters", [])]
     return files
-
-
-@pytest.fixture(scope="module")
-def built_book() -> Path:
-    """Build the book exactly as `make book` does: warnings are errors, notebook errors raise."""
-    result = build.run(capture_output=True, timeout=1800)
-    assert result.returncode == 0, (
-        f"strict book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-    )
-    return HTML
 
 
 def test_every_toc_entry_is_a_built_page(built_book):
@@ -112,55 +101,97 @@ def _pages(built_book: Path) -> list[str]:
     return pages
 
 
+#: The widths every page is opened at: a phone's and a laptop's.
+WIDTHS = (400, 1280)
+#: Screenshots of every page at both widths, for a person to look at: set AFTERKARABAKH_SCREENSHOTS=1.
+SCREENSHOTS = bool(os.environ.get("AFTERKARABAKH_SCREENSHOTS"))
+
+
+def _visit(browser, server: str, built_book: Path, page_path: str, width: int) -> dict:
+    """Open one page offline at one width and record everything the browser tests assert on."""
+    context, outside = offline_context(browser, (server,), viewport={"width": width, "height": 900})
+    page = context.new_page()
+    errors, sizes = [], {}
+    page.on("console", lambda msg: errors.append(msg.text[:200]) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)[:200]))
+
+    def on_response(response):
+        try:
+            sizes[response.url] = len(response.body())
+        except Exception:  # noqa: BLE001 - redirects and aborted requests have no body
+            pass
+
+    page.on("response", on_response)
+    page.goto(f"{server}/{page_path}", wait_until="load")
+    if 'http-equiv="refresh"' in (built_book / page_path).read_text(encoding="utf-8").lower():
+        page.wait_for_url("**/chapters/*.html", timeout=10000)  # index.html forwards to chapter 1
+        page.wait_for_load_state("load")
+    expected = page.locator("div.ak-chart").count()
+    record = {"expected": expected, "errors": errors, "outside": outside}
+    if expected:
+        try:
+            page.wait_for_function(bench.ALL_CHARTS_DRAWN, arg=expected, timeout=30000)
+        except Exception:  # noqa: BLE001 - reported by the tests with what was drawn
+            pass
+    record["drawn_s"] = page.evaluate("performance.now()") / 1000 if expected else 0.0
+    record["drawn"] = page.locator("div.ak-chart svg.marks").count()
+    # Vega puts the chart's description on its container, which screen readers announce.
+    record["described"] = page.eval_on_selector_all(
+        "div.ak-chart",
+        "els => els.filter(e => e.querySelector('svg.marks') && "
+        "(e.getAttribute('aria-label') || '').length > 20).length",
+    )
+    record["first_chart_text"] = (
+        page.locator("div.ak-chart").first.inner_text()[:200] if expected else ""
+    )
+    page.wait_for_timeout(300)  # a redraw after a late change of the column's width
+    record["overflow"] = page.evaluate(OVERFLOW_JS)
+    record["charts"] = page.evaluate(CHART_FIT_JS)
+    page.wait_for_load_state("networkidle")
+    record["bytes"] = sum(sizes.values())
+    # Copied before axe runs: its own probes are not the page's requests or errors.
+    record["errors"], record["outside"] = list(errors), list(outside)
+    if SCREENSHOTS:
+        shot = built_book.parent / f"screenshot-{width}-{page_path.replace('/', '-')}.png"
+        page.screenshot(path=str(shot), full_page=True)
+    if width == max(WIDTHS) and AXE.exists():
+        page.add_script_tag(path=str(AXE))
+        record["axe"] = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    context.close()
+    return record
+
+
+@pytest.fixture(scope="module")
+def visits(built_book, server, browser) -> dict[tuple[str, int], dict]:
+    """Every built page opened once per width; the browser tests below read what was seen."""
+    return {
+        (page_path, width): _visit(browser, server, built_book, page_path, width)
+        for page_path in _pages(built_book)
+        for width in WIDTHS
+    }
+
+
 @pytest.mark.browser
-def test_every_page_renders_offline(built_book, server, browser):
+def test_every_page_renders_offline(visits):
     failures = []
-    charts_seen = 0
-    for page_path in _pages(built_book):
-        context, outside = offline_context(browser, (server,))
-        console_errors = []
-        page = context.new_page()
-        page.on(
-            "console",
-            lambda msg, errors=console_errors: (
-                errors.append(msg.text) if msg.type == "error" else None
-            ),
-        )
-        page.on("pageerror", lambda exc, errors=console_errors: errors.append(str(exc)))
-        page.goto(f"{server}/{page_path}", wait_until="load")
-        if 'http-equiv="refresh"' in (built_book / page_path).read_text(encoding="utf-8").lower():
-            page.wait_for_url(
-                "**/chapters/*.html", timeout=10000
-            )  # index.html forwards to the first chapter
-            page.wait_for_load_state("load")
-        expected = page.locator("div.ak-chart").count()
-        if expected:
-            try:
-                page.wait_for_function(bench.ALL_CHARTS_DRAWN, arg=expected, timeout=30000)
-            except Exception:  # noqa: BLE001 - reported below with what was drawn
-                pass
-        drawn = page.locator("div.ak-chart svg.marks").count()
-        # Vega puts the chart's description on its container, which screen readers announce.
-        described = page.eval_on_selector_all(
-            "div.ak-chart",
-            "els => els.filter(e => e.querySelector('svg.marks') && "
-            "(e.getAttribute('aria-label') || '').length > 20).length",
-        )
-        charts_seen += drawn
-        if drawn != expected:
+    for (page_path, width), seen in visits.items():
+        where = f"{page_path} at {width} px"
+        if seen["drawn"] != seen["expected"]:
             failures.append(
-                f"{page_path}: {drawn} of {expected} charts drawn "
-                f"({page.locator('div.ak-chart').first.inner_text()[:200] if expected else ''})"
+                f"{where}: {seen['drawn']} of {seen['expected']} charts drawn ({seen['first_chart_text']})"
             )
-        if described != drawn:
-            failures.append(f"{page_path}: {drawn - described} chart(s) without a text description")
-        if outside:
-            failures.append(f"{page_path}: requests left the book: {outside[:5]}")
-        if console_errors:
-            failures.append(f"{page_path}: console errors: {console_errors[:5]}")
-        context.close()
+        if seen["described"] != seen["drawn"]:
+            failures.append(
+                f"{where}: {seen['drawn'] - seen['described']} chart(s) without a text description"
+            )
+        if seen["outside"]:
+            failures.append(f"{where}: requests left the book: {seen['outside'][:5]}")
+        if seen["errors"]:
+            failures.append(f"{where}: console errors: {seen['errors'][:5]}")
     assert not failures, "\n".join(failures)
-    assert charts_seen >= 2, "the introduction's map and timeline were not found"
+    assert sum(seen["drawn"] for seen in visits.values()) >= 2, (
+        "the introduction's map and timeline were not found"
+    )
 
 
 @pytest.mark.browser
@@ -191,19 +222,70 @@ def test_rebuild_without_changes_executes_nothing(built_book):
     assert "Executing notebook" not in log, "a no-change rebuild re-executed notebooks"
 
 
-def test_changed_data_file_re_executes_the_notebooks(built_book):
-    """jupyter-cache alone would keep stale charts: a data change must re-run the chapters."""
-    import os
+def _dependencies() -> dict[str, set[Path]]:
+    """What Sphinx recorded each page as depending on (it re-reads, so re-executes, on a change)."""
+    import pickle
+
+    with open(paths.ROOT / "_build" / ".doctrees" / "environment.pickle", "rb") as file:
+        env = pickle.load(file)
+    return {doc: {Path(d).resolve() for d in deps} for doc, deps in env.dependencies.items()}
+
+
+def _notebooks() -> list[str]:
+    return sorted(
+        f"chapters/{p.stem}" for p in paths.CHAPTERS.glob("*.ipynb") if not p.name.startswith("_")
+    )
+
+
+def test_each_notebook_depends_on_the_data_it_loads_and_the_shared_code(built_book):
+    from afterkarabakh import data, sphinxext
+
+    recorded = _dependencies()
+    every_data_file = {p.resolve() for p in paths.DATA.rglob("*") if p.is_file()}
+    shared = {p.resolve() for p in sphinxext.dependency_files()}
+    narrower = []
+    for doc in _notebooks():
+        deps = recorded.get(doc, set())
+        source = (paths.ROOT / f"{doc}.ipynb").read_text(encoding="utf-8")
+        loaded = {
+            (paths.DATA / data.resource(n).path).resolve()
+            for n in re.findall(r'data\.load\(\\"(\w+)\\"\)', source)
+        }
+        assert shared <= deps, f"{doc}: not re-executed when {sorted(shared - deps)[:3]} change"
+        assert loaded <= deps, f"{doc}: loads {sorted(loaded - deps)} but does not depend on it"
+        modules = set(re.findall(r"from afterkarabakh\.chapters import (\w+)", source))
+        for module in modules:
+            assert (paths.PACKAGE / "chapters" / f"{module}.py").resolve() in deps, (
+                f"{doc}: {module}.py"
+            )
+        if (deps & every_data_file) < every_data_file:
+            narrower.append(doc)
+    # The kernels' lists of files read are in use: a page that reads few datasets depends on few.
+    assert len(narrower) >= len(_notebooks()) // 2, (
+        f"only {narrower} depend on less than all the data"
+    )
+
+
+def test_changed_data_file_re_executes_exactly_the_notebooks_that_read_it(built_book):
+    """jupyter-cache alone would keep stale charts: a data change re-runs every page that read it."""
     import time
 
-    events = paths.DATA / "events.csv"
+    recorded = _dependencies()
+    readers = {}
+    for path in sorted(paths.DATA.glob("*.csv")):
+        readers[path] = {doc for doc in _notebooks() if path.resolve() in recorded.get(doc, set())}
+    changed, expected = min(
+        ((p, r) for p, r in readers.items() if r), key=lambda item: len(item[1])
+    )
+    assert len(expected) < len(_notebooks()), f"every page reads {changed.name}: nothing to test"
     later = time.time() + 2
-    os.utime(events, (later, later))
+    os.utime(changed, (later, later))
     log = _rebuild()
-    executed = log.count("Executing notebook")
-    notebooks = len([p for p in paths.CHAPTERS.glob("*.ipynb") if not p.name.startswith("_")])
-    assert executed == notebooks, (
-        f"{executed} of {notebooks} notebooks re-executed after a data change"
+    executed = {
+        f"chapters/{Path(m).stem}" for m in re.findall(r"(\S+\.ipynb): Executing notebook", log)
+    }
+    assert executed == expected, (
+        f"after touching {changed.name}: executed {sorted(executed)}, expected {sorted(expected)}"
     )
 
 
@@ -337,33 +419,19 @@ CHART_FIT_JS = """() => Array.from(document.querySelectorAll('div.ak-chart')).ma
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("width", [400, 1280])
-def test_every_page_fits_the_screen(built_book, server, browser, width):
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_fits_the_screen(visits, width):
     """No sideways scroll on any page; every chart drawn within its column, its text at least 10 px."""
     failures = []
-    for page_path in _pages(built_book):
-        context, outside = offline_context(
-            browser, (server,), viewport={"width": width, "height": 900}
-        )
-        page = context.new_page()
-        errors = []
-        page.on(
-            "console",
-            lambda msg, errors=errors: (
-                errors.append(msg.text[:200]) if msg.type == "error" else None
-            ),
-        )
-        page.goto(f"{server}/{page_path}", wait_until="load")
-        _wait_for_charts(page)
-        page.wait_for_timeout(300)  # a redraw after a late change of the column's width
-        if errors:
-            failures.append(f"{page_path} at {width} px: console errors: {errors[:3]}")
-        overflow = page.evaluate(OVERFLOW_JS)
+    for (page_path, seen_width), seen in visits.items():
+        if seen_width != width:
+            continue
+        overflow = seen["overflow"]
         if overflow["scroll"] > overflow["width"] or overflow["found"]:
             failures.append(
                 f"{page_path} at {width} px: page {overflow['scroll']} px wide; {overflow['found']}"
             )
-        for number, chart in enumerate(page.evaluate(CHART_FIT_JS), 1):
+        for number, chart in enumerate(seen["charts"], 1):
             if chart["svg"] > chart["box"] + 1:
                 failures.append(
                     f"{page_path} at {width} px: chart {number} is {chart['svg']:.0f} px wide "
@@ -373,11 +441,6 @@ def test_every_page_fits_the_screen(built_book, server, browser, width):
                 failures.append(
                     f"{page_path} at {width} px: chart {number} has text of {chart['text']:.1f} px"
                 )
-        page.screenshot(
-            path=str(built_book.parent / f"screenshot-{width}-{page_path.replace('/', '-')}.png"),
-            full_page=True,
-        )
-        context.close()
     assert not failures, "\n".join(failures)
 
 
@@ -390,31 +453,20 @@ AXE = (
 
 
 @pytest.mark.browser
-def test_no_serious_accessibility_failures(built_book, server, browser):
+def test_no_serious_accessibility_failures(visits):
     """axe-core (pinned, installed by `make test`) on every page: no critical and no serious violation."""
     if not AXE.exists():
         pytest.fail(f"axe-core is missing at {AXE}: `make test` installs it (npm install axe-core)")
     failures = []
-    for page_path in _pages(built_book):
-        context, _ = offline_context(browser, (server,), viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.goto(f"{server}/{page_path}", wait_until="load")
-        if 'http-equiv="refresh"' in (built_book / page_path).read_text(encoding="utf-8").lower():
-            page.wait_for_url(
-                "**/chapters/*.html", timeout=10000
-            )  # index.html forwards to the first chapter
-            page.wait_for_load_state("load")
-        _wait_for_charts(page)
-        page.add_script_tag(path=str(AXE))
-        result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-        for violation in result["violations"]:
+    for (page_path, _width), seen in visits.items():
+        for violation in seen.get("axe", {}).get("violations", []):
             if violation["impact"] in ("critical", "serious"):
                 where = [node["target"] for node in violation["nodes"][:3]]
                 failures.append(
                     f"{page_path}: {violation['impact']} {violation['id']} ({len(violation['nodes'])}x, "
                     f"e.g. {where}): {violation['help']}"
                 )
-        context.close()
+    assert sum("axe" in seen for seen in visits.values()) == len(visits) // len(WIDTHS)
     assert not failures, "\n".join(failures)
 
 
@@ -463,12 +515,20 @@ def test_a_chapter_prints_whole(built_book, server, browser, tmp_path):
 
 
 @pytest.mark.browser
-def test_page_weight_and_time_to_draw(built_book, server, browser):
+def test_page_weight_and_time_to_draw(built_book, visits):
     """Per page: bytes transferred (all assets, uncompressed) and seconds until every chart is drawn.
 
     Prints the figures (and writes them to _build/page-weights.md); weight is asserted, time is reported.
     """
-    results = [bench.page_metrics(browser, server, p) for p in bench.content_pages(built_book)]
+    results = [
+        {
+            "page": p,
+            "bytes": visits[p, max(WIDTHS)]["bytes"],
+            "charts": visits[p, max(WIDTHS)]["expected"],
+            "drawn_s": visits[p, max(WIDTHS)]["drawn_s"],
+        }
+        for p in bench.content_pages(built_book)
+    ]
     assert "chapters/introduction.html" in [r["page"] for r in results]
     report = "\n".join(bench.metrics_table(results))
     (built_book.parent / "page-weights.md").write_text(report + "\n", encoding="utf-8")

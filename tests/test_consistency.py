@@ -1,10 +1,10 @@
 """The book says each thing one way: one value per quantity, one order per disputed name, no tool talk.
 
-Three checks that need no built book:
+Three checks:
 
-* **Stated quantities.** The four chapters are executed once (nbclient, in memory; nothing is
-  written) and every value they ``glue`` into the prose is read from the outputs, with the text of
-  their ``# NBVAL_CHECK_OUTPUT`` key-figure cells. ``QUANTITIES`` below names each quantity the
+* **Stated quantities.** Every value the chapters ``glue`` into the prose is read from the
+  notebooks as the book build executed them (``built_book``, shared with tests/test_book.py), with
+  the text of their ``# NBVAL_CHECK_OUTPUT`` key-figure cells. ``QUANTITIES`` below names each quantity the
   book states in more than one place, by dataset and key, with every place that states it (a glue
   name, or a pattern in a key-figure cell). A test fails when two places give the quantity
   different values, or when a place gives a value that is not the data's (at the precision the
@@ -25,7 +25,6 @@ import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -47,7 +46,9 @@ class Stated:
 
 
 def _glued_value(output) -> str | None:
-    record = output.get("data", {}).get("application/papermill.record/text/plain")
+    values = output.get("data", {})
+    # In the notebook the value carries glue's prefix; in the build's .glue.json it does not.
+    record = values.get("application/papermill.record/text/plain", values.get("text/plain"))
     if record is None:
         return None
     try:
@@ -79,23 +80,27 @@ def read_executed(notebook) -> Stated:
     return stated
 
 
-def execute(path: Path):
-    from nbclient import NotebookClient
+#: Where the book build leaves each executed notebook, its glued values beside it (myst-nb).
+EXECUTED = paths.ROOT / "_build" / "jupyter_execute" / "chapters"
 
-    notebook = nbformat.read(path, as_version=4)
-    NotebookClient(
-        notebook,
-        timeout=300,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    ).execute()
-    notebook.metadata["name"] = path.name
+
+def executed(name: str):
+    """A chapter as the book build executed it, with the values it glued put back as outputs."""
+    notebook = nbformat.read(EXECUTED / f"{name}.ipynb", as_version=4)
+    glued = EXECUTED / f"{name}.glue.json"
+    if glued.exists():
+        outputs = [
+            nbformat.from_dict(o) for o in json.loads(glued.read_text(encoding="utf-8")).values()
+        ]
+        notebook.cells.append(nbformat.v4.new_code_cell("", outputs=outputs))
+    notebook.metadata["name"] = f"{name}.ipynb"
     return notebook
 
 
 @pytest.fixture(scope="module")
-def book() -> dict[str, Stated]:
-    return {name: read_executed(execute(paths.CHAPTERS / f"{name}.ipynb")) for name in CHAPTERS}
+def book(built_book) -> dict[str, Stated]:
+    """What the chapters state, read from the book build's executed notebooks (no second run)."""
+    return {name: read_executed(executed(name)) for name in CHAPTERS}
 
 
 # --- the registry of quantities stated more than once ---------------------------------------------
