@@ -326,20 +326,56 @@ def purge_css(css: str, tokens: set) -> str:
     return "".join(out)
 
 
-def _lighten_build(outdir: Path) -> None:
-    static = outdir / "_static"
-    names = set()
-    for page in outdir.rglob("*.html"):
-        original = page.read_text(encoding="utf-8")
-        names |= {c for c in re.findall(r"\bfa-[a-z0-9-]+", original) if c not in FA_MODIFIERS}
-        lightened = lighten_page(original, page.name == "search.html" and page.parent == outdir)
+def _scan(file: Path, outdir: Path, is_page: bool) -> dict:
+    """Lighten a built page in place; the words (and icon names) of a page or script."""
+    original = file.read_text(encoding="utf-8", errors="ignore")
+    icons = []
+    if is_page:
+        icons = sorted(
+            {c for c in re.findall(r"\bfa-[a-z0-9-]+", original) if c not in FA_MODIFIERS}
+        )
+        lightened = lighten_page(original, file.name == "search.html" and file.parent == outdir)
         if lightened != original:
-            page.write_text(lightened, encoding="utf-8")
+            file.write_text(lightened, encoding="utf-8")
+            original = lightened
+    stat = file.stat()
+    return {
+        "signature": [stat.st_mtime_ns, stat.st_size],
+        "tokens": sorted(set(re.findall(r"[\w-]+", original))),
+        "icons": icons,
+    }
+
+
+def _lighten_build(outdir: Path) -> None:
+    """Lighten every page written by this build and purge the theme's CSS of unused selectors.
+
+    What each page and script holds is kept in ``_build/.cache/page-words.json`` with the file's
+    size and date, so a build that wrote two pages reads two pages, not the whole book.
+    """
+    import json
+
+    static = outdir / "_static"
+    cache_file = outdir.parent / ".cache" / "page-words.json"
+    try:
+        cache = json.loads(cache_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cache = {}
+    scanned = {}
+    pages = [p for p in outdir.rglob("*.html")]
+    scripts = [p for p in static.rglob("*.js") if p.name != "fontawesome.js"]
+    for file in [*pages, *scripts]:
+        key = str(file.relative_to(outdir))
+        stat = file.stat()
+        known = cache.get(key)
+        if known and known["signature"] == [stat.st_mtime_ns, stat.st_size]:
+            scanned[key] = known
+        else:
+            scanned[key] = _scan(file, outdir, is_page=file.suffix == ".html")
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    cache_file.write_text(json.dumps(scanned), encoding="utf-8")
     # Every word of every page and script: a class named nowhere in them styles nothing.
-    tokens = set()
-    for file in [*outdir.rglob("*.html"), *static.rglob("*.js")]:
-        if file.name != "fontawesome.js":
-            tokens |= set(re.findall(r"[\w-]+", file.read_text(encoding="utf-8", errors="ignore")))
+    tokens = {t for entry in scanned.values() for t in entry["tokens"]}
+    names = {n for entry in scanned.values() for n in entry["icons"]}
     for theme_css in [static / "styles" / "pydata-sphinx-theme.css", *static.glob("mystnb.*.css")]:
         if not theme_css.exists():
             continue
@@ -380,13 +416,13 @@ def _on_build_finished(app, exception) -> None:
         return
     import shutil
 
-    from . import charts
-
     _lighten_build(Path(app.outdir))
     # The data files, so the appendix's download links work from the built book.
     shutil.copytree(paths.DATA, Path(app.outdir) / "data", dirs_exist_ok=True)
     target = Path(app.outdir) / "_static" / _vendor_js_name()
     if not target.exists():  # versioned name: present means current
+        from . import charts  # Altair and pandas: only when the bundle must be written
+
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(charts.javascript_bundle(), encoding="utf-8")
 
@@ -408,8 +444,33 @@ def _declare_parallel_safe(app) -> None:
             extension.parallel_read_safe = True
 
 
+def _note_pages_to_read(app, env, docnames) -> None:
+    app.afterkarabakh_pages_read = len(docnames)
+
+
+def _keep_formatted_bibliography(app) -> None:
+    """sphinxcontrib-bibtex formats every entry of the registry (550-odd) after each read, even
+    when no page was read; its result is kept with the environment, so reuse it then (a changed
+    bibliography file makes the pages that cite it be read again, and so is formatted anew)."""
+    from sphinxcontrib.bibtex.domain import BibtexDomain
+
+    format_all = BibtexDomain.env_updated
+    if getattr(format_all, "afterkarabakh", False):
+        return
+
+    def env_updated(domain):
+        if getattr(domain.env.app, "afterkarabakh_pages_read", 1) == 0 and domain.citations:
+            return []
+        return format_all(domain)
+
+    env_updated.afterkarabakh = True
+    BibtexDomain.env_updated = env_updated
+
+
 def setup(app):
     app.connect("builder-inited", _declare_parallel_safe)
+    app.connect("builder-inited", _keep_formatted_bibliography)
+    app.connect("env-before-read-docs", _note_pages_to_read)
     app.add_css_file("afterkarabakh.css")
     app.add_css_file(ICONS_CSS)
     app.connect("config-inited", _on_config_inited)
