@@ -9,11 +9,11 @@ from .. import charts, maps, theme
 #: Fill of states on the world map (light tones under the points).
 STATE_CATEGORIES = {
     "Armenia (state party from 2024)": theme.ACTOR_COLOURS["Armenia"],
-    "State party discussed here": "#88CCEE",
+    "State party": "#88CCEE",
     "Withdrawal announced": "#DDCC77",
     "Withdrawn": "#CC6677",
     "Not a party, hosted Putin": "#AAAAAA",
-    "Not covered by this chapter's data": theme.NEUTRAL_LAND,
+    "Never a party": theme.NEUTRAL_LAND,
 }
 #: Points and bars: the host's standing on the day of the visit (red: a state party).
 HOST_COLOURS = {"state party": "#CC3311", "not a party": "#444444"}
@@ -25,8 +25,8 @@ def host_scale(title: str = "Host's standing", legend: alt.Legend | None = None)
 
 
 def state_categories(states: pd.DataFrame, trips: pd.DataFrame) -> pd.DataFrame:
-    """One category per state for the map: the chapter's states parties, withdrawals, non-party hosts."""
-    labels = {"party": "State party discussed here", "withdrawn": "Withdrawn",
+    """One category per state for the map: every state party or former party by its status, and non-party hosts."""
+    labels = {"party": "State party", "withdrawn": "Withdrawn",
               "withdrawal announced": "Withdrawal announced"}
     rows = states.assign(iso3=states["state_iso3"], category=states["status_2026"].map(labels))[["iso3", "category"]]
     rows.loc[rows["iso3"] == "ARM", "category"] = "Armenia (state party from 2024)"
@@ -116,3 +116,22 @@ def path_timeline(path: pd.DataFrame):
                theme.ACTOR_COLOURS["Others"]]
     frame = path.rename(columns={"step": "title"}).assign(lane=path["actor"])
     return charts.timeline(frame, row="lane", colour=alt.Scale(domain=lanes, range=colours), order=lanes, height=170)
+
+
+def parties_on(states: pd.DataFrame, date, *, counting: str = "in force") -> pd.DataFrame:
+    """The rows of ``states`` that were parties on ``date``.
+
+    ``counting="in force"``: the Statute had entered into force for the state by that day (the deposit date
+    where no entry into force is given); ``counting="deposit"``: the instrument had been deposited, the way
+    the court and the press often count a new member at once. Either way a withdrawal in effect by that day
+    removes the state.
+    """
+    date = pd.Timestamp(date)
+    start = states["joined"] if counting == "deposit" else states["in_force"].fillna(states["joined"])
+    gone = states["withdrawal_effective"] <= date
+    return states[(start <= date) & ~gone]
+
+
+def off_map(states: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``states`` with no polygon in the 1:110m world layer (small island and micro-states)."""
+    return states[~states["state_iso3"].isin(set(maps.world()["iso_a3"]))]
