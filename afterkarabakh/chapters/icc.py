@@ -80,9 +80,13 @@ def party_count_chart(counts: pd.DataFrame, states: pd.DataFrame):
         x="date:T", strokeDash=alt.StrokeDash("event:N", title="Withdrawal",
                                               scale=alt.Scale(domain=["in effect", "announced"], range=[[1, 0], [4, 3]])),
         tooltip=[alt.Tooltip("label:N", title="Withdrawal"), alt.Tooltip("date:T", title="Date", format="%-d %b %Y")])
-    names = alt.Chart(marks).mark_text(angle=270, align="right", dx=-4, dy=-5, fontSize=10, color=theme.MUTED_INK).encode(
-        x="date:T", y=alt.value(4), text="short:N")
-    return alt.layer(line, rules, names, dots).properties(height=280).resolve_scale(shape="independent")
+    # each label goes on the side of its line with more room before the next line, so close dates do not overlap
+    marks = marks.sort_values("date")
+    far = pd.Timedelta(days=10_000)
+    right = marks["date"].diff(-1).abs().fillna(far) > marks["date"].diff().fillna(far)
+    names = [alt.Chart(marks[rows]).mark_text(angle=270, align="right", dx=-4, dy=dy, fontSize=10, color=theme.MUTED_INK)
+             .encode(x="date:T", y=alt.value(4), text="short:N") for rows, dy in ((~right, -5), (right, 12))]
+    return alt.layer(line, rules, *names, dots).properties(height=280).resolve_scale(shape="independent")
 
 
 def withdrawal_marks(states: pd.DataFrame) -> pd.DataFrame:
