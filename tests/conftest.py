@@ -1,5 +1,5 @@
-"""Shared fixtures: the one strict build of the book, a scratch copy of the data package that a
-test may break on purpose, and headless Chromium with the network cut off."""
+"""Shared fixtures: a scratch copy of the data package that a test may break on purpose, and
+headless Chromium with the network cut off."""
 
 from __future__ import annotations
 
@@ -8,29 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from afterkarabakh import build, paths
-
-#: Test modules that read the built book. They share one build: pytest-xdist sends them to one
-#: worker (the "built-book" group), where the session-scoped ``built_book`` runs once.
-BOOK_MODULES = {"test_book.py", "test_consistency.py"}
-
-
-def pytest_collection_modifyitems(config, items):
-    """One xdist group per file, as ``--dist loadfile`` would make (nbval runs a notebook's cells
-    in order on one kernel), except that the modules reading the built book form one group."""
-    for item in items:
-        group = "built-book" if item.path.name in BOOK_MODULES else str(item.path)
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
-@pytest.fixture(scope="session")
-def built_book() -> Path:
-    """Build the book exactly as `make book` does: warnings are errors, notebook errors raise."""
-    result = build.run(capture_output=True, timeout=1800)
-    assert result.returncode == 0, (
-        f"strict book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-    )
-    return paths.ROOT / "_build" / "html"
+from afterkarabakh import paths
 
 
 @pytest.fixture

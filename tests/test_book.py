@@ -1,8 +1,8 @@
 """The book builds strictly, and every page works in a browser with the network cut off.
 
-The build is the session fixture ``built_book`` (tests/conftest.py): the modules that read the
-built book run on one pytest-xdist worker, so the book is built once and every test here, and the
-consistency checks, read what it produced.
+One module on purpose: pytest-xdist's ``--dist loadfile`` keeps these tests on one worker, so
+the build runs once, and the browser tests and the book-wide consistency checks (helpers in
+tests/test_consistency.py) read what it produced.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import offline_context
+from test_consistency import CHAPTERS, GLUE_ROLE, Stated, executed, quantity_problems, read_executed
 
 from afterkarabakh import bench, build, paths
 
@@ -31,6 +32,16 @@ def _toc_files() -> list[str]:
         files += [chapter["file"] for chapter in part.get("chapters", [])]
     files += [chapter["file"] for chapter in toc.get("chapters", [])]
     return files
+
+
+@pytest.fixture(scope="module")
+def built_book() -> Path:
+    """Build the book exactly as `make book` does: warnings are errors, notebook errors raise."""
+    result = build.run(capture_output=True, timeout=1800)
+    assert result.returncode == 0, (
+        f"strict book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    )
+    return paths.ROOT / "_build" / "html"
 
 
 def test_every_toc_entry_is_a_built_page(built_book):
@@ -544,3 +555,36 @@ def test_page_weight_and_time_to_draw(built_book, visits):
 
 
 REGRESSION_LIMIT_BYTES = 2_000_000
+
+
+# --- one value per quantity, read from the chapters as the build executed them ----------------
+
+
+@pytest.fixture(scope="module")
+def book(built_book) -> dict[str, Stated]:
+    """What the chapters state, read from the book build's executed notebooks (no second run)."""
+    return {name: read_executed(executed(name)) for name in CHAPTERS}
+
+
+def test_each_quantity_is_stated_with_one_value_the_datas(book):
+    problems = quantity_problems(book)
+    assert not problems, "\n".join(problems)
+
+
+def test_glue_names_shared_by_chapters_carry_one_value(book):
+    seen: dict[str, dict[str, str]] = {}
+    for chapter, stated in book.items():
+        for name, value in stated.glues.items():
+            seen.setdefault(name, {})[chapter] = value
+    clashes = {name: values for name, values in seen.items() if len(set(values.values())) > 1}
+    assert not clashes, (
+        f"the same glue name holds different values in different chapters: {clashes}"
+    )
+
+
+def test_prose_refers_only_to_glues_its_chapter_defines(book):
+    missing = {
+        chapter: sorted(set(GLUE_ROLE.findall(stated.markdown)) - set(stated.glues))
+        for chapter, stated in book.items()
+    }
+    assert not any(missing.values()), f"glue roles without a glued value: {missing}"

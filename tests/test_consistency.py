@@ -3,8 +3,8 @@
 Three checks:
 
 * **Stated quantities.** Every value the chapters ``glue`` into the prose is read from the
-  notebooks as the book build executed them (``built_book``, shared with tests/test_book.py), with
-  the text of their ``# NBVAL_CHECK_OUTPUT`` key-figure cells. ``QUANTITIES`` below names each quantity the
+  notebooks as the book build executed them, with the text of their ``# NBVAL_CHECK_OUTPUT``
+  key-figure cells; the tests that read them are in tests/test_book.py, which owns the build. ``QUANTITIES`` below names each quantity the
   book states in more than one place, by dataset and key, with every place that states it (a glue
   name, or a pattern in a key-figure cell). A test fails when two places give the quantity
   different values, or when a place gives a value that is not the data's (at the precision the
@@ -95,12 +95,6 @@ def executed(name: str):
         notebook.cells.append(nbformat.v4.new_code_cell("", outputs=outputs))
     notebook.metadata["name"] = f"{name}.ipynb"
     return notebook
-
-
-@pytest.fixture(scope="module")
-def book(built_book) -> dict[str, Stated]:
-    """What the chapters state, read from the book build's executed notebooks (no second run)."""
-    return {name: read_executed(executed(name)) for name in CHAPTERS}
 
 
 # --- the registry of quantities stated more than once ---------------------------------------------
@@ -592,30 +586,6 @@ def quantity_problems(book: dict[str, Stated], quantities=QUANTITIES) -> list[st
             if not agrees(said, value):
                 problems.append(f"{label}: {where} says {said!r}, the data say {value!r}")
     return problems
-
-
-def test_each_quantity_is_stated_with_one_value_the_datas(book):
-    problems = quantity_problems(book)
-    assert not problems, "\n".join(problems)
-
-
-def test_glue_names_shared_by_chapters_carry_one_value(book):
-    seen: dict[str, dict[str, str]] = {}
-    for chapter, stated in book.items():
-        for name, value in stated.glues.items():
-            seen.setdefault(name, {})[chapter] = value
-    clashes = {name: values for name, values in seen.items() if len(set(values.values())) > 1}
-    assert not clashes, (
-        f"the same glue name holds different values in different chapters: {clashes}"
-    )
-
-
-def test_prose_refers_only_to_glues_its_chapter_defines(book):
-    missing = {
-        chapter: sorted(set(GLUE_ROLE.findall(stated.markdown)) - set(stated.glues))
-        for chapter, stated in book.items()
-    }
-    assert not any(missing.values()), f"glue roles without a glued value: {missing}"
 
 
 # --- counts typed into prose ------------------------------------------------------------------------

@@ -370,3 +370,97 @@ def test_propositions_pending_are_listed_in_words():
 
     assert _number_list([3, 4, 14, 15, 16, 17, 18, 19, 20]) == "3, 4 and 14–20"
     assert _number_list([3]) == "3" and _number_list([14, 15]) == "14, 15"
+
+
+# --- the states parties to the Rome Statute: the table reproduces the court's own count ------------
+
+#: The court's own figure the table must reproduce: its ceremony for Ukraine, 17 July 2025.
+COURT_COUNT_DATE = "2025-07-17"
+
+
+def _icc_tables(datapackage: Path | None = None):
+    return data.load("icc_states_parties", datapackage), data.load("icc_party_count", datapackage)
+
+
+def court_count_problem(datapackage: Path | None = None) -> str | None:
+    """None if the states parties on COURT_COUNT_DATE number what the court said; else what differs."""
+    from afterkarabakh.chapters import icc
+
+    states, counts = _icc_tables(datapackage)
+    stated = counts[(counts["date"] == COURT_COUNT_DATE) & (counts["basis"] == "stated")]
+    assert len(stated) == 1, f"icc_party_count.csv: no single stated count dated {COURT_COUNT_DATE}"
+    stated = stated.iloc[0]
+    parties = icc.parties_on(states, stated["date"])
+    if len(parties) == stated["count"]:
+        return None
+    near = states[(states["joined"].dt.year >= 2023) | states["withdrawal_effective"].notna()]
+    return (
+        f"icc_states_parties.csv gives {len(parties)} states parties on {COURT_COUNT_DATE} (Statute in force, or "
+        f"instrument deposited where no entry into force is given, and no withdrawal in effect); "
+        f"icc_party_count.csv (source {stated['source_id']}) states {int(stated['count'])}: "
+        f"{len(parties) - int(stated['count']):+d}. Rows that joined or left recently: "
+        + ", ".join(
+            f"{r.state_iso3} (joined {r.joined:%Y-%m-%d}, left {r.withdrawal_effective})"
+            for r in near.itertuples()
+        )
+    )
+
+
+def test_states_parties_match_the_courts_count():
+    problem = court_count_problem()
+    assert problem is None, problem
+
+
+def test_a_missing_state_party_is_caught(data_copy):
+    path = data_copy.parent / "icc_states_parties.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    _write(path, [r for r in rows if r["state_iso3"] != "KIR"], list(rows[0]))
+    problem = court_count_problem(data_copy)
+    assert problem and "gives 124" in problem and "states 125: -1" in problem
+
+
+def test_every_stated_count_is_reproduced_by_the_table():
+    """Sources count a new member from its deposit or from entry into force: each stated figure must equal
+    the table's count on one of the two readings (a count 'as of' a month is read at the month's end)."""
+    from afterkarabakh.chapters import icc
+
+    states, counts = _icc_tables()
+    wrong = []
+    for line, point in enumerate(counts.itertuples(), start=2):
+        day = point.date + pd.offsets.MonthEnd(0) if point.date_precision == "month" else point.date
+        readings = {
+            how: len(icc.parties_on(states, day, counting=how)) for how in ("in force", "deposit")
+        }
+        if point.count not in readings.values():
+            wrong.append(
+                f"icc_party_count.csv, row {line}, field 'count': {point.count} on {day:%Y-%m-%d}, "
+                f"but the table gives {readings['in force']} in force and {readings['deposit']} deposited"
+            )
+    assert not wrong, "\n".join(wrong)
+
+
+def test_count_after_hungary_is_derived_from_the_table_not_typed():
+    from afterkarabakh.chapters import icc
+
+    states, counts = _icc_tables()
+    derived = counts[counts["basis"] == "derived"]
+    assert len(derived), "icc_party_count.csv has no derived count"
+    for point in derived.itertuples():
+        assert point.count == len(icc.parties_on(states, point.date)), (
+            f"icc_party_count.csv: the derived count for {point.date:%Y-%m-%d} is {point.count}, "
+            f"the states table gives {len(icc.parties_on(states, point.date))}"
+        )
+    import nbformat
+
+    notebook = nbformat.read(paths.CHAPTERS / "icc.ipynb", as_version=4)
+    cells = [
+        c.source
+        for c in notebook.cells
+        if c.cell_type == "code" and 'glue("count_derived"' in c.source
+    ]
+    assert len(cells) == 1, "icc.ipynb: count_derived is not glued in exactly one cell"
+    glued = re.search(r'glue\("count_derived",\s*([^,]+),', cells[0]).group(1)
+    assert "parties_on" in cells[0] and not re.fullmatch(r"\s*\d+\s*|.*\[\"count\"\].*", glued), (
+        f"icc.ipynb: count_derived is glued from {glued!r}, not counted from the states table"
+    )

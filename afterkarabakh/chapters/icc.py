@@ -10,11 +10,11 @@ from .. import charts, maps, theme
 #: Fill of states on the world map (light tones under the points).
 STATE_CATEGORIES = {
     "Armenia (state party from 2024)": theme.ACTOR_COLOURS["Armenia"],
-    "State party discussed here": "#88CCEE",
+    "State party": "#88CCEE",
     "Withdrawal announced": "#DDCC77",
     "Withdrawn": "#CC6677",
     "Not a party, hosted Putin": "#AAAAAA",
-    "Not covered by this chapter's data": theme.NEUTRAL_LAND,
+    "Never a party": theme.NEUTRAL_LAND,
 }
 #: Points and bars: the host's standing on the day of the visit (red: a state party).
 HOST_COLOURS = {"state party": "#CC3311", "not a party": "#444444"}
@@ -30,9 +30,9 @@ def host_scale(title: str = "Host's standing", legend: alt.Legend | None = None)
 
 
 def state_categories(states: pd.DataFrame, trips: pd.DataFrame) -> pd.DataFrame:
-    """One category per state for the map: the chapter's states parties, withdrawals, non-party hosts."""
+    """One category per state for the map: every state party or former party by its status, and non-party hosts."""
     labels = {
-        "party": "State party discussed here",
+        "party": "State party",
         "withdrawn": "Withdrawn",
         "withdrawal announced": "Withdrawal announced",
     }
@@ -183,13 +183,18 @@ def party_count_chart(counts: pd.DataFrame, states: pd.DataFrame):
             ],
         )
     )
-    names = (
-        alt.Chart(marks)
-        .mark_text(angle=270, align="right", dx=-4, dy=-5, fontSize=10, color=theme.MUTED_INK)
+    # each label goes on the side of its line with more room before the next line, so close dates do not overlap
+    marks = marks.sort_values("date")
+    far = pd.Timedelta(days=10_000)
+    right = marks["date"].diff(-1).abs().fillna(far) > marks["date"].diff().fillna(far)
+    names = [
+        alt.Chart(marks[rows])
+        .mark_text(angle=270, align="right", dx=-4, dy=dy, fontSize=10, color=theme.MUTED_INK)
         .encode(x="date:T", y=alt.value(4), text="short:N")
-    )
+        for rows, dy in ((~right, -5), (right, 12))
+    ]
     return (
-        alt.layer(line, rules, names, dots)
+        alt.layer(line, rules, *names, dots)
         .properties(height=280)
         .resolve_scale(shape="independent")
     )
@@ -252,6 +257,27 @@ def path_timeline(path: pd.DataFrame):
     return charts.timeline(
         frame, row="lane", colour=alt.Scale(domain=lanes, range=colours), order=lanes, height=170
     )
+
+
+def parties_on(states: pd.DataFrame, date, *, counting: str = "in force") -> pd.DataFrame:
+    """The rows of ``states`` that were parties on ``date``.
+
+    ``counting="in force"``: the Statute had entered into force for the state by that day (the deposit date
+    where no entry into force is given); ``counting="deposit"``: the instrument had been deposited, the way
+    the court and the press often count a new member at once. Either way a withdrawal in effect by that day
+    removes the state.
+    """
+    date = pd.Timestamp(date)
+    start = (
+        states["joined"] if counting == "deposit" else states["in_force"].fillna(states["joined"])
+    )
+    gone = states["withdrawal_effective"] <= date
+    return states[(start <= date) & ~gone]
+
+
+def off_map(states: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``states`` with no polygon in the 1:110m world layer (small island and micro-states)."""
+    return states[~states["state_iso3"].isin(set(maps.world()["iso_a3"]))]
 
 
 #: Steps of Armenia's path whose dates the prose cites (glued as d_<id with underscores>).
