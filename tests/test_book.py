@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import offline_context
+from conftest import CHROMIUM, CHROMIUM_ARGS, offline_context
 from test_consistency import CHAPTERS, GLUE_ROLE, Stated, executed, quantity_problems, read_executed
 
 from afterkarabakh import bench, build, paths
@@ -172,14 +172,57 @@ def _visit(browser, server: str, built_book: Path, page_path: str, width: int) -
     return record
 
 
+def _visit_from_queue(server: str, built_book: Path, queue, seen: dict) -> None:
+    """Visit pages until the queue is empty, in a browser of this thread's own (Playwright's
+    objects belong to the thread that made them)."""
+    import queue as queues
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            while True:
+                try:
+                    page_path, width = queue.get_nowait()
+                except queues.Empty:
+                    return
+                seen[page_path, width] = _visit(browser, server, built_book, page_path, width)
+        finally:
+            browser.close()
+
+
 @pytest.fixture(scope="module")
-def visits(built_book, server, browser) -> dict[tuple[str, int], dict]:
-    """Every built page opened once per width; the browser tests below read what was seen."""
-    return {
-        (page_path, width): _visit(browser, server, built_book, page_path, width)
-        for page_path in _pages(built_book)
-        for width in WIDTHS
-    }
+def visits(built_book, server) -> dict[tuple[str, int], dict]:
+    """Every built page opened once per width, in two browsers at once (the test run's other
+    worker is done by then); the browser tests below read what was seen."""
+    import queue
+    import threading
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
+        )
+    # Largest pages first, so that the last page to finish is a small one.
+    pages = sorted(_pages(built_book), key=lambda p: -(built_book / p).stat().st_size)
+    work = queue.Queue()
+    for page_path in pages:
+        for width in sorted(WIDTHS, reverse=True):
+            work.put((page_path, width))
+    seen: dict = {}
+    threads = [
+        threading.Thread(target=_visit_from_queue, args=(server, built_book, work, seen))
+        for _ in range(max(1, min(2, os.cpu_count() or 1)))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    missing = len(pages) * len(WIDTHS) - len(seen)
+    assert not missing, f"{missing} page visits did not finish (see the errors above)"
+    return seen
 
 
 @pytest.mark.browser
