@@ -187,7 +187,11 @@ def main() -> int:
         print(f"bench: executing {path.name} ...", file=sys.stderr, flush=True)
         per_notebook[path.name] = _notebook_seconds(path)
     executed = sum(per_notebook.values())
-    print("bench: make test, from no built book (as on a fresh clone) ...", file=sys.stderr, flush=True)
+    print(
+        "bench: make test, from no built book (as on a fresh clone) ...",
+        file=sys.stderr,
+        flush=True,
+    )
     shutil.rmtree(BUILD, ignore_errors=True)
     tests = _make("test")
 
