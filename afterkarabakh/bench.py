@@ -48,12 +48,8 @@ def content_pages(html_dir: Path = HTML) -> list[str]:
     return pages
 
 
-def page_metrics(
-    browser, base_url: str, page_path: str, width: int = 1280, **context_options
-) -> dict:
-    """Load one page in a fresh context: bytes of every response, and seconds until all its charts are drawn."""
-    context = browser.new_context(viewport={"width": width, "height": 900}, **context_options)
-    page = context.new_page()
+def record_response_sizes(page) -> dict[str, int]:
+    """Bytes of every response the page receives from now on, by URL (filled as they arrive)."""
     sizes: dict[str, int] = {}
 
     def on_response(response):
@@ -63,6 +59,16 @@ def page_metrics(
             pass
 
     page.on("response", on_response)
+    return sizes
+
+
+def page_metrics(
+    browser, base_url: str, page_path: str, width: int = 1280, **context_options
+) -> dict:
+    """Load one page in a fresh context: bytes of every response, and seconds until all its charts are drawn."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, **context_options)
+    page = context.new_page()
+    sizes = record_response_sizes(page)
     page.goto(f"{base_url}/{page_path}", wait_until="load")
     charts = page.locator("div.ak-chart").count()
     if charts:

@@ -706,3 +706,36 @@ def wrap_title(text: str, width: float = 480, font_size: float = 16) -> list[str
                 j = back[k][j]
             return [" ".join(words[i:j]) for i, j in reversed(ends)]
     return textwrap.wrap(text, width=int(width / (0.56 * font_size)))
+
+
+def persons_claimed(
+    frame: pd.DataFrame,
+    *,
+    category: str,
+    note: str,
+    label_room: int = 230,
+    key: str | None = None,
+) -> alt.FacetChart:
+    """Counts of people (dead, wounded, displaced) as each claimant gave them: :func:`claims`
+    with one colour per claimant and the book's tooltip for such figures."""
+    return claims(
+        frame,
+        category=category,
+        label="claim",
+        low="value_low",
+        high="value_high",
+        colour=alt.Color(
+            "claimant_actor:N", scale=theme.actor_scale(frame["claimant_actor"]), title="Claimant"
+        ),
+        x_title="Persons (as claimed)",
+        label_room=label_room,
+        key=key,
+        tooltip=[
+            alt.Tooltip(f"{category}:N", title="Figure"),
+            alt.Tooltip("value_low:Q", title="Persons"),
+            alt.Tooltip("value_high:Q", title="Up to"),
+            alt.Tooltip("claimant:N", title="Claimed by"),
+            alt.Tooltip("claim_date:T", title="Date of claim", format="%-d %b %Y"),
+            alt.Tooltip(f"{note}:N", title="Note"),
+        ],
+    )

@@ -122,17 +122,9 @@ def _visit(browser, server: str, built_book: Path, page_path: str, width: int) -
     """Open one page offline at one width and record everything the browser tests assert on."""
     context, outside = offline_context(browser, (server,), viewport={"width": width, "height": 900})
     page = context.new_page()
-    errors, sizes = [], {}
+    errors, sizes = [], bench.record_response_sizes(page)
     page.on("console", lambda msg: errors.append(msg.text[:200]) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)[:200]))
-
-    def on_response(response):
-        try:
-            sizes[response.url] = len(response.body())
-        except Exception:  # noqa: BLE001 - redirects and aborted requests have no body
-            pass
-
-    page.on("response", on_response)
     page.goto(f"{server}/{page_path}", wait_until="load")
     if 'http-equiv="refresh"' in (built_book / page_path).read_text(encoding="utf-8").lower():
         page.wait_for_url("**/chapters/*.html", timeout=10000)  # index.html forwards to chapter 1

@@ -118,26 +118,8 @@ def casualty_claims(casualties: pd.DataFrame) -> pd.DataFrame:
 
 
 def casualty_chart(view: pd.DataFrame):
-    return charts.claims(
-        view,
-        category="figure",
-        label="claim",
-        low="value_low",
-        high="value_high",
-        colour=alt.Color(
-            "claimant_actor:N", scale=theme.actor_scale(view["claimant_actor"]), title="Claimant"
-        ),
-        x_title="Persons (as claimed)",
-        label_room=260,
-        key="claim_id",
-        tooltip=[
-            alt.Tooltip("figure:N", title="Figure"),
-            alt.Tooltip("value_low:Q", title="Persons"),
-            alt.Tooltip("value_high:Q", title="Up to"),
-            alt.Tooltip("claimant:N", title="Claimed by"),
-            alt.Tooltip("claim_date:T", title="Date of claim", format="%-d %b %Y"),
-            alt.Tooltip("note:N", title="Note"),
-        ],
+    return charts.persons_claimed(
+        view, category="figure", note="note", label_room=260, key="claim_id"
     )
 
 

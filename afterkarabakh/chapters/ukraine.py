@@ -128,24 +128,7 @@ def contracts_chart(contract_view: pd.DataFrame):
 
 def claims_chart(claims: pd.DataFrame):
     """Each side's dated casualty claims, one point per claim, coloured by claimant."""
-    return charts.claims(
-        claims,
-        category="category",
-        label="claim",
-        low="value_low",
-        high="value_high",
-        colour=alt.Color(
-            "claimant_actor:N", scale=theme.actor_scale(claims["claimant_actor"]), title="Claimant"
-        ),
-        x_title="Persons (as claimed)",
-        tooltip=[
-            alt.Tooltip("category:N", title="Figure"),
-            alt.Tooltip("value_low:Q", title="Persons"),
-            alt.Tooltip("claimant:N", title="Claimed by"),
-            alt.Tooltip("claim_date:T", title="Date of claim", format="%-d %b %Y"),
-            alt.Tooltip("description:N", title="Note"),
-        ],
-    )
+    return charts.persons_claimed(claims, category="category", note="description")
 
 
 def spending_chart(milex: pd.DataFrame) -> alt.Chart:
