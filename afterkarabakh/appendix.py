@@ -1,4 +1,4 @@
-"""The "Data and sources" appendix, generated from datapackage.json and the source registry.
+"""The "Data" and "Sources" appendices, generated from datapackage.json and the source registry.
 
 Nothing here is typed by hand: dataset titles, fields, units, constraints,
 licences and sources all come from the package, so the appendix cannot drift

@@ -170,7 +170,9 @@ def source_line(source_ids, limit: int = 3) -> str:
     if len(publishers) <= limit:
         return ("Source: " if len(publishers) == 1 else "Sources: ") + "; ".join(publishers) + "."
     shown = "; ".join(publishers[:limit])
-    return f"Sources: {shown} and {len(publishers) - limit} more (all listed in the Data and sources appendix)."
+    return (
+        f"Sources: {shown} and {len(publishers) - limit} more (all listed in the Sources appendix)."
+    )
 
 
 def _sources_of(sources) -> list[str]:

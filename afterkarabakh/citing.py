@@ -14,6 +14,7 @@ import re
 #: Pages that are parts of the book's apparatus rather than chapters: no citation block.
 APPENDICES = {
     "chapters/appendix_data",
+    "chapters/appendix_sources",
     "chapters/appendix_method",
     "chapters/glossary",
     "chapters/gazetteer",

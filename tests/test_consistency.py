@@ -13,7 +13,7 @@ Three checks:
 * **Disputed names** are written in the gazetteer's order (``data/places.csv``, name/alt_name)
   everywhere: chapter markdown and code strings, and every text field of the data.
 * **No words about tools** ("stored", "copy shown", "search", ...) in the chapters, nor in the
-  titles and descriptions of the data package (shown in the Data and sources appendix).
+  titles and descriptions of the data package (shown in the Data appendix).
 """
 
 from __future__ import annotations
@@ -715,7 +715,7 @@ def descriptor_strings(node, where="datapackage.json"):
 
 
 def test_data_descriptions_speak_of_sources_not_of_tools():
-    """Dataset and field titles and descriptions are shown in the Data and sources appendix."""
+    """Dataset and field titles and descriptions are shown in the Data appendix."""
     descriptor = json.loads((paths.DATA / "datapackage.json").read_text(encoding="utf-8"))
     found = [
         f"{where}: {hit}"

@@ -54,7 +54,7 @@ def test_finish_refuses_a_chart_without_credits(kwargs, error):
 
 def test_long_source_lists_point_to_the_appendix():
     line = charts.source_line(list(data.sources().index))
-    assert "Data and sources appendix" in line
+    assert "Sources appendix" in line
 
 
 def test_actor_colours_are_distinct_and_complete():
