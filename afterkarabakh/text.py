@@ -51,3 +51,9 @@ def country_name(iso3: str) -> str:
 def data_as_of() -> str:
     """The day the book's data stop: the latest day any registered source was read."""
     return date(data.sources()["date_accessed"].max())
+
+
+def listing(names) -> str:
+    """Names as prose lists them: "A", "A and B", "A, B and C"."""
+    names = [str(n) for n in names]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

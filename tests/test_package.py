@@ -636,3 +636,9 @@ def test_verdict_chart_has_one_linked_mark_per_proposition_and_a_colour_per_verd
         f"Grid of {len(shown)} propositions"
     )
     assert sum(verdicts.verdict_counts(shown).values()) == len(shown)
+
+
+def test_listing_joins_names_as_prose_does():
+    assert text.listing(["Georgia"]) == "Georgia"
+    assert text.listing(["Azerbaijan", "Georgia"]) == "Azerbaijan and Georgia"
+    assert text.listing(["Belarus", "Russia", "Tajikistan"]) == "Belarus, Russia and Tajikistan"

@@ -303,3 +303,43 @@ def membership_gantt(spans: pd.DataFrame) -> alt.Chart:
             alt.Tooltip("period:N", title="Period"),
         ],
     )
+
+
+def membership_description(spans: pd.DataFrame) -> str:
+    """What the membership Gantt chart shows, in words, read from its bars."""
+    from .. import text
+
+    members = spans[spans["status"] == "Member"]
+    first_exit = members["end"].min()
+    left = members[members["end"] == first_exit]["state"]
+    returned = (
+        members[members["state"].duplicated(keep=False)].sort_values("start").groupby("state")
+    )
+    frozen = spans[spans["status"] == "Participation frozen"]
+    running = members["end"].isna().sum()
+    parts = [f"{text.listing(left)} end in {first_exit:%B %Y}"]
+    for state, bars in returned:
+        back = bars.iloc[-1]
+        parts.append(f"{state} returns from {back['start']:%B %Y} to {back['end']:%B %Y}")
+    for _, bar in frozen.iterrows():
+        parts.append(f"{bar['state']}'s bar changes to frozen on {text.date(bar['start'])}")
+    return "; ".join(parts) + f"; {running} member bars run on."
+
+
+def status_description(status: pd.DataFrame) -> str:
+    """The map's states by status, with the dates their status began."""
+    from .. import text
+
+    def since(label: str) -> tuple[list[str], str]:
+        rows = status[status["status"] == label]
+        return list(rows["state"]), (rows["since"].iloc[0] if len(rows) else "")
+
+    frozen, frozen_since = since("Participation frozen")
+    suspended = status[status["status"].str.startswith("Membership suspended")]
+    left = status[status["status"].str.startswith("Left")]
+    return (
+        f"{text.listing(status.loc[status['status'] == 'Member', 'state'])} as members; "
+        f"{text.listing(frozen)}, outlined, with its participation frozen since {frozen_since}; "
+        f"{text.listing(suspended['state'])} suspended since {suspended['since'].iloc[0]}; "
+        f"{text.listing(left['state'])} out since {left['since'].iloc[0]}."
+    )
