@@ -36,7 +36,7 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 
-from . import data, tables, theme
+from . import data, paths, tables, theme
 
 #: Set by the book build (sphinxext) so chart outputs rely on the page's own bundle.
 BOOK_BUILD_ENV = "AFTERKARABAKH_BOOK_BUILD"
@@ -59,10 +59,27 @@ def javascript_bundle() -> str:
     with other scripts on a Sphinx page; the wrapper keeps them private and only
     the ``window.vega*`` globals it sets escape.
     """
+    from importlib.metadata import version
+
+    # Bundling takes vl-convert 1.5 s; every kernel outside the book (nbval, JupyterLab) needs it
+    # once, so the first one keeps it on disk under the versions that produce it.
+    cached = (
+        paths.ROOT
+        / "_build"
+        / ".cache"
+        / f"vega-bundle-altair-{version('altair')}-vl-convert-{version('vl-convert-python')}.js"
+    )
+    if cached.exists():
+        return cached.read_text(encoding="utf-8")
     import vl_convert
 
     bundle = vl_convert.javascript_bundle(vl_version=vega_lite_version())
-    return "(function () {\n" + bundle + "\n})();\n"
+    wrapped = "(function () {\n" + bundle + "\n})();\n"
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(wrapped, encoding="utf-8")
+    partial.replace(cached)  # atomic: parallel kernels never read half a bundle
+    return wrapped
 
 
 _bundle_sent_to_frontend = False

@@ -126,6 +126,18 @@ def test_bundle_matches_altair_and_is_wrapped():
     assert bundle.startswith("(function () {") and bundle.rstrip().endswith("})();")
 
 
+def test_bundle_is_made_once_and_kept_under_its_versions():
+    from importlib.metadata import version
+
+    charts.javascript_bundle.cache_clear()
+    bundle = charts.javascript_bundle()
+    kept = list((ROOT / "_build" / ".cache").glob("vega-bundle-*.js"))
+    assert [p.name for p in kept if version("vl-convert-python") in p.name], (
+        "no bundle kept on disk"
+    )
+    assert kept[0].read_text(encoding="utf-8") == bundle
+
+
 def test_book_serves_the_bundle_under_a_versioned_name():
     from importlib.metadata import version
 
