@@ -434,12 +434,13 @@ def gantt(
     height_per_row: int = 22,
     x_title: str = "Year",
 ) -> alt.LayerChart:
-    """Bars from ``start`` to ``end`` (empty end = still running, drawn to ``open_end``), one row each.
+    """Bars from ``start`` to ``end`` (empty end = still running, drawn to ``open_end``, by default
+    the day the data stop), one row each.
 
     Ongoing items get an arrow-like open end so a reader sees they have not ended.
     """
     data_frame = frame.copy()
-    open_end = pd.Timestamp(open_end) if open_end is not None else pd.Timestamp.today().normalize()
+    open_end = pd.Timestamp(open_end) if open_end is not None else data.as_of()
     data_frame["ongoing"] = data_frame[end].isna()
     data_frame["_end"] = data_frame[end].fillna(open_end)
     # Long row names break onto two lines (by sense) instead of being cut, which could leave two

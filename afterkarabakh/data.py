@@ -404,6 +404,12 @@ def sources(datapackage: Path | None = None) -> pd.DataFrame:
     return load("sources", datapackage).set_index("id")
 
 
+def as_of(datapackage: Path | None = None) -> pd.Timestamp:
+    """The day the book's data stop: the latest day any registered source was read. Charts draw
+    what is still running up to this day, so a rebuild on a later day draws the same."""
+    return sources(datapackage)["date_accessed"].max()
+
+
 def citation(source_id: str, datapackage: Path | None = None) -> str:
     """A one-line citation: publisher, title, date, URL."""
     path = _descriptor_path(datapackage).resolve()

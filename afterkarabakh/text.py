@@ -50,7 +50,7 @@ def country_name(iso3: str) -> str:
 
 def data_as_of() -> str:
     """The day the book's data stop: the latest day any registered source was read."""
-    return date(data.sources()["date_accessed"].max())
+    return date(data.as_of())
 
 
 def listing(names) -> str:

@@ -16,7 +16,6 @@ STATUS_COLOURS = {
     "Membership suspended (2012)": "#777777",
     "Left (1999)": "#BBBBBB",
 }
-OPEN_END = pd.Timestamp("2026-12-01")
 #: Partners drawn in the bloc colour where the state has no book colour of its own.
 PARTNER_ACTOR = {"USA": "EU and the West", "GRC": "EU and the West"}
 
@@ -290,7 +289,6 @@ def membership_gantt(spans: pd.DataFrame) -> alt.Chart:
         start="start",
         end="end",
         row="state",
-        open_end=OPEN_END,
         colour=alt.Color(
             "status:N",
             scale=status_scale(spans["status"]),

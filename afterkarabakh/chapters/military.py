@@ -124,7 +124,6 @@ def deployments_timeline(
         start="start_date",
         end="end_date",
         row="row",
-        open_end=pd.Timestamp("2026-11-26"),
         colour=alt.Color(
             "status:N",
             scale=status_scale,

@@ -204,7 +204,6 @@ def missions_gantt(missions_view: pd.DataFrame):
         start="start_date",
         end="end_date",
         row="mission",
-        open_end=pd.Timestamp("2026-11-26"),
         colour=alt.value(theme.ACTOR_COLOURS["Russia"]),
         row_title=None,
         height_per_row=30,

@@ -110,7 +110,8 @@ def contracts_chart(contract_view: pd.DataFrame):
             fill=alt.Fill(
                 "price:N",
                 scale=alt.Scale(
-                    domain=["price reported", "no price published"], range=["#555555", "white"]
+                    domain=["price reported", "no price published"],
+                    range=[theme.MUTED_INK, "white"],
                 ),
                 title=None,
             ),
