@@ -44,7 +44,7 @@ book: $(BOOK_STAMP)
 	@echo "Book built: open _build/html/index.html"
 
 $(BOOK_STAMP): $(STAMP) $(BOOK_SOURCES)
-	$(BIN)/python -m afterkarabakh.build   # strict (warnings are errors), on every core
+	$(BIN)/python -m afterkarabakh.book.build   # strict (warnings are errors), on every core
 	@touch $@
 
 # The browser test's tools: Debian's chromium, poppler-utils (pdftotext, for the print test) and
@@ -80,15 +80,15 @@ requirements: | python-version
 	.venv-tools/bin/uv pip compile requirements-lab.in $(COMPILE) -o requirements-lab.txt
 
 bench: $(STAMP) browser-deps
-	$(BIN)/python -m afterkarabakh.bench
+	$(BIN)/python -m afterkarabakh.book.bench
 
 # Re-execute the notebooks and keep only the outputs of "# NBVAL_CHECK_OUTPUT" cells.
 outputs: $(STAMP)
-	$(BIN)/python -m afterkarabakh.notebooks refresh chapters/*.ipynb
+	$(BIN)/python -m afterkarabakh.book.notebooks refresh chapters/*.ipynb
 
 chapter: $(STAMP)
 	@test -n "$(NAME)" || { echo "usage: make chapter NAME=slug"; exit 2; }
-	$(BIN)/python -m afterkarabakh.notebooks new $(NAME)
+	$(BIN)/python -m afterkarabakh.book.notebooks new $(NAME)
 
 clean:
 	rm -rf _build .pytest_cache

@@ -8,7 +8,7 @@ Rendering works offline in both places a chart is seen:
 
 * in the built HTML book the page loads, deferred, the Vega bundle that the book
   serves itself and the book's renderer (``static/afterkarabakh-charts.js``, see
-  :mod:`afterkarabakh.sphinxext`); a chart's output is only its spec (as JSON), a
+  :mod:`afterkarabakh.book.sphinxext`); a chart's output is only its spec (as JSON), a
   line for readers without JavaScript and its data table (:mod:`afterkarabakh.tables`);
 * in JupyterLab, which renders Vega-Lite 5 but not the version 6 that Altair 6
   writes, the first chart of a kernel session also carries the same bundle and the
@@ -234,7 +234,7 @@ def finish(
     ``sources`` is a DataFrame with a ``source_id`` column (the rows charted), a
     source id, or a list of either. ``note`` adds a caveat before the source line.
     ``name`` (``fig-<chapter>-<what>``) makes the numbered figure a label the prose
-    can cite with ``{numref}`` (see ``afterkarabakh.figures``).
+    can cite with ``{numref}`` (see ``afterkarabakh.book.figures``).
     """
     if name is not None and not re.fullmatch(r"fig-[a-z0-9-]+", name):
         raise ValueError(f"figure name {name!r}: use fig- and lower-case letters, digits, hyphens")

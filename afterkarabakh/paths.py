@@ -9,7 +9,7 @@ DATAPACKAGE = DATA / "datapackage.json"
 CHAPTERS = ROOT / "chapters"
 PACKAGE = Path(__file__).resolve().parent
 
-#: Set by the book build (afterkarabakh.sphinxext) to a folder where each kernel lists the data
+#: Set by the book build (afterkarabakh.book.sphinxext) to a folder where each kernel lists the data
 #: files it reads, in a file named after the process that started the kernel (the Sphinx reader).
 #: The build re-executes a page when, and only when, a file it used has changed.
 DATA_USES_ENV = "AFTERKARABAKH_DATA_USES"

@@ -22,7 +22,8 @@ import yaml
 from conftest import CHROMIUM, CHROMIUM_ARGS, offline_context
 from test_consistency import CHAPTERS, GLUE_ROLE, Stated, executed, quantity_problems, read_executed
 
-from afterkarabakh import bench, build, paths
+from afterkarabakh import paths
+from afterkarabakh.book import bench, build
 
 
 def _toc_files() -> list[str]:
@@ -284,7 +285,8 @@ def _notebooks() -> list[str]:
 
 
 def test_each_notebook_depends_on_the_data_it_loads_and_the_shared_code(built_book):
-    from afterkarabakh import data, sphinxext
+    from afterkarabakh import data
+    from afterkarabakh.book import sphinxext
 
     recorded = _dependencies()
     every_data_file = {p.resolve() for p in paths.DATA.rglob("*") if p.is_file()}

@@ -7,7 +7,8 @@ import re
 import pytest
 import yaml
 
-from afterkarabakh import citing, paths
+from afterkarabakh import paths
+from afterkarabakh.book import citing
 
 CONFIG = yaml.safe_load((paths.ROOT / "_config.yml").read_text(encoding="utf-8"))
 CFF = yaml.safe_load((paths.ROOT / "CITATION.cff").read_text(encoding="utf-8"))

@@ -11,7 +11,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from afterkarabakh import geobuild
+from afterkarabakh.book import geobuild
 from afterkarabakh.paths import GEO, ROOT
 
 LAYERS = [geobuild.REGIONAL, geobuild.WORLD, geobuild.NK]
@@ -102,7 +102,7 @@ def test_regeneration_is_byte_identical(tmp_path):
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     subprocess.run(
-        [sys.executable, "-m", "afterkarabakh.geobuild", "--out", str(tmp_path)],
+        [sys.executable, "-m", "afterkarabakh.book.geobuild", "--out", str(tmp_path)],
         check=True,
         cwd=ROOT,
         env=env,

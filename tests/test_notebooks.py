@@ -12,7 +12,8 @@ import shutil
 import nbformat
 import pytest
 
-from afterkarabakh import notebooks, paths
+from afterkarabakh import paths
+from afterkarabakh.book import notebooks
 
 CHAPTERS = sorted(paths.CHAPTERS.glob("*.ipynb"))
 
@@ -127,3 +128,33 @@ def test_short_cell_rule_names_the_notebook_and_the_cell(tmp_path):
         problems[1].startswith("bad.ipynb, cell 4")
         and "from shapely.geometry import box" in problems[1]
     )
+
+
+def machinery_imports(source: str) -> list[str]:
+    """Lines of ``source`` that import the book's machinery (``afterkarabakh.book``)."""
+    pattern = re.compile(
+        r"^\s*(from\s+afterkarabakh\.book\b|import\s+afterkarabakh\.book\b"
+        r"|from\s+afterkarabakh\s+import\s+.*\bbook\b|from\s+\.+book\b|from\s+\.+\s+import\s+.*\bbook\b)"
+    )
+    return [line.strip() for line in source.splitlines() if pattern.match(line)]
+
+
+def test_chapters_never_import_the_machinery():
+    """The package's two halves: what a chapter uses never reaches into afterkarabakh.book."""
+    found = []
+    for path in sorted(paths.CHAPTERS.glob("*.ipynb")):
+        code = "\n".join(
+            c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"
+        )
+        found += [f"{path.name}: {line}" for line in machinery_imports(code)]
+    for path in sorted(paths.PACKAGE.rglob("*.py")):
+        if "book" in path.relative_to(paths.PACKAGE).parts:
+            continue
+        found += [
+            f"{path.relative_to(paths.ROOT)}: {line}"
+            for line in machinery_imports(path.read_text(encoding="utf-8"))
+        ]
+    assert not found, "chapter code imports the book's machinery:\n" + "\n".join(found)
+    assert machinery_imports("from afterkarabakh.book import sphinxext") and machinery_imports(
+        "    from ..book import bench"
+    ), "the check no longer recognises an import of the machinery"

@@ -143,7 +143,7 @@ def test_bundle_is_made_once_and_kept_under_its_versions():
 def test_book_serves_the_bundle_under_a_versioned_name():
     from importlib.metadata import version
 
-    from afterkarabakh import sphinxext
+    from afterkarabakh.book import sphinxext
 
     assert version("altair") in sphinxext._vendor_js_name()
 

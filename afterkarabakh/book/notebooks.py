@@ -1,6 +1,6 @@
 """Keep committed notebooks lean: no outputs except the checked key figures.
 
-``python -m afterkarabakh.notebooks refresh chapters/*.ipynb`` executes each
+``python -m afterkarabakh.book.notebooks refresh chapters/*.ipynb`` executes each
 notebook (in its own folder, as the book does) and keeps only the outputs of
 cells that start with ``# NBVAL_CHECK_OUTPUT``: the figures nbval compares, so a
 silent change in the data fails a test. ``check`` reports notebooks that break
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import paths
+from .. import paths
 
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 
@@ -138,7 +138,7 @@ def main(argv: list[str]) -> int:
         return 0
     if len(argv) < 2 or argv[0] not in {"refresh", "check", "strip"}:
         print(
-            "usage: python -m afterkarabakh.notebooks refresh|check|strip NOTEBOOK... | new SLUG",
+            "usage: python -m afterkarabakh.book.notebooks refresh|check|strip NOTEBOOK... | new SLUG",
             file=sys.stderr,
         )
         return 2

@@ -3,7 +3,7 @@
 It is ``jupyter-book build . --builder html -W -n --keep-going`` with one difference: Sphinx
 reads the pages on every core (its standard parallel read, ``-j``). myst-nb executes a
 notebook while Sphinx reads it, so the chapters execute in parallel too. Which pages are
-read, and so executed, is still Sphinx's decision (see :mod:`afterkarabakh.sphinxext`): a
+read, and so executed, is still Sphinx's decision (see :mod:`afterkarabakh.book.sphinxext`): a
 changed data file or module re-reads every notebook, and a build with no change reads none.
 The jupyter-book CLI has no option for the number of processes, so this calls the function
 the CLI calls, with the same arguments, and ``jobs`` set.
@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import paths
+from .. import paths
 
 #: Warnings are errors (-W), with missing references reported too (-n); --keep-going lists them all.
 STRICT = ["--builder", "html", "-W", "-n", "--keep-going"]
@@ -30,7 +30,7 @@ def jobs() -> int:
 
 def command() -> list[str]:
     """The command line of a strict, parallel build (this module run by the book's Python)."""
-    return [sys.executable, "-m", "afterkarabakh.build"]
+    return [sys.executable, "-m", "afterkarabakh.book.build"]
 
 
 def bare_command() -> list[str]:

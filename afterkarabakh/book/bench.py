@@ -18,7 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import appendix, build, paths
+from .. import appendix, paths
+from . import build
 
 BUILD = paths.ROOT / "_build"
 HTML = BUILD / "html"

@@ -1,6 +1,6 @@
 """Build the report's map layers in ``data/geo`` from Natural Earth.
 
-Run ``python -m afterkarabakh.geobuild [--out DIR]``.
+Run ``python -m afterkarabakh.book.geobuild [--out DIR]``.
 
 Natural Earth is fetched through the npm package world-atlas, pinned by version
 *and* by the tarball's sha256: the npm registry is reachable from every machine

@@ -3,7 +3,7 @@
 The book's title, authors and year come from ``_config.yml`` (``title``, ``author`` and
 ``copyright``), the chapter's title from its first heading, and the address
 from the page's path (prefixed by ``html_baseurl`` when the book sets one), so the block can
-never disagree with the book or with ``CITATION.cff``. Hooked by ``afterkarabakh.sphinxext``.
+never disagree with the book or with ``CITATION.cff``. Hooked by ``afterkarabakh.book.sphinxext``.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def book_config() -> dict:
     title to Sphinx's ``project``)."""
     import yaml
 
-    from . import paths
+    from .. import paths
 
     return yaml.safe_load((paths.ROOT / "_config.yml").read_text(encoding="utf-8"))
 

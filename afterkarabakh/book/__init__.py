@@ -1,0 +1,10 @@
+"""The book's machinery, for maintainers: nothing here is imported by a chapter.
+
+- ``sphinxext``: the Sphinx extension (bibliography from the registry, the served Vega bundle,
+  light pages, rebuilds that re-execute exactly what changed), with ``figures`` (every chart a
+  numbered figure) and ``citing`` (how to cite each page);
+- ``build``: the strict, parallel book build (``python -m afterkarabakh.book.build``);
+- ``bench``: the measurements behind ``make bench``;
+- ``notebooks``: lean notebooks (``refresh``, ``strip``, ``new``);
+- ``geobuild``: regenerates the map layers in ``data/geo`` from the pinned npm package.
+"""
