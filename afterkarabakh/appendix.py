@@ -153,6 +153,12 @@ def relay_share() -> float:
     return float(rows["kind"].isin(WEAK_KINDS).mean())
 
 
+def undated_share() -> float:
+    """Share of the registry's sources that show no publication date (0 to 1); each has a note saying why."""
+    sources = data.load("sources")
+    return float(sources["date_published"].isna().mean())
+
+
 def chapter_sources(notebook) -> set[str]:
     """Registry ids a chapter rests on: the sources of every row of each dataset it loads
     with ``data.load("...")``, plus the ids it cites with ``{cite}`` in its text."""

@@ -171,6 +171,8 @@ def _check_row_references(package: Package, datapackage: Path) -> list[Problem]:
 
     - ``"required_with": "other"``: the field is required in every row where ``other`` has a value
       (a verdict needs its reason, its section, its deciding figure and a source).
+    - ``"required_without": "other"``: the field is required in every row where ``other`` is empty
+      (a source with no publication date needs a note saying why).
     - ``"row_of": "dataset_field"``: the value is the primary key (composite parts joined by '|')
       of a row of the dataset named in ``dataset_field`` of the same row.
     - ``"field_of": "dataset_field"``: the value is a field of that dataset.
@@ -183,7 +185,9 @@ def _check_row_references(package: Package, datapackage: Path) -> list[Problem]:
         fields = [
             f
             for f in resource.schema.fields
-            if any(k in f.custom for k in ("required_with", "row_of", "field_of"))
+            if any(
+                k in f.custom for k in ("required_with", "required_without", "row_of", "field_of")
+            )
         ]
         if not fields:
             continue
@@ -199,6 +203,13 @@ def _check_row_references(package: Package, datapackage: Path) -> list[Problem]:
                             row.row_number,
                             field.name,
                             f"required when '{needed_by}' is given",
+                        )
+                    )
+                missing = field.custom.get("required_without")
+                if missing and row[missing] in (None, "") and value in (None, ""):
+                    problems.append(
+                        Problem(
+                            where, row.row_number, field.name, f"required when '{missing}' is empty"
                         )
                     )
                 target_field = field.custom.get("row_of") or field.custom.get("field_of")

@@ -195,6 +195,22 @@ def test_broken_copy_is_rejected(data_copy, file, field, value, row_index, words
     assert words in message
 
 
+def test_undated_source_without_note_is_rejected(data_copy):
+    """A source with no publication date must say why in its note."""
+    path = data_copy.parent / "sources.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    index = next(i for i, r in enumerate(rows) if r["date_published"] and not r["note"])
+    rows[index]["date_published"] = ""
+    _write(path, rows, list(rows[0]))
+    message = _rejected(data_copy, "sources.csv", index + 2, "note")
+    assert "required when 'date_published' is empty" in message
+    # The same undated row with a reason in its note is accepted.
+    rows[index]["note"] = "A reference page; it shows no publication date."
+    _write(path, rows, list(rows[0]))
+    data.validate(data_copy)
+
+
 def test_duplicate_key_is_rejected(data_copy):
     path = data_copy.parent / "places.csv"
     with path.open(newline="", encoding="utf-8") as handle:
