@@ -125,32 +125,62 @@ def kinds() -> list[str]:
     return list(field.constraints["enum"])
 
 
-def data_rows() -> pd.DataFrame:
-    """One row per data row of every table (the registry itself excluded): dataset, source id, kind."""
-    registry = data.sources()
+def source_fields(name: str, datapackage=None) -> list[str]:
+    """The fields of a table that name a registry source: ``source_id`` and any other
+    ``*source_id`` field (a second source for an end date, an alternative date, a status)."""
+    return [
+        f.name
+        for f in data.resource(name, datapackage).schema.fields
+        if f.name.endswith("source_id")
+    ]
+
+
+def data_rows(datapackage=None) -> pd.DataFrame:
+    """One row per data row of every table (the registry itself excluded): dataset, the row's
+    position, its ``source_id`` and that source's kind, every source the row cites (``source_id``
+    and any other ``*source_id`` field) and whether all of them are relay or reference."""
+    registry = data.sources(datapackage)
     frames = []
-    for name in data.names():
+    for name in data.names(datapackage):
         if name == "sources":
             continue
-        ids = (
-            data.load(name)["source_id"].dropna().astype(str)
-        )  # a verdict not yet given cites nothing
+        table = data.load(name, datapackage)
+        fields = source_fields(name, datapackage)
+        cited = table[fields].apply(
+            lambda row: tuple(dict.fromkeys(str(v) for v in row if isinstance(v, str) and v)),
+            axis=1,
+        )
+        keep = table["source_id"].notna()  # a verdict not yet given cites nothing
+        ids = table.loc[keep, "source_id"].astype(str)
+        cited = cited[keep]
         frames.append(
             pd.DataFrame(
                 {
                     "dataset": name,
+                    "row": table.index[keep] + 2,  # the line in the CSV file, header on line 1
                     "source_id": ids.values,
                     "kind": registry.loc[ids, "kind"].astype(str).values,
+                    "sources": cited.values,
+                    "weak_only": [
+                        all(registry.loc[s, "kind"] in WEAK_KINDS for s in ids_) for ids_ in cited
+                    ],
                 }
             )
         )
     return pd.concat(frames, ignore_index=True)
 
 
-def relay_share() -> float:
-    """Share of all data rows whose source is a relay or a reference work (0 to 1)."""
-    rows = data_rows()
-    return float(rows["kind"].isin(WEAK_KINDS).mean())
+def weak_rows(datapackage=None) -> pd.DataFrame:
+    """The data rows whose every source is a relay or a reference work."""
+    rows = data_rows(datapackage)
+    return rows[rows["weak_only"]].reset_index(drop=True)
+
+
+def relay_share(datapackage=None) -> float:
+    """Share of all data rows resting on relay or reference sources alone (0 to 1): a row counts
+    when every source it cites, in ``source_id`` and any other ``*source_id`` field, is a relay
+    or a reference work; one original among its sources lifts it out."""
+    return float(data_rows(datapackage)["weak_only"].mean())
 
 
 def undated_share() -> float:
@@ -200,8 +230,9 @@ def _chapter_title(notebook) -> str:
 
 def source_mix() -> pd.DataFrame:
     """Sources by kind: one row per chapter (its distinct sources), then the whole registry,
-    then the data rows of all tables; each cell is a count, and the last column the share of
-    relay and reference sources in per cent."""
+    then the data rows of all tables (each counted under the kind of its ``source_id``); each
+    cell is a count, and the last column the share of relay and reference sources in per cent
+    (for the data rows, of rows resting on such sources alone, as :func:`relay_share`)."""
     from . import paths
 
     order = kinds()
@@ -222,7 +253,8 @@ def source_mix() -> pd.DataFrame:
                 )
             )
     groups.append(("Whole registry (sources)", registry["kind"]))
-    groups.append(("All data tables (rows)", data_rows()["kind"]))
+    rows = data_rows()
+    groups.append(("All data tables (rows)", rows["kind"]))
     table = []
     for label, series in groups:
         counts = series.astype(str).value_counts()
@@ -232,6 +264,8 @@ def source_mix() -> pd.DataFrame:
             n = int(counts.get(kind, 0))
             row[kind] = n
         weak = int(sum(counts.get(k, 0) for k in WEAK_KINDS))
+        if label == "All data tables (rows)":  # a row counts only when all its sources are weak
+            weak = int(rows["weak_only"].sum())
         row["relay or reference (%)"] = round(100 * weak / total, 1)
         table.append(row)
     return pd.DataFrame(table, columns=["", "total", *order, "relay or reference (%)"])

@@ -5,8 +5,8 @@ clean build within 10 s + 3 s per notebook; each notebook's execution within twi
 (a kernel that only imports the package and loads one dataset); a no-change rebuild with bare
 ``jupyter-book build`` within 3 s; ``make test`` (set-up excluded) within twice the clean build;
 every page under 500 KB (the shared Vega bundle aside).
-It also reports the share of data rows that rest on a relay or reference source and the share of
-sources that show no publication date (targets: at most 10% each).
+It also reports the share of data rows that rest on relay or reference sources alone and the share
+of sources that show no publication date (targets: at most 10% each).
 In the browser, every page at most 1.5 MB transferred (everything it loads, uncompressed) with all
 its charts drawn within 1.2 s of navigation.
 """
@@ -248,7 +248,7 @@ def main() -> int:
     ]
     lines += [
         "",
-        f"Data rows resting on a relay or reference source: {100 * appendix.relay_share():.1f}% (target: at most 10%).",
+        f"Data rows resting on relay or reference sources alone: {100 * appendix.relay_share():.1f}% (target: at most 10%).",
         f"Sources showing no publication date: {100 * appendix.undated_share():.1f}% (target: at most 10%).",
     ]
     report = "\n".join(lines) + "\n"
