@@ -239,6 +239,15 @@ QUANTITIES = [
     ),
     Quantity(
         "russian_deployments_armenia",
+        "all rows, the Karabakh contingent included (count)",
+        lambda: len(data.load("russian_deployments_armenia")),
+        [
+            ("military", "glue", "n_with_karabakh"),
+            ("military", "check", r"with the Karabakh contingent: (\d+)"),
+        ],
+    ),
+    Quantity(
+        "russian_deployments_armenia",
         "status_2026 = active (count)",
         lambda: int((deployments_in_armenia()["status_2026"] == "active").sum()),
         [("military", "glue", "n_active"), ("military", "check", r"present in 2026: (\d+)")],
