@@ -357,6 +357,18 @@ QUANTITIES = [
     ),
     Quantity(
         "armenian_opinion_russia",
+        "iri-2025-06-rel-good-russia (share_pct): relations rated good, June 2025",
+        lambda: share("iri-2025-06-rel-good-russia"),
+        [("military", "glue", "good_2025_06")],
+    ),
+    Quantity(
+        "armenian_opinion_russia",
+        "iri-2026-02-pol-partner-russia (share_pct): a main political partner, February 2026",
+        lambda: share("iri-2026-02-pol-partner-russia"),
+        [("military", "glue", "partner_2026")],
+    ),
+    Quantity(
+        "armenian_opinion_russia",
         "cb-2019-friend-russia (share_pct)",
         lambda: share("cb-2019-friend-russia"),
         [("military", "glue", "friend_2019"), ("military", "check", r"-> (\d+)% \(2019 wave")],
