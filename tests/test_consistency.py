@@ -494,7 +494,10 @@ QUANTITIES = [
         "sipri_five_year_changes",
         "RUS world_share_pct 2015-19",
         lambda: five_year("world_share_pct", "2015–19"),
-        [("ukraine", "glue", "ru_share_2015_19"), ("ukraine", "check", r"world share ([\d.]+)%")],
+        [
+            ("ukraine", "glue", "ru_share_2015_19"),
+            ("ukraine", "check", r"world share ([\d.]+)% \(2015-19\)"),
+        ],
     ),
     Quantity(
         "sipri_five_year_changes",
@@ -502,7 +505,16 @@ QUANTITIES = [
         lambda: five_year("world_share_pct", "2020–24"),
         [
             ("ukraine", "glue", "ru_share_2020_24"),
-            ("ukraine", "check", r"world share [\d.]+% -> ([\d.]+)%"),
+            ("ukraine", "check", r"-> ([\d.]+)% \(2020-24\)"),
+        ],
+    ),
+    Quantity(
+        "sipri_five_year_changes",
+        "RUS world_share_pct 2021-25",
+        lambda: five_year("world_share_pct", "2021–25"),
+        [
+            ("ukraine", "glue", "ru_share_2021_25"),
+            ("ukraine", "check", r"world share ([\d.]+)% \(2021-25\)"),
         ],
     ),
     Quantity(
