@@ -779,9 +779,10 @@ def amounts_without_unit(text: str) -> list[str]:
     text = re.sub(r"\{(?:cite:p|numref)\}`[^`]+`", "", text)
     found = []
     for sentence in SENTENCE_END.split(text):
+        sentence = " ".join(sentence.split())
         for match in AMOUNT.finditer(sentence):
             if not UNIT_BEFORE.search(sentence[: match.start()]):
-                found.append(" ".join(sentence.split())[:200])
+                found.append(sentence[:200])
                 break
     return found
 
