@@ -239,6 +239,15 @@ QUANTITIES = [
     ),
     Quantity(
         "russian_deployments_armenia",
+        "all rows, the Karabakh contingent included (count)",
+        lambda: len(data.load("russian_deployments_armenia")),
+        [
+            ("military", "glue", "n_with_karabakh"),
+            ("military", "check", r"with the Karabakh contingent: (\d+)"),
+        ],
+    ),
+    Quantity(
+        "russian_deployments_armenia",
         "status_2026 = active (count)",
         lambda: int((deployments_in_armenia()["status_2026"] == "active").sum()),
         [("military", "glue", "n_active"), ("military", "check", r"present in 2026: (\d+)")],
@@ -345,6 +354,18 @@ QUANTITIES = [
         "iri-2023-12-rel-good-russia (share_pct)",
         lambda: share("iri-2023-12-rel-good-russia"),
         [("military", "glue", "good_2023_12"), ("military", "check", r"-> (\d+)% \(Dec 2023\)")],
+    ),
+    Quantity(
+        "armenian_opinion_russia",
+        "iri-2025-06-rel-good-russia (share_pct): relations rated good, June 2025",
+        lambda: share("iri-2025-06-rel-good-russia"),
+        [("military", "glue", "good_2025_06")],
+    ),
+    Quantity(
+        "armenian_opinion_russia",
+        "iri-2026-02-pol-partner-russia (share_pct): a main political partner, February 2026",
+        lambda: share("iri-2026-02-pol-partner-russia"),
+        [("military", "glue", "partner_2026")],
     ),
     Quantity(
         "armenian_opinion_russia",
@@ -473,7 +494,10 @@ QUANTITIES = [
         "sipri_five_year_changes",
         "RUS world_share_pct 2015-19",
         lambda: five_year("world_share_pct", "2015–19"),
-        [("ukraine", "glue", "ru_share_2015_19"), ("ukraine", "check", r"world share ([\d.]+)%")],
+        [
+            ("ukraine", "glue", "ru_share_2015_19"),
+            ("ukraine", "check", r"world share ([\d.]+)% \(2015-19\)"),
+        ],
     ),
     Quantity(
         "sipri_five_year_changes",
@@ -481,7 +505,16 @@ QUANTITIES = [
         lambda: five_year("world_share_pct", "2020–24"),
         [
             ("ukraine", "glue", "ru_share_2020_24"),
-            ("ukraine", "check", r"world share [\d.]+% -> ([\d.]+)%"),
+            ("ukraine", "check", r"-> ([\d.]+)% \(2020-24\)"),
+        ],
+    ),
+    Quantity(
+        "sipri_five_year_changes",
+        "RUS world_share_pct 2021-25",
+        lambda: five_year("world_share_pct", "2021–25"),
+        [
+            ("ukraine", "glue", "ru_share_2021_25"),
+            ("ukraine", "check", r"world share ([\d.]+)% \(2021-25\)"),
         ],
     ),
     Quantity(
@@ -725,6 +758,137 @@ def test_data_descriptions_speak_of_sources_not_of_tools():
     assert not found, "words about tools in data/datapackage.json:\n" + "\n".join(found)
 
 
+# --- amounts in millions and billions carry their unit -------------------------------------------
+
+#: A unit written right after "million"/"billion" ("52 million stems") ...
+UNIT_AFTER = (
+    r"(?:litres|TIV|stems|people|bottles|tonnes|US dollars|dollars|euros|roubles|drams|"
+    r"square kilometres|km2)"
+)
+#: ... or a currency or measure named earlier in the same sentence ("US$ 841 million ... 2,463 million").
+UNIT_BEFORE = re.compile(
+    r"US\$|\$|€|\bdollars?\b|\beuros?\b|\broubles?\b|\bdrams?\b|\bTIV\b|\blitres\b"
+)
+AMOUNT = re.compile(rf"(?<![\w.])\d[\d,.]*(?:–[\d,.]+)?\s+(?:million|billion)\b(?!\s+{UNIT_AFTER})")
+SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-Z(#*-])|\n\s*\n")
+
+
+def amounts_without_unit(text: str) -> list[str]:
+    """Sentences with an amount in millions or billions whose unit the sentence never names."""
+    text = re.sub(r"\{glue(?::[a-z]+)?\}`[^`]+`", "9", text)
+    text = re.sub(r"\{(?:cite:p|numref)\}`[^`]+`", "", text)
+    found = []
+    for sentence in SENTENCE_END.split(text):
+        sentence = " ".join(sentence.split())
+        for match in AMOUNT.finditer(sentence):
+            if not UNIT_BEFORE.search(sentence[: match.start()]):
+                found.append(sentence[:200])
+                break
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(paths.CHAPTERS.glob("*.ipynb")), ids=lambda p: p.stem)
+def test_amounts_in_the_prose_carry_their_unit(path):
+    notebook = nbformat.read(path, as_version=4)
+    found = amounts_without_unit(
+        "\n\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    )
+    assert not found, f"{path.name}: an amount printed without its unit:\n" + "\n".join(found)
+
+
+def test_amounts_in_the_data_carry_their_unit():
+    found = [
+        f"{where}: {hit}" for where, value in data_texts() for hit in amounts_without_unit(value)
+    ]
+    assert not found, "an amount printed without its unit:\n" + "\n".join(found)
+
+
+# --- Russia's share of world arms exports: every figure names its SIPRI period ---------------------
+
+WORLD_SHARE = re.compile(r"share of (?:the )?world|world share|share of global|global share", re.I)
+PERCENT = re.compile(r"(?:\{glue(?::[a-z]+)?\}`[^`]+`|\d[\d.]*)%")
+FIVE_YEARS = re.compile(r"\b(?:19|20)\d\d–\d\d\b")
+
+
+def shares_without_period(markdown: str) -> list[str]:
+    """Percentages in sentences about a world share that are not followed by their five-year window."""
+    markdown = re.sub(r"\{(?:cite:p|numref)\}`[^`]+`", "", markdown)
+    found = []
+    for sentence in SENTENCE_END.split(markdown):
+        if not WORLD_SHARE.search(sentence):
+            continue
+        for match in PERCENT.finditer(sentence):
+            if not FIVE_YEARS.search(sentence[match.end() : match.end() + 40]):
+                found.append(f"{match.group(0)} in: {' '.join(sentence.split())[:200]}")
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(paths.CHAPTERS.glob("*.ipynb")), ids=lambda p: p.stem)
+def test_world_shares_name_their_period(path):
+    notebook = nbformat.read(path, as_version=4)
+    found = shares_without_period(
+        "\n\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    )
+    assert not found, (
+        f"{path.name}: a share of world exports without its five-year period:\n" + "\n".join(found)
+    )
+
+
+# --- no chart runs past the day the data stop ------------------------------------------------------
+
+
+def chart_dates_after(spec: dict, day) -> list[str]:
+    """Dates drawn on a temporal x axis of a Vega-Lite spec (its data on x/x2, its scale domain)
+    that fall after ``day``."""
+    import pandas as pd
+
+    datasets = spec.get("datasets", {})
+    late = []
+
+    def when(value):
+        try:
+            stamp = (
+                pd.Timestamp(value, unit="ms")
+                if isinstance(value, int | float)
+                else pd.Timestamp(value)
+            )
+        except (ValueError, TypeError):
+            return None
+        return stamp.tz_convert(None) if stamp.tz is not None else stamp
+
+    def walk(node, data_name=None):
+        if isinstance(node, list):
+            for item in node:
+                walk(item, data_name)
+            return
+        if not isinstance(node, dict):
+            return
+        source = node.get("data")
+        data_name = source.get("name", data_name) if isinstance(source, dict) else data_name
+        encoding = node.get("encoding")
+        x = encoding.get("x") if isinstance(encoding, dict) else None
+        if isinstance(x, dict) and x.get("type") == "temporal":
+            scale = x.get("scale") if isinstance(x.get("scale"), dict) else {}
+            values = [
+                ("axis", v)
+                for v in scale.get("domain", [])
+                if isinstance(scale.get("domain"), list)
+            ]
+            for channel in ("x", "x2"):
+                field = (encoding.get(channel) or {}).get("field")
+                values += [(field, r.get(field)) for r in datasets.get(data_name, []) if field]
+            for field, value in values:
+                stamp = when(value) if value is not None else None
+                if stamp is not None and stamp > day:
+                    late.append(f"{field} {stamp:%Y-%m-%d}")
+        for key, value in node.items():
+            if key != "datasets":
+                walk(value, data_name)
+
+    walk(spec)
+    return sorted(set(late))
+
+
 # --- the checks can fail ----------------------------------------------------------------------------
 
 
@@ -738,6 +902,29 @@ def test_checks_catch_what_they_are_for():
         "in {glue:text}`n` states, 1992–2021"
     )
     assert not typed_counts("Proposition 5 claims that; by early 2024 contracts")
+    assert amounts_without_unit("It put imports at 52 million, up 49.7%.")
+    assert not amounts_without_unit(
+        "Exports were US$ {glue:text}`x` million in 2021 and 2,463 million in 2022."
+    )
+    assert not amounts_without_unit("about 43 million litres in all; 52 million stems")
+    assert shares_without_period("its share of world exports fell from {glue:text}`a`% to 7.8%.")
+    assert not shares_without_period("its world share fell from 21% in 2015–19 to 7.8% in 2020–24.")
+    import pandas as pd
+
+    spec = {
+        "datasets": {"d": [{"start": "2020-01-01", "end": "2026-12-31"}]},
+        "layer": [
+            {
+                "data": {"name": "d"},
+                "encoding": {
+                    "x": {"field": "start", "type": "temporal"},
+                    "x2": {"field": "end"},
+                },
+            }
+        ],
+    }
+    assert chart_dates_after(spec, pd.Timestamp("2026-12-03")) == ["end 2026-12-31"]
+    assert not chart_dates_after(spec, pd.Timestamp("2027-01-01"))
     fake = {
         "military": Stated(
             glues={"base_n_estimates": "8"}, checks="base personnel estimates: 7, 3,000-5,000"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .. import charts, theme
+from .. import charts, data, theme
 
 #: Membership statuses, in the order legends list them, and their colours (the CSTO theme's
 #: green for members, Armenia's own blue for its frozen status, greys for states that left).
@@ -26,7 +26,7 @@ def status_scale(statuses) -> alt.Scale:
 
 
 def status_2026(membership: pd.DataFrame) -> pd.DataFrame:
-    """One row per state: its status at the end of 2026 and the step that set it."""
+    """One row per state: its status on the day the data stop (its last step) and the step that set it."""
     rows = []
     for iso, steps in membership.sort_values("date").groupby("state_iso3"):
         last = steps.iloc[-1]
@@ -194,9 +194,7 @@ def partners_frame(withdrawal, requests, answers, missions, contracts, cooperati
 
 
 def partners_chart(lanes: dict) -> alt.VConcatChart:
-    x_scale = alt.Scale(
-        domain=[pd.Timestamp("2021-01-01").isoformat(), pd.Timestamp("2026-06-30").isoformat()]
-    )
+    x_scale = alt.Scale(domain=[pd.Timestamp("2021-01-01").isoformat(), data.as_of().isoformat()])
     x = alt.X("date:T", title=None, scale=x_scale, axis=alt.Axis(format="%Y", tickCount="year"))
     width = theme.WIDTH - 160
     csto = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .. import charts, maps, theme
+from .. import charts, data, maps, theme
 
 #: Fill of states on the world map (light tones under the points).
 STATE_CATEGORIES = {
@@ -137,7 +137,7 @@ def party_count_chart(counts: pd.DataFrame, states: pd.DataFrame):
         "date:T",
         title="Date",
         axis=alt.Axis(format="%Y"),
-        scale=alt.Scale(domain=["2011-01-01", "2026-12-31"]),
+        scale=alt.Scale(domain=[pd.Timestamp("2011-01-01"), data.as_of()]),
     )
     line = (
         alt.Chart(counts)

@@ -250,3 +250,22 @@ def blockade_timeline(blockade: pd.DataFrame):
         colour=lane_colours,
         height=150,
     )
+
+
+def claims_table(claims: pd.DataFrame) -> pd.DataFrame:
+    """Armenia's acts and statements on Karabakh's status, dated as precisely as each source allows."""
+    formats = {"day": "%-d %b %Y", "month": "%b %Y", "year": "%Y"}
+    view = claims.assign(
+        date=[d.strftime(formats[p]) for d, p in zip(claims["date"], claims["date_precision"])]
+    )[["date", "actor", "kind", "bearing", "what_it_says"]]
+    view.columns = ["Date", "Who", "Kind", "Bearing", "What it says about Karabakh"]
+    return view
+
+
+def claims_summary(claims: pd.DataFrame) -> str:
+    """One line for the key-figure check: the rows, and the formal acts that point toward a claim."""
+    toward = claims[claims["formal_act"] & (claims["bearing"] == "toward a claim")]
+    return (
+        f"Armenia and Karabakh: {len(claims)} acts and statements, {len(toward)} formal acts "
+        f"toward a claim ({', '.join(toward['date'].dt.strftime('%Y'))})"
+    )

@@ -219,13 +219,22 @@ def trade_chart(long: pd.DataFrame, reexport_end: pd.Timestamp) -> alt.LayerChar
 def wine_chart(
     volumes: pd.DataFrame, shares: pd.DataFrame, measures: pd.DataFrame
 ) -> alt.VConcatChart:
-    """Two panels over the same years: total wine exports, and Russia's share, with the wine bans shaded."""
+    """Two panels over the same years: total wine exports, and Russia's share, with each wine ban
+    shaded from its start to its lifting. A ban whose lifting no source dates is drawn as a vertical
+    line at its start only: the chart does not run a ban past the evidence for it."""
     wine_bans = measures[measures["product"].str.startswith("Wine")].assign(country=_lane)
     wine_bans = wine_bans.assign(
-        end=wine_bans["date_end"].fillna(wine_bans["date_start"] + pd.Timedelta(days=30)),
         label="Russian wine ban: " + wine_bans["country"],
         ban_country=wine_bans["country"],
+        until=wine_bans["date_end"]
+        .dt.strftime("%b %Y")
+        .where(
+            wine_bans["date_end_precision"] == "day", wine_bans["date_end"].dt.strftime("late %Y")
+        )
+        .fillna("no lifting found in the sources"),
     )
+    lifted = wine_bans[wine_bans["date_end"].notna()]
+    open_ended = wine_bans[wine_bans["date_end"].isna()]
     colour = alt.Color("country:N", title=None, scale=theme.actor_scale(volumes["country"]))
     x = alt.X(
         "year_date:T",
@@ -233,20 +242,26 @@ def wine_chart(
         axis=alt.Axis(format="%Y"),
         scale=alt.Scale(domain=[pd.Timestamp("2004-07-01"), pd.Timestamp("2024-06-30")]),
     )
+    tip = [
+        alt.Tooltip("label:N", title="Ban"),
+        alt.Tooltip("date_start:T", title="From", format="%b %Y"),
+        alt.Tooltip("until:N", title="Until"),
+    ]
 
     def shade():
-        tip = [
-            alt.Tooltip("label:N", title="Ban"),
-            alt.Tooltip("date_start:T", title="From", format="%b %Y"),
-            alt.Tooltip("date_end:T", title="Until", format="%b %Y"),
-        ]
         return alt.layer(
             *[
-                alt.Chart(wine_bans[wine_bans["country"] == name])
+                alt.Chart(lifted[lifted["country"] == name])
                 .mark_rect(opacity=0.12, color=theme.ACTOR_COLOURS[name])
-                .encode(x=alt.X("date_start:T"), x2="end:T", tooltip=tip)
-                for name in sorted(wine_bans["country"].unique())
-            ]
+                .encode(x=alt.X("date_start:T"), x2="date_end:T", tooltip=tip)
+                for name in sorted(lifted["country"].unique())
+            ],
+            *[
+                alt.Chart(open_ended[open_ended["country"] == name])
+                .mark_rule(strokeWidth=3, opacity=0.5, color=theme.ACTOR_COLOURS[name])
+                .encode(x=alt.X("date_start:T"), tooltip=tip)
+                for name in sorted(open_ended["country"].unique())
+            ],
         )
 
     vol = volumes.assign(year_date=pd.to_datetime(volumes["year"].astype(str) + "-07-01"))
