@@ -589,7 +589,8 @@ def as_of(datapackage: Path | None = None) -> pd.Timestamp:
 
 
 def citation(source_id: str, datapackage: Path | None = None) -> str:
-    """A one-line citation: publisher, title, date, URL."""
+    """A one-line citation in plain text (tooltips): publisher, title, date, URL, the day it was
+    read and the archive's address for its copy nearest that day (see :mod:`afterkarabakh.archive`)."""
     path = _descriptor_path(datapackage).resolve()
     registry = _typed_frame("sources", path, _fingerprint(path)).set_index("id")
     if source_id not in registry.index:
@@ -598,4 +599,6 @@ def citation(source_id: str, datapackage: Path | None = None) -> str:
     published = (
         s["date_published"].strftime("%-d %b %Y") if pd.notna(s["date_published"]) else "undated"
     )
-    return f"{s['publisher']}, “{s['title']}” ({published}), {s['url']}"
+    return f"{s['publisher']}, “{s['title']}” ({published}), " + archive.citation_text(
+        s["url"], s["date_accessed"]
+    )
