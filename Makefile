@@ -1,7 +1,7 @@
 # After Karabakh: two commands on a fresh machine.
 #   make book   build the HTML book into _build/html (sets up .venv first)
 #   make test   run every test (same set-up; installs Debian's chromium if missing)
-# Also: make lab (JupyterLab on the chapters), make bench, make outputs, make clean,
+# Also: make lab (JupyterLab on the chapters), make bench, make outputs, make clean, make linkcheck,
 #       make chapter NAME=slug (a new chapter from chapters/_template.ipynb, listed in _toc.yml).
 
 PYTHON  ?= python3
@@ -19,7 +19,7 @@ AXE_VERSION := 4.10.3
 AXE_DIR     := $(VENV)/axe-core
 AXE         := $(AXE_DIR)/node_modules/axe-core/axe.min.js
 
-.PHONY: book test lab bench outputs clean browser-deps chapter requirements python-version
+.PHONY: book test lab bench outputs clean browser-deps chapter requirements python-version linkcheck
 
 # Everything the built pages depend on: when none of it changed, `make book` has nothing to do.
 BOOK_SOURCES := $(shell find chapters data afterkarabakh -type f -not -path '*/__pycache__/*' \
@@ -81,6 +81,12 @@ requirements: | python-version
 
 bench: $(STAMP) browser-deps
 	$(BIN)/python -m afterkarabakh.book.bench
+
+# Maintainers only, needs the network (never run by CI, the tests or the build): are the sources'
+# pages still there, and does the Wayback Machine hold a copy? Report in _build/linkcheck.md.
+# `make linkcheck ARGS=--save` also requests captures of live pages the archive lacks.
+linkcheck: $(STAMP)
+	$(BIN)/python -m afterkarabakh.book.linkcheck $(ARGS)
 
 # Re-execute the notebooks and keep only the outputs of "# NBVAL_CHECK_OUTPUT" cells.
 outputs: $(STAMP)

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from . import data, paths, text, verdicts
+from . import archive, data, paths, text, verdicts
 
 
 def reading_chapters() -> list[str]:
@@ -103,8 +103,9 @@ def _chapter_links(stems: list[str]) -> str:
 
 
 def _source_link(source_id: str) -> str:
+    """The publisher, linked to the page read, with the day read and the archive's copy."""
     s = data.sources().loc[source_id]
-    return f'<a href="{html.escape(s["url"])}">{html.escape(s["publisher"])}</a>'
+    return archive.citation_html(s["url"], s["date_accessed"], s["publisher"])
 
 
 # --- the gazetteer -------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import re
 
 import pandas as pd
 
-from . import data
+from . import archive, data
 
 #: Where the book serves the data files (copied by the Sphinx extension), seen from a chapter page.
 DOWNLOAD_BASE = "../data/"
@@ -72,8 +72,11 @@ def dataset_html(name: str) -> str:
     cited = sources_of(name)
     registry = data.sources()
     source_items = "".join(
-        f"<li>{html.escape(registry.loc[s, 'publisher'])}, {_link(registry.loc[s, 'url'], registry.loc[s, 'title'])}"
-        f" <code>{html.escape(s)}</code> ({html.escape(registry.loc[s, 'kind'])})</li>"
+        f"<li>{html.escape(registry.loc[s, 'publisher'])}, "
+        f"{archive.original_link(registry.loc[s, 'url'], registry.loc[s, 'date_accessed'], registry.loc[s, 'title'])}"
+        f" <code>{html.escape(s)}</code> ({html.escape(registry.loc[s, 'kind'])}; "
+        f"{archive.accessed_words(registry.loc[s, 'date_accessed'])}; "
+        f"{archive.archive_link(registry.loc[s, 'url'], registry.loc[s, 'date_accessed'])})</li>"
         for s in cited[:12]
     )
     if len(cited) > 12:

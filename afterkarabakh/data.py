@@ -9,18 +9,22 @@ a notebook can never chart a row that breaks the schema. A problem raises
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
+import re
 import sys
+import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 from frictionless import Package
 
-from . import paths
+from . import archive, paths
 
 _files_noted: set[Path] = set()
 
@@ -253,6 +257,173 @@ def _check_row_references(package: Package, datapackage: Path) -> list[Problem]:
     return problems
 
 
+# --- what a careless or hostile contribution could slip in: refused where it enters -------------
+# These read the files as text (not through Frictionless' types), so they report together with
+# the schema's own errors in one DataError.
+
+
+def _text_rows(package: Package, datapackage: Path, name: str | None = None):
+    """(resource, [(row number, {field: text})]) for each table (or the one named), as written;
+    row 2 is the first data row, as Frictionless counts."""
+    for resource in package.resources:
+        if resource.type != "table" or (name and resource.name != name):
+            continue
+        file = datapackage.parent / resource.path
+        if not file.is_file():
+            continue
+        with file.open(newline="", encoding=resource.encoding or "utf-8") as handle:
+            yield resource, list(enumerate(csv.DictReader(handle), start=2))
+
+
+def _check_source_urls(package: Package, datapackage: Path) -> list[Problem]:
+    """Every registry address is a public web address (http or https), safe to link and to archive;
+    so is every licence or source address in the descriptor (the Data appendix links them)."""
+    problems = []
+    for resource, rows in _text_rows(package, datapackage, "sources"):
+        where = _relative(datapackage, resource.path)
+        for line, row in rows:
+            url = row.get("url")
+            problem = archive.url_problem(url) if url else None  # empty: the schema says required
+            if problem:
+                problems.append(Problem(where, line, "url", f"the address {url!r} {problem}"))
+    descriptor = str(datapackage.relative_to(datapackage.parent.parent))
+    owners = [("package", package), *((f"resource '{r.name}'", r) for r in package.resources)]
+    for owner, item in owners:
+        for key, links in (("licenses", item.licenses), ("sources", item.sources)):
+            for link in links or []:
+                url = link.get("path")
+                problem = archive.url_problem(url) if url else None
+                if problem:
+                    problems.append(
+                        Problem(descriptor, None, f"{key}.path", f"{owner}: {url!r} {problem}")
+                    )
+    return problems
+
+
+#: Markup in text shown to readers (a tag, a comment, an entity-free script).
+_MARKUP = re.compile(r"<\s*/?\s*[A-Za-z!?][^>]*>")
+
+
+def _check_source_text(package: Package, datapackage: Path) -> list[Problem]:
+    """The registry's words are printed in every citation: a publisher and a title must say
+    something (not spaces, not only punctuation), without markup, hidden characters or stray spaces."""
+    problems = []
+    for resource, rows in _text_rows(package, datapackage, "sources"):
+        where = _relative(datapackage, resource.path)
+        for line, row in rows:
+            for field, value in row.items():
+                if field is None or value is None:
+                    continue
+                message = None
+                hidden = next((c for c in value if _hidden(c, allow_newline=False)), None)
+                if hidden:
+                    message = f"holds an invisible or control character (U+{ord(hidden):04X})"
+                elif field in ("publisher", "title") and value and not value.strip():
+                    message = "is only spaces"
+                elif (
+                    field in ("publisher", "title")
+                    and value
+                    and not any(c.isalnum() for c in value)
+                ):
+                    message = f"{value!r} has no letter or digit"
+                elif value != value.strip():
+                    message = f"{value!r} begins or ends with a space"
+                elif field in ("publisher", "title", "note") and _MARKUP.search(value):
+                    message = f"holds markup ({_MARKUP.search(value).group(0)!r}); write plain text"
+                if message:
+                    problems.append(Problem(where, line, field, message))
+    return problems
+
+
+def _check_source_dates(package: Package, datapackage: Path) -> list[Problem]:
+    """A source cannot be published or read after today, nor read before it was published.
+
+    Only the registry's dates: other datasets hold dates that are legitimately ahead (a lease
+    that runs to 2044, a mandate's planned end)."""
+    today = date.today()
+    problems = []
+    for resource, rows in _text_rows(package, datapackage, "sources"):
+        where = _relative(datapackage, resource.path)
+        for line, row in rows:
+            days = {}
+            for field in ("date_published", "date_accessed"):
+                try:
+                    days[field] = date.fromisoformat(row.get(field) or "")
+                except ValueError:
+                    continue  # empty, or not a date: the schema reports it
+                if days[field] > today:
+                    problems.append(
+                        Problem(where, line, field, f"{days[field]} is after today ({today})")
+                    )
+            if len(days) == 2 and days["date_accessed"] < days["date_published"]:
+                problems.append(
+                    Problem(
+                        where,
+                        line,
+                        "date_accessed",
+                        f"read on {days['date_accessed']}, before it was published "
+                        f"({days['date_published']})",
+                    )
+                )
+    return problems
+
+
+def _check_key_case(package: Package, datapackage: Path) -> list[Problem]:
+    """No two rows of a dataset have keys that differ only in case ('ARM' and 'arm'): the key is
+    an identifier that people type, link and search for."""
+    problems = []
+    for resource, rows in _text_rows(package, datapackage):
+        key = resource.schema.primary_key
+        if not key:
+            continue
+        seen: dict = {}
+        for line, row in rows:
+            value = tuple(row.get(k) or "" for k in key)
+            folded = tuple(v.casefold() for v in value)
+            first = seen.setdefault(folded, (line, value))
+            if first[1] != value:
+                problems.append(
+                    Problem(
+                        _relative(datapackage, resource.path),
+                        line,
+                        ", ".join(key),
+                        f"'{'|'.join(value)}' differs only in case from row {first[0]} "
+                        f"('{'|'.join(first[1])}')",
+                    )
+                )
+    return problems
+
+
+def _hidden(char: str, allow_newline: bool) -> bool:
+    """A control character, or one that hides or reverses text (a bidirectional override)."""
+    if char == "\n" and allow_newline:
+        return False
+    return unicodedata.category(char) == "Cc" or char in archive.INVISIBLE
+
+
+def _check_hidden_characters(package: Package, datapackage: Path) -> list[Problem]:
+    """No cell of any dataset holds a control character (a line break aside) or one that
+    reverses or hides text, which would make a cell read differently from what it holds
+    (the registry, checked more strictly above, is left out)."""
+    problems = []
+    for resource, rows in _text_rows(package, datapackage):
+        if resource.name == "sources":
+            continue
+        for line, row in rows:
+            for field, value in row.items():
+                hidden = next((c for c in value or "" if _hidden(c, allow_newline=True)), None)
+                if field is not None and hidden:
+                    problems.append(
+                        Problem(
+                            _relative(datapackage, resource.path),
+                            line,
+                            field,
+                            f"holds an invisible or control character (U+{ord(hidden):04X})",
+                        )
+                    )
+    return problems
+
+
 #: Where a successful validation is remembered, keyed on the content of the data and of this module.
 VALIDATED_CACHE = paths.ROOT / "_build" / ".cache" / "data-validated"
 
@@ -335,6 +506,13 @@ def _raise_problems(package: Package, datapackage: Path) -> None:
             + _check_resource_sources(package, datapackage)
             + _check_row_references(package, datapackage)
         )
+    problems += (
+        _check_source_urls(package, datapackage)
+        + _check_source_text(package, datapackage)
+        + _check_source_dates(package, datapackage)
+        + _check_key_case(package, datapackage)
+        + _check_hidden_characters(package, datapackage)
+    )
     if problems:
         raise DataError(problems)
 
@@ -422,7 +600,8 @@ def as_of(datapackage: Path | None = None) -> pd.Timestamp:
 
 
 def citation(source_id: str, datapackage: Path | None = None) -> str:
-    """A one-line citation: publisher, title, date, URL."""
+    """A one-line citation in plain text (tooltips): publisher, title, date, URL, the day it was
+    read and the archive's address for its copy nearest that day (see :mod:`afterkarabakh.archive`)."""
     path = _descriptor_path(datapackage).resolve()
     registry = _typed_frame("sources", path, _fingerprint(path)).set_index("id")
     if source_id not in registry.index:
@@ -431,4 +610,6 @@ def citation(source_id: str, datapackage: Path | None = None) -> str:
     published = (
         s["date_published"].strftime("%-d %b %Y") if pd.notna(s["date_published"]) else "undated"
     )
-    return f"{s['publisher']}, “{s['title']}” ({published}), {s['url']}"
+    return f"{s['publisher']}, “{s['title']}” ({published}), " + archive.citation_text(
+        s["url"], s["date_accessed"]
+    )

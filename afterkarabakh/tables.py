@@ -16,7 +16,7 @@ import html
 import math
 from datetime import datetime
 
-from . import data
+from . import archive, data
 
 #: Encoding channels whose fields are data a reader would want, in the order columns appear.
 CHANNELS = (
@@ -225,7 +225,8 @@ def tables(spec: dict) -> list[dict]:
 
 
 def citation_html(source_id) -> str:
-    """Publisher, “title” (date), linked to the original."""
+    """Publisher, “title” (date), linked to the original, with the day it was read and a link to
+    the archive's copy nearest that day (a Robust Link, :mod:`afterkarabakh.archive`)."""
     registry = data.sources()
     if source_id not in registry.index:
         return html.escape(str(source_id))
@@ -236,7 +237,7 @@ def citation_html(source_id) -> str:
         else "undated"
     )
     text = f"{s['publisher']}, “{s['title']}” ({published})"
-    return f'<a href="{html.escape(str(s["url"]))}">{html.escape(text)}</a>'
+    return archive.citation_html(s["url"], s["date_accessed"], text)
 
 
 def _chart_sources_note(meta: dict) -> str:
@@ -269,7 +270,8 @@ def data_html(spec: dict, meta: dict | None = None, element_id: str = "ak-data")
     """A collapsed "Data" disclosure: the rows charted, each with its numbered source, and the sources.
 
     Sources are numbered per table in the order they first appear, so a source behind many
-    rows is cited in full once; the renderer puts both id and citation in the CSV.
+    rows is cited in full once; the renderer puts the id, the citation, its address, the day it
+    was read and the archive's address in the CSV.
     """
     meta = meta or {}
     found = tables(spec)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import html
+import html.parser
 import http.server
 import json
 import os
@@ -91,7 +92,84 @@ def test_no_page_loads_anything_from_another_host(built_book):
 
 def test_data_files_are_downloadable_from_the_book(built_book):
     for csv in paths.DATA.glob("*.csv"):
-        assert (built_book / "data" / csv.name).read_bytes() == csv.read_bytes()
+        if csv.name != "sources.csv":
+            assert (built_book / "data" / csv.name).read_bytes() == csv.read_bytes()
+
+
+def test_served_registry_carries_each_sources_archive_address(built_book):
+    """The registry a reader downloads is the repository's, plus the archive address made at build
+    time; the served package still validates, its descriptor naming the new column."""
+    import pandas as pd
+
+    from afterkarabakh import archive, data
+
+    served = pd.read_csv(built_book / "data" / "sources.csv", dtype=str, keep_default_na=False)
+    original = pd.read_csv(paths.DATA / "sources.csv", dtype=str, keep_default_na=False)
+    assert list(served.columns) == [*original.columns, "archive_url"]
+    pd.testing.assert_frame_equal(served[original.columns], original)
+    expected = [
+        archive.archive_url(u, d) for u, d in zip(original["url"], original["date_accessed"])
+    ]
+    assert served["archive_url"].tolist() == expected
+    assert "archive_url" not in original.columns, "the archive address is made, never typed"
+    data.validate(built_book / "data" / "datapackage.json")
+
+
+class _Anchors(html.parser.HTMLParser):
+    """The <a> elements of a page outside scripts, in order, with attributes as a browser reads them."""
+
+    def __init__(self, markup: str):
+        super().__init__()
+        self.anchors: list[dict] = []
+        self.feed(re.sub(r"<script\b.*?</script>", " ", markup, flags=re.S | re.I))
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.anchors.append(dict(attrs))
+
+
+def test_every_citation_has_its_archive_link(built_book):
+    """Every link to a source the book shows (bibliography, chart data tables, Data appendix,
+    glossary, gazetteer) is a Robust Link, followed by the archive's copy nearest the day read."""
+    from afterkarabakh import archive, data
+
+    registry = data.sources()
+    by_url = {row.url: row for row in registry.itertuples()}
+    failures, seen = [], {}
+    for page in sorted(built_book.rglob("*.html")):
+        if page.relative_to(built_book).parts[0].startswith("_"):
+            continue
+        anchors = _Anchors(page.read_text(encoding="utf-8")).anchors
+        for index, anchor in enumerate(anchors):
+            source = by_url.get(anchor.get("href"))
+            if source is None:
+                continue
+            where = f"{page.relative_to(built_book)}: {anchor.get('href')}"
+            seen[page.name] = seen.get(page.name, 0) + 1
+            lookup = archive.archive_url(source.url, source.date_accessed)
+            if anchor.get("data-versiondate") != f"{source.date_accessed:%Y-%m-%d}":
+                failures.append(f"{where} has no data-versiondate (or the wrong one)")
+            elif anchor.get("data-versionurl") != lookup:
+                failures.append(f"{where} has no data-versionurl (or the wrong one)")
+            following = anchors[index + 1] if index + 1 < len(anchors) else {}
+            if not (
+                following.get("href") == lookup
+                and following.get("data-originalurl") == source.url
+                and "ak-archive" in following.get("class", "")
+            ):
+                failures.append(f"{where} is not followed by its archive link")
+    assert not failures, f"{len(failures)} citations without their archive link:\n" + "\n".join(
+        failures[:20]
+    )
+    assert seen.get("appendix_sources.html", 0) >= len(registry), (
+        "the bibliography lists every source"
+    )
+    chapters_with_tables = [
+        p for p in seen if p not in ("appendix_sources.html", "appendix_data.html")
+    ]
+    assert {"glossary.html", "gazetteer.html", "appendix_data.html"} <= set(seen) and len(
+        chapters_with_tables
+    ) >= 5, f"citations found on {sorted(seen)}"
 
 
 # --- in a real browser ----------------------------------------------------------------------
@@ -262,6 +340,34 @@ def test_tooltips_work(built_book, server, browser):
     tooltip.wait_for(state="visible", timeout=10000)
     assert "Source" in tooltip.inner_text()
     page.close()
+
+
+@pytest.mark.browser
+def test_chart_csv_carries_each_sources_address_day_read_and_archive(built_book, server, browser):
+    """The CSV a reader downloads under a chart: each row's source id and citation, then the
+    source's address, the day it was read and the archive's address for that day."""
+    import csv
+    import io
+
+    from afterkarabakh import archive, data
+
+    page = browser.new_page(accept_downloads=True)
+    page.goto(f"{server}/chapters/csto.html", wait_until="load")
+    _wait_for_charts(page)
+    page.evaluate("document.querySelectorAll('details.ak-data').forEach(d => { d.open = true; })")
+    with page.expect_download() as download:
+        page.locator("details.ak-data:has(td[data-source]) a.ak-csv").first.click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))
+    page.close()
+    registry = data.sources()
+    assert rows and {"source_id", "Source", "url", "accessed", "archive_url"} <= set(rows[0])
+    for row in rows:
+        source = registry.loc[row["source_id"]]
+        assert (
+            row["url"] == source["url"] and row["accessed"] == f"{source['date_accessed']:%Y-%m-%d}"
+        )
+        assert row["archive_url"] == archive.archive_url(source["url"], source["date_accessed"])
+        assert row["Source"].startswith(source["publisher"]) and "Wayback" not in row["Source"]
 
 
 # --- never stale, still fast ------------------------------------------------------------------

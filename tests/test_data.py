@@ -8,6 +8,7 @@ data/ and checks that loading fails with a message naming the file, the row
 from __future__ import annotations
 
 import csv
+import json
 import re
 import uuid
 from pathlib import Path
@@ -321,6 +322,181 @@ def test_a_verdict_whose_figure_does_not_resolve_is_rejected(data_copy, change, 
     )
     message = _rejected(data_copy, "verdicts.csv", line, field)
     assert words in message
+
+
+# --- bad input refused where it enters: the registry's addresses, words, dates and keys -------------
+
+
+def _rows(csv_path: Path) -> list[dict]:
+    with csv_path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("javascript:alert(document.cookie)", "a 'javascript:' address"),
+        ("data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", "a 'data:' address"),
+        ("file:///etc/passwd", "a 'file:' address"),
+        ("ftp://ftp.example.org/report.pdf", "a 'ftp:' address"),
+        ("www.example.org/report", "a relative address"),
+        ("/chapters/report.html", "a relative address"),
+        ("https://example.org/annual report.pdf", "a space or an invisible character (U+0020)"),
+        ("https://example.org/re\u0007port", "U+0007"),
+        ("https://example.org/\u202efdp.exe", "U+202E"),
+        ("https://example.org/<script>", "holds '<'"),
+        ("https://www.un.org@example.com/report", "a user or password before the host"),
+        ("https://intranet/report", "no public host name"),
+    ],
+    ids=[
+        "javascript",
+        "data",
+        "file",
+        "ftp",
+        "relative",
+        "root-relative",
+        "space",
+        "control",
+        "bidi-override",
+        "markup",
+        "user-before-host",
+        "no-public-host",
+    ],
+)
+def test_a_source_address_that_is_not_a_web_page_is_refused(data_copy, url, words):
+    line = _edit(data_copy.parent / "sources.csv", 3, "url", url)
+    message = _rejected(data_copy, "sources.csv", line, "url")
+    assert words in message
+
+
+def test_a_licence_address_that_is_not_a_web_page_is_refused(data_copy):
+    """The Data appendix links every licence: a script there would run in a reader's browser."""
+    text = data_copy.read_text(encoding="utf-8")
+    licence = '"path": "https://creativecommons.org/licenses/by/4.0/"'
+    assert licence in text
+    data_copy.write_text(text.replace(licence, '"path": "javascript:alert(1)"', 1), "utf-8")
+    with pytest.raises(
+        data.DataError,
+        match=r"datapackage\.json, whole file, field 'licenses\.path': package: "
+        r"'javascript:alert\(1\)' is a 'javascript:' address",
+    ):
+        data.validate(data_copy)
+
+
+@pytest.mark.parametrize(
+    "field, value, words",
+    [
+        ("title", "   ", "is only spaces"),
+        ("publisher", " \u00a0 ", "is only spaces"),
+        ("title", "[ — ]", "has no letter or digit"),
+        ("title", " Leading space", "begins or ends with a space"),
+        ("title", '<img src=x onerror="alert(1)">', "holds markup"),
+        ("note", "<script>alert(1)</script>", "holds markup"),
+        ("publisher", "Reuters\u202e", "U+202E"),
+        ("title", "Two\nlines", "U+000A"),
+    ],
+    ids=[
+        "blank-title",
+        "blank-publisher",
+        "punctuation-title",
+        "stray-space",
+        "markup-title",
+        "markup-note",
+        "bidi-publisher",
+        "line-break",
+    ],
+)
+def test_a_source_whose_words_say_nothing_or_hide_something_is_refused(
+    data_copy, field, value, words
+):
+    line = _edit(data_copy.parent / "sources.csv", 4, field, value)
+    message = _rejected(data_copy, "sources.csv", line, field)
+    assert words in message
+
+
+def _a_dated_source(data_copy) -> int:
+    """Index of a registry row with a publication date."""
+    return next(
+        i for i, r in enumerate(_rows(data_copy.parent / "sources.csv")) if r["date_published"]
+    )
+
+
+@pytest.mark.parametrize("field", ["date_published", "date_accessed"])
+def test_a_source_dated_after_today_is_refused(data_copy, field):
+    tomorrow = (pd.Timestamp.today().normalize() + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    line = _edit(data_copy.parent / "sources.csv", _a_dated_source(data_copy), field, tomorrow)
+    message = _rejected(data_copy, "sources.csv", line, field)
+    assert f"{tomorrow} is after today" in message
+
+
+def test_a_source_read_today_is_accepted(data_copy):
+    today = pd.Timestamp.today().strftime("%Y-%m-%d")
+    _edit(data_copy.parent / "sources.csv", _a_dated_source(data_copy), "date_accessed", today)
+    data.validate(data_copy)
+
+
+def test_a_source_read_before_it_was_published_is_refused(data_copy):
+    index = _a_dated_source(data_copy)
+    published = _rows(data_copy.parent / "sources.csv")[index]["date_published"]
+    day_before = (pd.Timestamp(published) - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    line = _edit(data_copy.parent / "sources.csv", index, "date_accessed", day_before)
+    message = _rejected(data_copy, "sources.csv", line, "date_accessed")
+    assert f"before it was published ({published})" in message
+
+
+def test_other_datasets_may_hold_dates_after_today(data_copy):
+    """A mandate's planned end or a lease's last year is ahead by nature: only the registry's
+    dates (when a page was published and read) are held to today."""
+    path = data_copy.parent / "eu_missions_armenia.csv"
+    resources = json.loads(data_copy.read_text(encoding="utf-8"))["resources"]
+    schema = next(r for r in resources if r["path"] == path.name)["schema"]
+    latest = next(f for f in schema["fields"] if f["name"] == "mandate_end")["constraints"][
+        "maximum"
+    ]
+    assert pd.Timestamp(latest) > pd.Timestamp.today(), "pick a dataset whose dates may run later"
+    index = next(i for i, r in enumerate(_rows(path)) if r["mandate_end"])
+    _edit(path, index, "mandate_end", latest)
+    data.validate(data_copy)
+
+
+@pytest.mark.parametrize(
+    "file, change",
+    [
+        ("sources.csv", {"id": str.upper}),
+        ("glossary.csv", {"term": str.swapcase}),
+        ("wine_exports.csv", {"measure": str.upper}),  # one part of a composite key
+    ],
+    ids=["source-id", "glossary-term", "composite-key"],
+)
+def test_a_key_that_differs_from_another_only_in_case_is_refused(data_copy, file, change):
+    path = data_copy.parent / file
+    rows = _rows(path)
+    twin = dict(rows[0])
+    for field, how in change.items():
+        twin[field] = how(twin[field])
+    _write(path, [*rows, twin], list(rows[0]))
+    resources = json.loads(data_copy.read_text(encoding="utf-8"))["resources"]
+    key = ", ".join(next(r for r in resources if r["path"] == file)["schema"]["primaryKey"])
+    message = _rejected(data_copy, file, len(rows) + 2, key)
+    assert "differs only in case from row 2" in message
+
+
+def test_a_cell_that_hides_or_reverses_text_is_refused(data_copy):
+    line = _edit(data_copy.parent / "events.csv", 2, "title", "Ceasefire \u202eagreed")
+    message = _rejected(data_copy, "events.csv", line, "title")
+    assert "U+202E" in message
+
+
+def test_every_check_reports_in_one_error(data_copy):
+    """A contribution with several faults hears of all of them at once, the schema's too."""
+    path = data_copy.parent / "sources.csv"
+    _edit(path, 3, "url", "javascript:alert(1)")
+    _edit(path, 4, "title", "  ")
+    _edit(path, 5, "kind", "gossip")
+    with pytest.raises(data.DataError) as caught:
+        data.validate(data_copy)
+    fields = {(p.row, p.field) for p in caught.value.problems}
+    assert {(5, "url"), (6, "title"), (7, "kind")} <= fields
 
 
 def test_a_validated_package_is_not_validated_again_until_its_content_changes(

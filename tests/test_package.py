@@ -656,3 +656,110 @@ def test_listing_joins_names_as_prose_does():
     assert text.listing(["Georgia"]) == "Georgia"
     assert text.listing(["Azerbaijan", "Georgia"]) == "Azerbaijan and Georgia"
     assert text.listing(["Belarus", "Russia", "Tajikistan"]) == "Belarus, Russia and Tajikistan"
+
+
+# --- citations that outlive their links: one builder of Robust Links -------------------------------
+
+from html.parser import HTMLParser  # noqa: E402
+
+from afterkarabakh import archive  # noqa: E402
+
+
+class _Links(HTMLParser):
+    """Every <a> of a fragment, with its attributes unescaped as a browser reads them."""
+
+    def __init__(self, markup: str):
+        super().__init__()
+        self.links: list[dict] = []
+        self.feed(markup)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.links.append(dict(attrs))
+
+
+URL = "https://example.org/news?id=7&lang=en"
+
+
+@pytest.mark.parametrize(
+    "accessed", ["2026-12-03", pd.Timestamp("2026-12-03"), pd.Timestamp("2026-12-03").date()]
+)
+def test_archive_address_is_the_wayback_lookup_nearest_the_day_read(accessed):
+    assert (
+        archive.archive_url(URL, accessed)
+        == "https://web.archive.org/web/20261203/https://example.org/news?id=7&lang=en"
+    )
+
+
+def test_a_citation_is_a_robust_link_with_its_archive_link():
+    markup = archive.citation_html(URL, "2026-12-03", "Publisher, “Title” (1 Dec 2026)")
+    original, archived = _Links(markup).links
+    lookup = "https://web.archive.org/web/20261203/" + URL
+    assert original == {"href": URL, "data-versiondate": "2026-12-03", "data-versionurl": lookup}
+    assert archived["href"] == lookup and archived["class"] == "ak-archive"
+    assert archived["data-originalurl"] == URL and archived["data-versiondate"] == "2026-12-03"
+    assert "accessed 3 Dec 2026; " in markup and "&amp;lang=en" in markup
+    assert "accessed" not in archive.citation_html(URL, "2026-12-03", URL, dated=False)
+    assert (
+        archive.citation_text(URL, "2026-12-03")
+        == f"{URL} (accessed 3 Dec 2026; archived: {lookup})"
+    )
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "/relative", ""])
+def test_the_link_builder_refuses_what_is_not_a_web_address(url):
+    with pytest.raises(ValueError, match="cannot cite"):
+        archive.citation_html(url, "2026-12-03", "text")
+
+
+def test_a_citation_needs_the_day_it_was_read():
+    with pytest.raises(ValueError, match="day its page was read"):
+        archive.archive_url(URL, pd.NaT)
+
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> & co'
+
+
+@pytest.fixture
+def hostile_registry(monkeypatch):
+    """The registry with markup in its first source's publisher, title and note (the data
+    package refuses markup; every place that renders registry text must escape it all the same)."""
+    registry = data.sources().copy()
+    source_id = registry.index[0]
+    for field in ("publisher", "title", "note"):
+        registry[field] = registry[field].astype(object)
+        registry.loc[source_id, field] = HOSTILE
+    monkeypatch.setattr(data, "sources", lambda *a, **k: registry.copy())
+    return source_id
+
+
+def _escaped(markup: str) -> None:
+    assert "<script" not in markup and "<img" not in markup, markup
+    assert "&lt;script&gt;" in markup
+
+
+def test_every_place_that_renders_registry_text_escapes_it(hostile_registry, monkeypatch):
+    from afterkarabakh import apparatus, appendix, tables
+    from afterkarabakh.book import sphinxext
+
+    _escaped(tables.citation_html(hostile_registry))
+    monkeypatch.setenv(charts.BOOK_BUILD_ENV, "1")
+    frame = pd.DataFrame({"year": [2020], "count": [3], "source_id": [hostile_registry]})
+    chart = alt.Chart(frame).mark_bar().encode(x="year:O", y="count:Q")
+    _escaped(tables.data_html(chart.to_dict()))
+    _escaped(apparatus._source_link(hostile_registry))
+    cited_by = next(n for n in data.names() if hostile_registry in appendix.sources_of(n))
+    _escaped(appendix.dataset_html(cited_by))
+    # The bibliography: the BibTeX the registry becomes, formatted as sphinxcontrib-bibtex does.
+    from docutils.core import publish_from_doctree
+    from docutils.utils import new_document
+    from pybtex.database import parse_string
+    from pybtex.plugin import find_plugin
+
+    entries = parse_string(sphinxext.bibtex_from_registry(), "bibtex").entries
+    style = find_plugin("pybtex.style.formatting", "plain")()
+    entry = next(iter(style.format_entries([entries[hostile_registry]])))
+    document = new_document("bibliography")
+    document += find_plugin("pybtex.backends", "docutils")().paragraph(entry)
+    page = publish_from_doctree(document, writer_name="html5").decode()
+    _escaped(page.split("<body>", 1)[1])

@@ -20,6 +20,10 @@ It does four things the stock Jupyter Book 1.x does not:
    the search index loads only on the search page; sphinx-design's assets only on
    pages that use it; the bibliography's deprecated ARIA role becomes a list item; a
    favicon is served.
+6. **Citations that outlive their links.** Each bibliography entry's address becomes a Robust
+   Link with a link to the archive's copy nearest the day it was read
+   (:mod:`afterkarabakh.archive`), and the registry the book serves (``data/sources.csv``) gains
+   that archive address as a column, ``archive_url``, made at build time.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ import os
 import re
 import urllib.parse
 from pathlib import Path
+
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 from .. import paths
 
@@ -411,6 +417,75 @@ def _on_page_context(app, pagename, templatename, context, doctree) -> None:
             ]
 
 
+class RobustBibliography(SphinxPostTransform):
+    """Each bibliography entry's address becomes a Robust Link followed by its archive link.
+
+    Runs after sphinxcontrib-bibtex has written the entries (its priority 5) and before
+    references are resolved (10); each entry is found by its registry id, so its date and
+    archive address come from the registry, built by :mod:`afterkarabakh.archive`.
+    """
+
+    default_priority = 6
+    formats = ("html",)
+
+    def run(self, **kwargs) -> None:
+        from docutils import nodes
+
+        from .. import archive, data
+
+        keys = {c.citation_id: c.key for c in self.env.get_domain("cite").citations}
+        registry = data.sources()
+        for entry in self.document.findall(nodes.citation):
+            key = keys.get(entry["ids"][0]) if entry["ids"] else None
+            if key not in registry.index:
+                continue
+            url, accessed = registry.loc[key, "url"], registry.loc[key, "date_accessed"]
+            for link in list(entry.findall(nodes.reference)):
+                if link.get("refuri") == url:  # the date read is in the entry's note already
+                    robust = archive.citation_html(url, accessed, url, dated=False)
+                    link.replace_self(nodes.raw("", robust, format="html"))
+
+
+#: The column the served registry gains: the archive's address for each source (never typed).
+ARCHIVE_COLUMN = {
+    "name": "archive_url",
+    "type": "string",
+    "format": "uri",
+    "description": "The Internet Archive's Wayback Machine address for its copy of the page nearest "
+    "the day it was read (made from url and date_accessed when the book is built; the archive "
+    "opens its nearest copy where it holds one, and says so where it holds none).",
+}
+
+
+def serve_registry(folder: Path) -> None:
+    """The book's copy of the data package: its registry gains ``archive_url`` (and its
+    descriptor the field), so a reader who downloads the sources has the archive's addresses."""
+    import csv
+    import io
+    import json
+
+    from .. import archive
+
+    registry, descriptor = folder / "sources.csv", folder / "datapackage.json"
+    with registry.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    fields = [*rows[0], ARCHIVE_COLUMN["name"]] if rows else []
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {**row, "archive_url": archive.archive_url(row["url"], row["date_accessed"])}
+        )
+    registry.write_text(out.getvalue(), encoding="utf-8")
+    package = json.loads(descriptor.read_text(encoding="utf-8"))
+    schema = next(r for r in package["resources"] if r["name"] == "sources")["schema"]
+    schema["fields"] = [f for f in schema["fields"] if f["name"] != "archive_url"] + [
+        ARCHIVE_COLUMN
+    ]
+    descriptor.write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", "utf-8")
+
+
 def _on_build_finished(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
@@ -419,6 +494,7 @@ def _on_build_finished(app, exception) -> None:
     _lighten_build(Path(app.outdir))
     # The data files, so the appendix's download links work from the built book.
     shutil.copytree(paths.DATA, Path(app.outdir) / "data", dirs_exist_ok=True)
+    serve_registry(Path(app.outdir) / "data")
     target = Path(app.outdir) / "_static" / _vendor_js_name()
     if not target.exists():  # versioned name: present means current
         from .. import charts  # Altair and pandas: only when the bundle must be written
@@ -471,6 +547,7 @@ def setup(app):
     app.connect("builder-inited", _declare_parallel_safe)
     app.connect("builder-inited", _keep_formatted_bibliography)
     app.connect("env-before-read-docs", _note_pages_to_read)
+    app.add_post_transform(RobustBibliography)
     app.add_css_file("afterkarabakh.css")
     app.add_css_file(ICONS_CSS)
     app.connect("config-inited", _on_config_inited)

@@ -4,7 +4,8 @@
  * The renderer reads the width of the chart's column before drawing, wraps titles to it,
  * narrows the plotting areas (maps keep their shape) until the chart fits, stacks side-by-side
  * panels on a phone, and draws again when the column changes width. It also adds the exports
- * (SVG, PNG, named after the chart) and a CSV download of the rows in the chart's data table.
+ * (SVG, PNG, named after the chart) and a CSV download of the rows in the chart's data table
+ * (each row with its source's id, citation, address, the day it was read and the archive's address).
  * Nothing is fetched: the data are inline.
  */
 (function () {
@@ -207,15 +208,22 @@
       var cells = [];
       Array.prototype.forEach.call(row.cells, function (cell) {
         var text = cell.textContent.trim();
-        if (index === 0 && text === "Source") { cells.push("source_id"); }
+        var robust = null; // the citation's address, the day it was read, the archive's address
+        if (index === 0 && text === "Source") { cells.push("source_id"); robust = ["url", "accessed", "archive_url"]; }
         else if (index > 0 && cell.hasAttribute("data-source")) {
           // The numbered reference becomes the source's id and its full citation.
           cells.push(csvCell(cell.getAttribute("data-source")));
           var link = cell.querySelector("a[href^='#']");
           var entry = link ? document.getElementById(link.getAttribute("href").slice(1)) : null;
-          if (entry) { text = entry.textContent.trim(); }
+          var original = entry ? entry.querySelector("a[data-versionurl]") : null;
+          robust = original ? ["href", "data-versiondate", "data-versionurl"].map(function (a) {
+            return original.getAttribute(a) || "";
+          }) : ["", "", ""];
+          if (original) { text = original.textContent.trim(); }
+          else if (entry) { text = entry.textContent.trim(); }
         }
         cells.push(csvCell(text));
+        if (robust) { robust.forEach(function (value) { cells.push(csvCell(value)); }); }
       });
       lines.push(cells.join(","));
     });
