@@ -549,7 +549,10 @@ QUANTITIES = [
                 "value_low"
             ]
         ),
-        [("ukraine", "glue", "arm_killed_2022"), ("ukraine", "check", r"Armenian dead (\d+)")],
+        [
+            ("ukraine", "glue", "arm_dead_missing_2022"),
+            ("ukraine", "check", r"Armenian dead and missing (\d+)"),
+        ],
     ),
     Quantity(
         "september_2022_attack",
