@@ -19,6 +19,17 @@ import pandas as pd
 
 from . import data, paths
 
+#: The commentary whose propositions the book tests: Alexander Atasuntsev, "Long-Standing Ties Between
+#: Armenia and Russia Are Fraying Fast" (Carnegie Endowment for International Peace, Carnegie Politika,
+#: October 2023), cited through Russia Matters' summary of 13 October 2023 (the registry's only copy).
+COMMENTARY = "russiamatters-2023-10-13-atasuntsev-fraying"
+
+
+def commentary_date() -> pd.Timestamp:
+    """The day the book dates the commentary by (its summary's), where the "since then" period starts."""
+    return pd.Timestamp(data.sources().loc[COMMENTARY, "date_published"])
+
+
 VERDICTS = [
     "supported",
     "partly supported",
@@ -32,20 +43,66 @@ def load() -> pd.DataFrame:
     return data.load("verdicts")
 
 
+#: Fields of the deciding figures in the words a reader would use (others: the name with spaces).
+FIELD_WORDS = {
+    "date_end": "end date",
+    "date_start": "start date",
+    "end_date": "end date",
+    "request_date": "date of the request",
+    "finding_date": "date of the court's finding",
+    "killed_low": "killed (lowest count)",
+    "value_usd_m_low": "value (lowest report)",
+    "took_effect": "took effect",
+    "recognised_host_sovereignty_at_deployment": "host state's sovereignty recognised at deployment",
+}
+#: Fields that name a row, in order of preference, for saying which row a figure comes from.
+ROW_LABELS = [
+    "title",
+    "event",
+    "name",
+    "step",
+    "milestone",
+    "crisis",
+    "item",
+    "measure",
+    "outcome",
+    "summary",
+    "description",
+]
+
+
+def _row_label(row: pd.Series, limit: int = 72) -> str:
+    """A short, readable name for a dataset row (its title, or the start of its description)."""
+    for field in ROW_LABELS:
+        if field in row.index and isinstance(row[field], str) and row[field].strip():
+            label = row[field].strip()
+            if len(label) > limit:
+                label = label[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+            return label
+    return ""
+
+
+def _with_unit(value: str, unit: str | None) -> str:
+    if not unit:
+        return value
+    if unit.startswith("%"):
+        return f"{value}{unit}"
+    if unit.startswith("US$ "):
+        return f"US${value} {unit[4:]}"
+    return f"{value} {unit}"
+
+
 def deciding_figure(row: pd.Series) -> str:
-    """The value that decides a verdict, with the dataset row it comes from."""
+    """The value that decides a verdict, with the dataset and the row it comes from, in words."""
     if pd.isna(row["figure_dataset"]):
         return ""
     frame = data.load(row["figure_dataset"])
-    key_fields = data.resource(row["figure_dataset"]).schema.primary_key
-    keys = frame[key_fields].astype(str).agg("|".join, axis=1)
-    value = frame.loc[keys == row["figure_key"], row["figure_field"]].iloc[0]
+    resource = data.resource(row["figure_dataset"])
+    keys = frame[resource.schema.primary_key].astype(str).agg("|".join, axis=1)
+    record = frame.loc[keys == row["figure_key"]].iloc[0]
+    value = record[row["figure_field"]]
     unit = next(
-        (
-            f.custom.get("unit")
-            for f in data.resource(row["figure_dataset"]).schema.fields
-            if f.name == row["figure_field"]
-        ),
+        (f.custom.get("unit") for f in resource.schema.fields if f.name == row["figure_field"]),
         None,
     )
     if isinstance(value, pd.Timestamp):
@@ -56,14 +113,30 @@ def deciding_figure(row: pd.Series) -> str:
         value = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
     elif isinstance(value, (int, np.integer)):
         value = f"{value:,}"
-    if unit:
-        value = f"{value}{unit}" if unit.startswith("%") else f"{value} {unit}"
-    title = data.resource(row["figure_dataset"]).title or row["figure_dataset"]
-    return f"{value} ({title}: {row['figure_field'].replace('_', ' ')}, row {row['figure_key']})"
+    value = _with_unit(str(value), unit)
+    field = FIELD_WORDS.get(row["figure_field"], row["figure_field"].replace("_", " "))
+    label = _row_label(record)
+    title = resource.title or row["figure_dataset"]
+    where = f", in “{label}”" if label else ""
+    return f"{field[:1].upper()}{field[1:]}: {value}{where} ({title})"
+
+
+#: The columns of an assessment, in the order a reader meets them: the claim, the test set before
+#: the verdict, the verdict and its reason, the figure it rests on, what would change it.
+COLUMNS = {
+    "proposition": "#",
+    "wording": "Proposition",
+    "supported_if": "Supported if",
+    "contradicted_if": "Contradicted if",
+    "verdict": "Verdict",
+    "reason": "Why",
+    "figure": "Deciding figure",
+    "would_change": "What would change it",
+}
 
 
 def frame(chapter: str | None = None, propositions=None) -> pd.DataFrame:
-    """The verdict rows of one chapter (or the given propositions), ready to show."""
+    """The verdict rows of one chapter (or the given propositions), with their criteria, ready to show."""
     rows = load()
     if chapter is not None:
         rows = rows[rows["chapter"] == chapter]
@@ -78,21 +151,56 @@ def frame(chapter: str | None = None, propositions=None) -> pd.DataFrame:
             f"chapter {chapter!r} shows propositions {list(pending['proposition'])} "
             "without a verdict in data/verdicts.csv"
         )
-    return pd.DataFrame(
-        {
-            "#": rows["proposition"].astype(int),
-            "Proposition": rows["wording"],
-            "Verdict": rows["verdict"].fillna("not yet assessed").str.capitalize(),
-            "Why": rows["reason"].fillna(""),
-            "Deciding figure": rows.apply(deciding_figure, axis=1),
-        }
-    ).sort_values("#")
+    empty = [
+        f"proposition {r['proposition']}: {c}"
+        for _, r in rows.iterrows()
+        for c in ("supported_if", "contradicted_if", "would_change")
+        if pd.isna(r[c]) or not str(r[c]).strip()
+    ]
+    if empty:
+        raise ValueError("data/verdicts.csv has empty criteria: " + "; ".join(empty))
+    shown = rows.assign(
+        proposition=rows["proposition"].astype(int),
+        verdict=rows["verdict"].fillna("not yet assessed").str.capitalize(),
+        reason=rows["reason"].fillna(""),
+        figure=rows.apply(deciding_figure, axis=1),
+    )
+    return shown[list(COLUMNS)].rename(columns=COLUMNS).sort_values("#").reset_index(drop=True)
+
+
+def cards_html(shown: pd.DataFrame) -> str:
+    """One card per proposition (a table would not fit a phone): the claim, then the test set
+    before the verdict, then the verdict, its reason, the deciding figure and what would change it."""
+    cards = []
+    for _, r in shown.iterrows():
+        slug = r["Verdict"].lower().replace(" ", "-")
+        rows = "".join(
+            f"<dt>{html.escape(label)}</dt><dd>{html.escape(str(r[label]))}</dd>"
+            for label in ("Supported if", "Contradicted if")
+        )
+        after = "".join(
+            f"<dt>{html.escape(label)}</dt><dd>{html.escape(str(r[label]))}</dd>"
+            for label in ("Why", "Deciding figure", "What would change it")
+            if str(r[label]).strip()
+        )
+        cards.append(
+            f'<section class="ak-verdict-card ak-verdict-{slug}" id="proposition-{r["#"]}">'
+            f'<p class="ak-verdict-claim"><strong>Proposition {r["#"]}.</strong> '
+            f"{html.escape(r['Proposition'])}</p>"
+            f'<p class="ak-verdict-test-head">The test, set before the verdict</p>'
+            f'<dl class="ak-verdict-test">{rows}</dl>'
+            f'<p class="ak-verdict-word"><span>Verdict:</span> '
+            f"{html.escape(r['Verdict'])}</p>"
+            f'<dl class="ak-verdict-why">{after}</dl></section>'
+        )
+    return '<div class="ak-verdicts">' + "".join(cards) + "</div>"
 
 
 def table(chapter: str | None = None, propositions=None):
-    """The assessment table as a styled HTML table (no index), for a chapter's page."""
-    shown = frame(chapter, propositions)
-    return shown.style.hide(axis="index").set_table_attributes('class="ak-verdicts"')
+    """A chapter's assessment of its propositions, criteria first, as cards that read on a phone."""
+    from IPython.display import HTML
+
+    return HTML(cards_html(frame(chapter, propositions)))
 
 
 # --- the introduction's list of the twenty propositions ---------------------------------------
@@ -226,15 +334,13 @@ def pending_sentence() -> str:
 
 
 def _number_list(numbers: list[int]) -> str:
-    """[3, 4, 14, 15, 16] -> '3, 4 and 14–16'."""
+    """[3, 4, 14, 15, 16] -> '3, 4 and 14–16'; [16, 17] -> '16 and 17'."""
     runs, start = [], None
     for i, n in enumerate(numbers):
         if start is None:
             start = n
         if i + 1 == len(numbers) or numbers[i + 1] != n + 1:
-            runs.append(
-                str(start) if start == n else (f"{start}–{n}" if n > start + 1 else f"{start}, {n}")
-            )
+            runs += [f"{start}–{n}"] if n > start + 1 else [str(m) for m in range(start, n + 1)]
             start = None
     return runs[0] if len(runs) == 1 else ", ".join(runs[:-1]) + " and " + runs[-1]
 
@@ -292,7 +398,7 @@ VERDICT_LINES = {
     "overtaken by events": ["overtaken", "by events"],
     "cannot be tested with these data": ["cannot be", "tested with", "these data"],
 }
-MAX_PER_CELL = 3
+MAX_PER_CELL = 4
 
 
 def _theme_label(stem: str) -> str:
@@ -399,3 +505,34 @@ def chart(
     return charts.finish(
         grid, title=title, subtitle=subtitle, description=description, sources=shown, name=name
     )
+
+
+# --- the verdicts counted, in words ---------------------------------------------------------------
+
+_SMALL = "none one two three four five six seven eight nine ten".split()
+
+
+def number_words(n: int) -> str:
+    """A count as a writer writes it: words up to ten ('none' for zero), digits above."""
+    return _SMALL[n] if 0 <= n < len(_SMALL) else f"{n:,}"
+
+
+def counts_phrase(counts: dict[str, int] | None = None) -> str:
+    """'four supported, ten partly supported, five contradicted, none overtaken by events and one
+    that cannot be tested with these data': every verdict of the scale, zeros included."""
+    counts = verdict_counts() if counts is None else counts
+    parts = []
+    for verdict in VERDICTS:
+        n = number_words(counts.get(verdict, 0))
+        if verdict == "cannot be tested with these data":
+            parts.append(f"{n} that cannot be tested with these data")
+        else:
+            parts.append(f"{n} {verdict}")
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def numbers_with(verdict: str) -> str:
+    """The propositions with one verdict, as prose lists them ('5, 12, 14, 16 and 17'), or 'none'."""
+    rows = load()
+    found = sorted(int(p) for p in rows.loc[rows["verdict"] == verdict, "proposition"])
+    return _number_list(found) if found else "none"

@@ -497,22 +497,8 @@ def test_every_chart_has_its_data_table_and_a_no_script_line(built_book):
         )
 
 
-#: Pages whose charts still run to a typed end of period (afterkarabakh/chapters/aftermath.py,
-#: PERIOD_END); strict, so the mark must go once the period ends on data.as_of().
-RUNS_PAST_THE_DATA = {"aftermath", "conclusion"}
-
-
 @pytest.mark.parametrize(
-    "page",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(strict=True, reason="period typed to the end of 2026")
-            if name in RUNS_PAST_THE_DATA
-            else (),
-        )
-        for name in sorted(p.stem for p in paths.CHAPTERS.glob("*.ipynb") if p.stem != "_template")
-    ],
+    "page", sorted(p.stem for p in paths.CHAPTERS.glob("*.ipynb") if p.stem != "_template")
 )
 def test_no_chart_runs_past_the_day_the_data_stop(built_book, page):
     """A bar, line or axis drawn beyond data.as_of() shows what no source could have reported."""

@@ -589,7 +589,8 @@ def test_propositions_pending_are_listed_in_words():
     from afterkarabakh.verdicts import _number_list
 
     assert _number_list([3, 4, 14, 15, 16, 17, 18, 19, 20]) == "3, 4 and 14–20"
-    assert _number_list([3]) == "3" and _number_list([14, 15]) == "14, 15"
+    assert _number_list([3]) == "3" and _number_list([14, 15]) == "14 and 15"
+    assert _number_list([5, 12, 14, 16, 17]) == "5, 12, 14, 16 and 17"
 
 
 # --- the states parties to the Rome Statute: the table reproduces the court's own count ------------

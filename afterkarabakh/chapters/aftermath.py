@@ -1,15 +1,16 @@
-"""Charts of the chapter "After the commentary, 2023-2026" (chapters/aftermath.ipynb)."""
+"""Charts of the chapter "After the commentary: October 2023 to 2026" (chapters/aftermath.ipynb)."""
 
 from __future__ import annotations
 
 import altair as alt
 import pandas as pd
 
-from .. import maps, theme
+from .. import data, maps, theme, verdicts
 
-#: The period the chapter follows: from the commentary (November 2023) to the end of the data.
-PERIOD_START = pd.Timestamp("2023-11-01")
-PERIOD_END = pd.Timestamp("2026-12-31")
+#: The period the chapter follows: from the commentary's publication (October 2023, dated by its
+#: summary in the source registry) to the day the data stop.
+PERIOD_START = verdicts.commentary_date()
+PERIOD_END = data.as_of()
 
 #: The map frame: Armenia, Nakhchivan and the Azerbaijani districts along the Syunik border.
 SYUNIK_EXTENT = (43.2, 38.55, 47.35, 41.45)
@@ -19,7 +20,7 @@ ENDED = "Ended 2024–2025 (handed over or withdrawn)"
 
 
 def period_events(events: pd.DataFrame) -> pd.DataFrame:
-    """The events from November 2023 on, in date order."""
+    """The events from the commentary's publication on, in date order."""
     return events[events["date"] >= PERIOD_START].sort_values("date").reset_index(drop=True)
 
 
@@ -39,7 +40,7 @@ def presence_series(deployments: pd.DataFrame) -> pd.DataFrame:
     ends = deployments[deployments["end_date"].between(PERIOD_START, PERIOD_END)].sort_values(
         "end_date"
     )
-    rows = [{"date": PERIOD_START, "change": "Start of the period", "source_id": None}]
+    rows = [{"date": PERIOD_START, "change": "The commentary is published", "source_id": None}]
     for day, group in ends.groupby("end_date", sort=True):
         rows.append(
             {
@@ -170,7 +171,7 @@ def transit_map(
             ),
             tooltip=[
                 alt.Tooltip("label:N", title="Place"),
-                alt.Tooltip("status:N", title="Status at end of 2026"),
+                alt.Tooltip("status:N", title="Status when the data stop"),
                 alt.Tooltip("what:N", title="Installations"),
             ],
         ),

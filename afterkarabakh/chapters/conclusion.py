@@ -1,8 +1,9 @@
 """Tables and charts of the chapter "Conclusion: was it a defeat for Russia too?" (chapters/conclusion.ipynb).
 
-The verdict chart itself lives in :mod:`afterkarabakh.verdicts` so that the introduction can
-reuse it; this module holds what only the conclusion shows: the deciding figures by theme and
-the record of Western and Russian responses to Azerbaijan (proposition 3).
+The verdict chart and the cards of the twenty tests live in :mod:`afterkarabakh.verdicts`, which
+every chapter uses; this module holds what only the conclusion shows: the record of Western and
+Russian responses to Azerbaijan (proposition 3), and Moscow's dealings with Baku, the evidence on
+the rival reading of its conduct ("could not, or would not?") and on proposition 12.
 """
 
 from __future__ import annotations
@@ -22,26 +23,6 @@ EFFECTS = [
     "Took effect against Azerbaijan",
     "Took effect in Azerbaijan's favour",
 ]
-
-
-def deciding_table() -> pd.DataFrame:
-    """Every verdict with its deciding figure, grouped by the chapter (theme) that tests it."""
-    shown = verdicts.chart_frame()
-    return pd.DataFrame(
-        {
-            "Chapter (theme)": shown["theme"],
-            "#": shown["proposition"],
-            "Verdict": shown["verdict"].str.capitalize(),
-            "Deciding figure": shown["figure"],
-            "Why": shown["reason"],
-        }
-    )
-
-
-def closest_calls() -> pd.DataFrame:
-    """The propositions the book finds only partly supported, in the order of the chart."""
-    shown = verdicts.chart_frame()
-    return shown[shown["verdict"] == "partly supported"].reset_index(drop=True)
 
 
 def effect(row: pd.Series) -> str:
@@ -139,3 +120,78 @@ def figure_kinds() -> dict[str, int]:
         for d, field in zip(rows["figure_dataset"], rows["figure_field"])
     ]
     return {k: found.count(k) for k in dict.fromkeys(kinds.values())}
+
+
+# --- "Could not, or would not?": Moscow's dealings with Baku (the rival reading) --------------------
+
+#: The lanes of the relations timeline: which reading each step fits, in the order the prose weighs them.
+#: Steps of Moscow's dealings with Baku whose dates the prose gives (glued as d_<relation_id>).
+DEALINGS_IN_PROSE = [
+    "2020-10-07-duty-ends-at-armenia",
+    "2021-01-30-joint-monitoring-centre",
+    "2022-02-22-allied-interaction-declaration",
+    "2022-09-13-appeal-unanswered",
+    "2024-08-18-putin-state-visit",
+    "2024-12-25-azal-crash",
+    "2025-06-27-yekaterinburg-raids",
+    "2025-08-08-washington-without-russia",
+    "2025-10-09-putin-admits-missiles",
+]
+
+READING_LABELS = {
+    "would not": "'Would not' (chose)",
+    "could not": "'Could not' (unable)",
+    "either": "Either reading",
+    "bargain did not hold": "Bargain did not hold",
+}
+
+
+def relations_timeline(relations: pd.DataFrame) -> alt.VConcatChart:
+    """Russia's dealings with Azerbaijan (and Turkey) on a zoomable timeline, one lane per reading.
+
+    The lanes are readings, not actors, so they share the book's ink rather than an actor's colour;
+    the actor is named in each step's tooltip."""
+    frame = relations.assign(
+        title=relations["event"],
+        description=relations["actor"] + ": " + relations["what_it_shows"],
+    )
+    order = [READING_LABELS[r] for r in READING_LABELS if r in set(frame["reading"])]
+    ink = alt.Scale(domain=order, range=[theme.INK] * len(order))
+    return charts.timeline(
+        frame, row="reading", row_labels=READING_LABELS, colour=ink, order=order, height=220
+    )
+
+
+def reading_counts(relations: pd.DataFrame) -> dict[str, int]:
+    """How many steps fit each reading, in the order of :data:`READING_LABELS` (zeros kept)."""
+    return {r: int((relations["reading"] == r).sum()) for r in READING_LABELS}
+
+
+def trade_gains(monthly: pd.DataFrame, reported: pd.DataFrame) -> dict[str, float]:
+    """What Russia's trade with Armenia was worth after 2022, from the trade chapter's data:
+    Armenia's exports to Russia in 2021 and 2023 (US$ million, summed from ArmStat's monthly rows),
+    Russian precious metals and stones imported by Armenia in 2024, and Moscow's own figures for
+    turnover in 2024 and its forecast for 2025 (US$ billion, as reported)."""
+    from .trade import annual_trade_with_russia
+
+    annual = annual_trade_with_russia(monthly).set_index("year")
+    claims = reported.set_index("claim_id")["value_usd_bn"].astype(float)
+    return {
+        "exports_2021_m": float(annual.loc[2021, "exports"]),
+        "exports_2023_m": float(annual.loc[2023, "exports"]),
+        "precious_2024_bn": float(claims["armstat-2024-imports-precious"]),
+        "turnover_2024_bn": float(claims["russia-2024-turnover"]),
+        "turnover_2025_forecast_bn": float(claims["russia-2025-turnover-forecast"]),
+    }
+
+
+def lanes_summary(relations: pd.DataFrame) -> str:
+    """The lanes in words ("'Would not' (chose), 10 steps, October 2020 to October 2025; ..."), for a chart description."""
+    parts = []
+    for reading, label in READING_LABELS.items():
+        steps = relations[relations["reading"] == reading]
+        if len(steps):
+            parts.append(
+                f"{label}, {len(steps)} steps, {steps['date'].min():%B %Y} to {steps['date'].max():%B %Y}"
+            )
+    return "; ".join(parts)
