@@ -157,6 +157,8 @@ def test_segments_break_a_computed_series_at_a_gap():
         }
     )
     assert levers._segments(frame) == ["s 0", "s 0", "s 1", "s 1"]
+    holding = frame.assign(series="Run by the Russian concessionaire")
+    assert len(set(levers._segments(holding))) == 1
 
 
 # --- the map --------------------------------------------------------------------------------------

@@ -420,10 +420,14 @@ MAX_GAP = pd.Timedelta(days=550)
 
 
 def _segments(frame: pd.DataFrame) -> list[str]:
-    """A segment name per row: the series, numbered anew after each gap in a computed series."""
+    """A segment name per row: the series, numbered anew after each gap in a computed series.
+
+    Holdings (drawn as steps) are never broken: a share holds until the next change.
+    """
     names, last, count = [], {}, {}
     for series, day, basis in zip(frame["series"], frame["date"], frame["basis"]):
-        if basis == "computed" and series in last and day - last[series] > MAX_GAP:
+        gap = series in last and day - last[series] > MAX_GAP
+        if basis == "computed" and series not in STEP_SERIES and gap:
             count[series] = count.get(series, 0) + 1
         if basis == "computed":
             last[series] = day
@@ -478,17 +482,14 @@ def dashboard_chart(frame: pd.DataFrame, columns: int = 2) -> alt.FacetChart:
         scale=alt.Scale(domain=[0, 100]),
         axis=alt.Axis(values=[0, 25, 50, 75, 100]),
     )
-    colour = alt.Color(
-        "actor:N",
-        scale=theme.actor_scale(frame["actor"]),
-        title="Whose share",
-        legend=alt.Legend(orient="bottom", direction="horizontal"),
-    )
+    # One colour per actor (Russia, the EU) without a legend of its own: the series legend names
+    # each series, and the EU's is the only one not Russia's.
+    colour = alt.Color("actor:N", scale=theme.actor_scale(frame["actor"]), legend=None)
     shape = alt.Shape(
         "series:N",
         scale=alt.Scale(domain=series, range=[SERIES_SHAPES[s] for s in series]),
         title="Series",
-        legend=alt.Legend(orient="bottom", columns=2, labelLimit=260),
+        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=300),
     )
     tooltip = [
         alt.Tooltip("series:N", title="Series"),
@@ -614,24 +615,26 @@ def transfers_chart(long: pd.DataFrame) -> alt.Chart:
     )
 
 
-#: Relocant measures that count people (the chart keeps them; registrations are in the prose).
-PEOPLE = [
-    "Russian citizens counted arriving in Armenia",
-    "Russian citizens who moved to Armenia and stayed",
-    "Residence permit requests from citizens of Russia and other EAEU states",
-]
+#: Relocant measures that count people, with the short names the chart gives them (the
+#: registrations of companies are in the prose).
+PEOPLE = {
+    "Russian citizens counted arriving in Armenia": "Arrivals counted",
+    "Russian citizens who moved to Armenia and stayed": "Came and stayed",
+    "Residence permit requests from citizens of Russia and other EAEU states": "Asked for residence",
+}
 
 
 def relocant_claims(relocants: pd.DataFrame) -> pd.DataFrame:
     """The estimates that count people, with the claimant and period written for the chart."""
-    frame = relocants[relocants["measure"].isin(PEOPLE)].copy()
+    frame = relocants[relocants["measure"].isin(list(PEOPLE))].copy()
     frame["who"] = [
-        f"{c}, {text.date_span(s, e)}"
-        for c, s, e in zip(frame["claimant"], frame["period_start"], frame["period_end"])
+        f"{c.split(' (')[0]}, {e:%Y}" for c, e in zip(frame["claimant"], frame["period_end"])
     ]
-    frame["measure"] = pd.Categorical(frame["measure"], PEOPLE, ordered=True)
+    frame["counted"] = pd.Categorical(
+        frame["measure"].map(PEOPLE), list(PEOPLE.values()), ordered=True
+    )
     frame[["value_low", "value_high"]] = frame[["value_low", "value_high"]].astype(float)
-    return frame.sort_values("measure").assign(measure=lambda f: f["measure"].astype(str))
+    return frame.sort_values("counted").assign(counted=lambda f: f["counted"].astype(str))
 
 
 # --- the timeline of steps ------------------------------------------------------------------------
