@@ -13,7 +13,7 @@ import html
 import altair as alt
 import pandas as pd
 
-from .. import charts, data, maps, tables, text, theme
+from .. import charts, data, maps, tables, text, theme, verdicts
 from . import aftermath, trade
 
 #: The levers in the order the chapter takes them, with their names in prose.
@@ -41,8 +41,8 @@ IN_PROSE = {
 #: The three assessments, in the order a table lists them.
 ASSESSMENTS = ["weakened since October 2023", "not weakened", "used by Russia as pressure"]
 
-#: The commentary's publication: the "since then" period starts here.
-COMMENTARY = pd.Timestamp("2023-10-01")
+#: The commentary's publication (read from the source registry): the "since then" period starts here.
+COMMENTARY = verdicts.commentary_date()
 #: The dashboard's time frame: from Armenia's turn to the EAEU to the end of the data.
 START = pd.Timestamp("2013-01-01")
 
@@ -913,3 +913,51 @@ def dashboard_description(frame: pd.DataFrame) -> str:
                 )
         parts.append(f"{panel}: " + "; ".join(said))
     return "Six small charts, one per lever, shares from 0 to 100%. " + ". ".join(parts) + "."
+
+
+def _pct(value) -> str:
+    return f"{value:.0f}%"
+
+
+def headline() -> dict[str, str]:
+    """The chapter's key figures as prose writes them, read from the data; the levers chapter's
+    findings and the conclusion's answer both state them, so they are computed once, here."""
+    gas = gas_shares(data.load("armstat_natural_gas_imports"))
+    full_gas, last_gas = gas[gas["complete"]], gas.iloc[-1]
+    step = data.load("lever_steps").set_index("step_id")
+    rail = concession_terms(
+        data.load("rail_concession_terms"), step.loc["rail-2008-06-01-operations", "date"]
+    )
+    money = transfer_shares(data.load("personal_transfers_armenia"))
+    last_money = money[money["basis"] == "all transfers of individuals through banks"].iloc[-1]
+    trade = trade_shares(
+        data.load("armstat_trade_russia_monthly"), data.load("armstat_trade_totals_december")
+    )
+    exports = export_shares(data.load("armstat_exports_by_partner_region")).set_index(
+        ["partner_region", "year"]
+    )["share_pct"]
+    last_year = int(exports.index.get_level_values("year").max())
+    return {
+        "gas_share_first": _pct(gas["share_pct"].iloc[0]),
+        "gas_first_year": str(gas["year"].iloc[0]),
+        "gas_share_last": _pct(last_gas["share_pct"]),
+        "gas_last_period": f"January–September {last_gas['year']}",
+        "gas_share_min": _pct(full_gas["share_pct"].min()),
+        "gas_share_max": _pct(full_gas["share_pct"].max()),
+        "gas_full_date": text.date(step.loc["gas-2014-01-16-full-control", "date"]),
+        "grid_manager": text.date(step.loc["grid-2025-07-18-temporary-manager", "date"]),
+        "rail_end": str(rail["end"]),
+        "npp_horizon": str(step.loc["nuclear-2023-03-extension-2036", "horizon_year"]),
+        "money_share_last": _pct(last_money["share_pct"]),
+        "money_last_period": f"the first half of {last_money['period_start']:%Y}",
+        "trade_share_last": _pct(trade["share_pct"].iloc[-1]),
+        "trade_last_year": str(trade["year"].iloc[-1]),
+        "eu_exports_last": _pct(exports[("EU", last_year)]),
+        "eaeu_exports_last": _pct(exports[("EAEU", last_year)]),
+        "exports_last_year": str(last_year),
+        "eu_exports_first": _pct(exports[("EU", START.year)]),
+        "eaeu_exports_first": _pct(exports[("EAEU", START.year)]),
+        "exports_first_year": str(START.year),
+        # the economic levers: every lever but the troops, which the military chapter measures
+        "n_levers": words(len(LEVERS) - 1),
+    }
