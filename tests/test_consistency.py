@@ -766,13 +766,17 @@ def test_data_descriptions_speak_of_sources_not_of_tools():
 #: A unit written right after "million"/"billion" ("52 million stems") ...
 UNIT_AFTER = (
     r"(?:litres|TIV|stems|people|bottles|tonnes|US dollars|dollars|euros|roubles|drams|"
-    r"square kilometres|km2)"
+    r"square kilometres|km2|m³|cubic metres|kWh|kg)"
 )
 #: ... or a currency or measure named earlier in the same sentence ("US$ 841 million ... 2,463 million").
 UNIT_BEFORE = re.compile(
     r"US\$|\$|€|\bdollars?\b|\beuros?\b|\broubles?\b|\bdrams?\b|\bTIV\b|\blitres\b"
 )
-AMOUNT = re.compile(rf"(?<![\w.])\d[\d,.]*(?:–[\d,.]+)?\s+(?:million|billion)\b(?!\s+{UNIT_AFTER})")
+#: An amount may run on ("2 billion 966 million") and close a quotation before its unit.
+AMOUNT = re.compile(
+    rf"(?<![\w.])\d[\d,.]*(?:–[\d,.]+)?\s+(?:million|billion)\b"
+    rf"(?!(?:\s+\d[\d,.]*\s+(?:million|thousand))?['’]?\s+{UNIT_AFTER})"
+)
 SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-Z(#*-])|\n\s*\n")
 
 
