@@ -18,6 +18,13 @@ from afterkarabakh.book import linkcheck
 
 #: Pages the stand-in archive holds a copy of (by path).
 ARCHIVED = {"/alive", "/moved", "/gone"}
+#: Pages that state their publication date in their markup, each in a different way.
+DATED = {
+    "/og": '<html><head><meta property="article:published_time" content="2023-10-13T09:30:00+04:00">',
+    "/jsonld": '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2024-05-08"}</script>',
+    "/time": '<p>Posted <time class="x" datetime="2022/09/13">13 Sept</time></p>',
+    "/undated": "<html><body>No date anywhere, only 2023 in the text.</body></html>",
+}
 
 
 class _Site(http.server.BaseHTTPRequestHandler):
@@ -64,6 +71,8 @@ class _Site(http.server.BaseHTTPRequestHandler):
             return self._answer(200, b"capture started")
         if path == "/alive" or path == "/fresh":
             return self._answer(200)
+        if path in DATED:
+            return self._answer(200, DATED[path].encode())
         if path == "/head-refused":
             return self._answer(405 if self.command == "HEAD" else 200)
         if path == "/moved":
@@ -178,3 +187,37 @@ def test_the_registry_is_what_the_command_checks():
     assert all(s.url.startswith(("http://", "https://")) for s in sources)
     with pytest.raises(SystemExit, match="not in data/sources.csv: nope"):
         linkcheck.registry_sources(["nope"])
+
+
+@pytest.mark.parametrize(
+    "markup, day, where",
+    [
+        (DATED["/og"], "2023-10-13", "meta article:published_time"),
+        (DATED["/jsonld"], "2024-05-08", "JSON-LD datePublished"),
+        (DATED["/time"], "2022-09-13", "time datetime"),
+        ('<meta content="2021-06-04" name="date">', "2021-06-04", "meta date"),
+        (DATED["/undated"], "", ""),
+        ('<meta name="date" content="June 2021">', "", ""),
+    ],
+)
+def test_a_page_states_its_date_in_its_markup_or_not(markup, day, where):
+    assert linkcheck.stated_date(markup) == (day, where)
+
+
+def test_dates_are_read_only_for_undated_sources_and_reported_not_written(
+    site, tmp_path, monkeypatch
+):
+    sources = _sources(site, "/og", "/jsonld", "/undated")
+    sources.append(linkcheck.Source("time", f"{site}/time", "2026-11-26", published="2022-09-13"))
+    monkeypatch.setattr(linkcheck, "registry_sources", lambda only=None: sources)
+    report = tmp_path / "linkcheck.md"
+    linkcheck.main(
+        ["--dates", "--timeout=1", f"--wayback-api={site}/wayback/available", f"--report={report}"]
+    )
+    text = report.read_text(encoding="utf-8")
+    assert "- undated sources whose page states a date: 2 of 3" in text
+    found = text.split("## Dates the pages state")[1].split("##")[0]
+    assert f"| og | {site}/og | 2023-10-13 | meta article:published_time |" in found
+    assert f"| jsonld | {site}/jsonld | 2024-05-08 | JSON-LD datePublished |" in found
+    assert "undated" not in found.split("\n", 1)[1] and "| time |" not in found
+    assert ("GET", "/time") not in _Site.asked  # a dated source's page is not read for its date

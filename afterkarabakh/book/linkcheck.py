@@ -11,18 +11,23 @@ For every address in the source registry it
 3. with ``--save``, asks the archive to capture each live page it holds no copy of
    (``https://web.archive.org/save/<url>``), one at a time with a pause, as the archive asks of
    anonymous callers;
+4. with ``--dates``, reads each live page the registry holds no publication date for and reports
+   the date its own metadata states (``article:published_time``, ``datePublished`` and the like),
+   for a maintainer to check and enter: the registry is never written to;
 
-and writes ``_build/linkcheck.md``: dead links, redirects, pages without an archived copy, counts.
+and writes ``_build/linkcheck.md``: dead links, redirects, pages without an archived copy, dates
+found, counts.
 
 Every address it calls is an option, so the tests run it against local servers, never the network::
 
-    python -m afterkarabakh.book.linkcheck [--save] [--only ID,ID] [--jobs 8] [--timeout 20]
+    python -m afterkarabakh.book.linkcheck [--save] [--dates] [--only ID,ID] [--jobs 8] [--timeout 20]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 import urllib.error
@@ -47,6 +52,7 @@ class Source:
     id: str
     url: str
     accessed: str  # YYYY-MM-DD
+    published: str = ""  # YYYY-MM-DD, empty when the registry holds no date
 
 
 @dataclass
@@ -62,6 +68,8 @@ class Result:
     archive_error: str = ""
     saved: bool | None = None  # None: no capture requested
     save_error: str = ""
+    stated_date: str = ""  # the publication date the page's metadata states (with --dates)
+    stated_where: str = ""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -104,6 +112,58 @@ def check_page(source: Source, timeout: float) -> Result:
     return result
 
 
+#: Where pages state their publication date in their markup, most specific first: meta tags
+#: (Open Graph and article, Dublin Core, Highwire/Google Scholar, plain names), JSON-LD, <time>.
+_DATE_PATTERNS = [
+    (
+        "meta " + name,
+        re.compile(
+            r"<meta\b[^>]*(?:property|name|itemprop)=[\"']" + re.escape(name) + r"[\"'][^>]*>", re.I
+        ),
+    )
+    for name in (
+        "article:published_time",
+        "datePublished",
+        "citation_publication_date",
+        "DC.date.issued",
+        "dcterms.created",
+        "pubdate",
+        "publish-date",
+        "date",
+    )
+] + [
+    ("JSON-LD datePublished", re.compile(r"\"datePublished\"\s*:\s*\"([^\"]+)\"")),
+    ("time datetime", re.compile(r"<time\b[^>]*datetime=[\"']([^\"']+)[\"']", re.I)),
+]
+_CONTENT = re.compile(r"content=[\"']([^\"']+)[\"']", re.I)
+_DAY = re.compile(r"((?:19|20)\d\d)[-/.](\d\d)[-/.](\d\d)")
+
+
+def stated_date(markup: str) -> tuple[str, str]:
+    """The publication date a page's markup states, as YYYY-MM-DD, and where it was found;
+    ("", "") when it states none that reads as a full day."""
+    for where, pattern in _DATE_PATTERNS:
+        for match in pattern.finditer(markup):
+            value = match.group(1) if pattern.groups else (_CONTENT.search(match.group(0)) or [""])
+            value = value if isinstance(value, str) else (value.group(1) if value else "")
+            day = _DAY.search(value)
+            if day:
+                return "-".join(day.groups()), where
+    return "", ""
+
+
+def read_stated_date(result: Result, timeout: float, limit: int = 400_000) -> Result:
+    """Read the page and note the publication date its markup states (first ``limit`` bytes)."""
+    try:
+        with _request(result.final_url or result.source.url, "GET", timeout) as response:
+            markup = response.read(limit).decode("utf-8", errors="replace")
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as error:
+        result.notes.append(f"page not read for its date ({error})")
+        return result
+    result.stated_date, result.stated_where = stated_date(markup)
+    return result
+
+
 def check_archive(result: Result, api: str, timeout: float) -> Result:
     """Ask the availability API for the copy nearest the day the page was read."""
     source = result.source
@@ -143,16 +203,20 @@ def run(
     wayback_api: str = WAYBACK_API,
     save_endpoint: str = SAVE_ENDPOINT,
     save: bool = False,
+    dates: bool = False,
     jobs: int = 8,
     timeout: float = 20.0,
     save_pause: float = 10.0,
     progress=None,
 ) -> list[Result]:
     """Check every source's page and archive copy (``jobs`` at a time); with ``save``, request a
-    capture of each live page without a copy, one after the other, ``save_pause`` seconds apart."""
+    capture of each live page without a copy, one after the other, ``save_pause`` seconds apart;
+    with ``dates``, read the publication date that each live, undated source's page states."""
 
     def check(source: Source) -> Result:
         result = check_archive(check_page(source, timeout), wayback_api, timeout)
+        if dates and result.alive and not source.published:
+            read_stated_date(result, timeout)
         if progress:
             progress(result)
         return result
@@ -178,7 +242,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def report(results: list[Result], when: str, saved_requested: bool) -> str:
+def report(results: list[Result], when: str, saved_requested: bool, dates: bool = False) -> str:
     """The Markdown report: counts, then each list a maintainer acts on."""
     dead = [r for r in results if not r.alive]
     moved = [r for r in results if r.redirected]
@@ -194,6 +258,11 @@ def report(results: list[Result], when: str, saved_requested: bool) -> str:
         f"- no archived copy: {len(unarchived)}",
         f"- archive could not be asked: {len(unasked)}",
     ]
+    if dates:
+        lines.append(
+            f"- undated sources whose page states a date: {sum(bool(r.stated_date) for r in results)} "
+            f"of {sum(not r.source.published for r in results)}"
+        )
     if saved_requested:
         lines.append(
             f"- captures requested: {sum(r.saved is not None for r in results)} "
@@ -235,6 +304,15 @@ def report(results: list[Result], when: str, saved_requested: bool) -> str:
             ],
         ),
         (
+            "Dates the pages state (undated in the registry: check each, then enter it)",
+            ["source", "address", "date stated", "where"],
+            [
+                [r.source.id, r.source.url, r.stated_date, r.stated_where]
+                for r in results
+                if r.stated_date
+            ],
+        ),
+        (
             "Archive not reached",
             ["source", "address", "error"],
             [[r.source.id, r.source.url, r.archive_error] for r in unasked],
@@ -257,7 +335,14 @@ def registry_sources(only: list[str] | None = None) -> list[Source]:
             raise SystemExit(f"not in data/sources.csv: {', '.join(unknown)}")
         registry = registry.loc[only]
     return [
-        Source(str(i), str(row["url"]), f"{row['date_accessed']:%Y-%m-%d}")
+        Source(
+            str(i),
+            str(row["url"]),
+            f"{row['date_accessed']:%Y-%m-%d}",
+            ""
+            if row["date_published"] != row["date_published"]
+            else f"{row['date_published']:%Y-%m-%d}",
+        )
         for i, row in registry.iterrows()
     ]
 
@@ -270,6 +355,11 @@ def main(argv: list[str] | None = None) -> int:
         "--save",
         action="store_true",
         help="ask the archive to capture live pages it holds no copy of",
+    )
+    parser.add_argument(
+        "--dates",
+        action="store_true",
+        help="report the publication date each undated source's page states in its markup",
     )
     parser.add_argument("--only", help="comma-separated source ids (default: the whole registry)")
     parser.add_argument("--jobs", type=int, default=8, help="pages asked at a time (8)")
@@ -294,12 +384,15 @@ def main(argv: list[str] | None = None) -> int:
         wayback_api=args.wayback_api,
         save_endpoint=args.save_endpoint,
         save=args.save,
+        dates=args.dates,
         jobs=args.jobs,
         timeout=args.timeout,
         save_pause=args.save_pause,
         progress=progress,
     )
-    text = report(results, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), args.save)
+    text = report(
+        results, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), args.save, args.dates
+    )
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(text, encoding="utf-8")
     print(text)
