@@ -8,6 +8,8 @@ GEO = DATA / "geo"
 DATAPACKAGE = DATA / "datapackage.json"
 CHAPTERS = ROOT / "chapters"
 PACKAGE = Path(__file__).resolve().parent
+#: What the package computes once and keeps between kernels (the data-validated stamps, the Vega bundle).
+CACHE = ROOT / "_build" / ".cache"
 
 #: Set by the book build (afterkarabakh.book.sphinxext) to a folder where each kernel lists the data
 #: files it reads, in a file named after the process that started the kernel (the Sphinx reader).
