@@ -399,21 +399,94 @@ def fields(name: str, datapackage: Path | None = None) -> list[dict]:
     return [dict(f) for f in _descriptor_resource(name, path, fingerprint)["schema"]["fields"]]
 
 
-def resource(name: str, datapackage: Path | None = None):
-    """The Frictionless resource for ``name`` (its schema, units, sources, licence)."""
+def resource(name: str, datapackage: Path | None = None) -> Resource:
+    """The dataset's description (its schema, units, sources, licence) after the package has
+    validated: a :class:`Resource`, read from ``datapackage.json`` without Frictionless, with the
+    attributes of a Frictionless resource the book reads. :func:`package` gives the Frictionless
+    package itself."""
     path, fingerprint = _checked_path(datapackage)
-    res = _frictionless_resource(name, path, fingerprint)
+    res = Resource(_descriptor_resource(name, path, fingerprint))
     _note_use(path.parent / res.path)
     return res
 
 
-@lru_cache(maxsize=128)
-def _frictionless_resource(name: str, datapackage: Path, fingerprint: tuple):
-    """One resource built from its descriptor (a whole package costs 60 times as much)."""
-    from frictionless import Resource
+# --- a dataset's description, read from the descriptor -----------------------------------------
+# Frictionless builds its objects through JSON Schema checks (a third of a second to import, a
+# whole package a third more); a chapter only reads names, types, units and keys, so these
+# views read them straight from datapackage.json. tests/test_data.py holds them equal to
+# Frictionless's for every resource and field.
 
-    descriptor = json.loads(json.dumps(_descriptor_resource(name, datapackage, fingerprint)))
-    return Resource.from_descriptor(descriptor, basepath=str(datapackage.parent))
+#: Properties of a field that are the Table Schema's own; the rest are the book's (``custom``).
+FIELD_PROPERTIES = {
+    "name", "type", "title", "description", "format", "missingValues", "constraints", "rdfType",
+    "example", "delimiter", "itemType", "itemConstraints", "trueValues", "falseValues",
+    "bareNumber", "groupChar", "decimalChar", "floatNumber", "arrayItem",
+}  # fmt: skip
+#: Properties of a resource that are the Data Package's own.
+RESOURCE_PROPERTIES = {
+    "name", "type", "title", "description", "homepage", "profile", "path", "data", "scheme",
+    "format", "mediatype", "compression", "extrapaths", "innerpath", "encoding", "hash", "bytes",
+    "fields", "rows", "dialect", "schema", "checklist", "pipeline", "stats", "sources",
+    "licenses", "$schema", "control",
+}  # fmt: skip
+
+
+class Field:
+    """One field of a dataset's schema (as ``frictionless.Field`` names its attributes)."""
+
+    def __init__(self, descriptor: dict):
+        self.descriptor = descriptor
+        self.name: str = descriptor["name"]
+        self.type: str = descriptor.get("type", "any")
+        self.format: str = descriptor.get("format", "default")
+        self.title: str | None = descriptor.get("title")
+        self.description: str | None = descriptor.get("description")
+        self.constraints: dict = dict(descriptor.get("constraints", {}))
+        self.custom: dict = {k: v for k, v in descriptor.items() if k not in FIELD_PROPERTIES}
+
+    def __repr__(self) -> str:
+        return f"Field({self.name!r}, {self.type!r})"
+
+
+class Schema:
+    """A dataset's schema: its fields, primary key and foreign keys."""
+
+    def __init__(self, descriptor: dict):
+        self.descriptor = descriptor
+        self.fields = [Field(f) for f in descriptor.get("fields", [])]
+        self.field_names = [f.name for f in self.fields]
+        key = descriptor.get("primaryKey", [])
+        self.primary_key: list[str] = [key] if isinstance(key, str) else list(key)
+        self.foreign_keys: list[dict] = list(descriptor.get("foreignKeys", []))
+
+    def has_field(self, name: str) -> bool:
+        return name in self.field_names
+
+    def get_field(self, name: str) -> Field:
+        for field in self.fields:
+            if field.name == name:
+                return field
+        raise KeyError(f"no field called {name!r}; the schema has: {', '.join(self.field_names)}")
+
+
+class Resource:
+    """A dataset (or map layer) as ``datapackage.json`` describes it."""
+
+    def __init__(self, descriptor: dict):
+        self.descriptor = descriptor
+        self.name: str = descriptor["name"]
+        self.title: str | None = descriptor.get("title")
+        self.description: str | None = descriptor.get("description")
+        self.path: str = descriptor["path"]
+        self.format: str | None = descriptor.get("format")
+        self.type: str = descriptor.get("type") or ("table" if "schema" in descriptor else "file")
+        self.licenses: list[dict] = list(descriptor.get("licenses", []))
+        self.sources: list[dict] = list(descriptor.get("sources", []))
+        self.schema = Schema(descriptor.get("schema", {}))
+        self.custom: dict = {k: v for k, v in descriptor.items() if k not in RESOURCE_PROPERTIES}
+
+    def __repr__(self) -> str:
+        return f"Resource({self.name!r})"
 
 
 def load(name: str, datapackage: Path | None = None) -> pd.DataFrame:

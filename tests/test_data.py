@@ -135,6 +135,39 @@ def test_fast_reader_gives_the_frames_frictionless_gives(name):
             assert fast[field["name"]].tolist() == slow[field["name"]].tolist()
 
 
+def test_a_resource_reads_as_frictionless_reads_it():
+    """data.resource() reads datapackage.json without Frictionless: every attribute the book uses
+    is the one Frictionless gives, for every resource and every field."""
+    for expected in data.package().resources:
+        got = data.resource(expected.name)
+        for attribute in ("name", "title", "description", "path", "format", "type", "custom"):
+            assert getattr(got, attribute) == getattr(expected, attribute), (
+                expected.name,
+                attribute,
+            )
+        assert got.licenses == expected.licenses and got.sources == expected.sources
+        if expected.type != "table":
+            continue
+        assert got.schema.primary_key == expected.schema.primary_key
+        assert got.schema.field_names == expected.schema.field_names
+        assert got.schema.foreign_keys == expected.schema.foreign_keys
+        for mine, theirs in zip(got.schema.fields, expected.schema.fields, strict=True):
+            for attribute in (
+                "name",
+                "type",
+                "format",
+                "title",
+                "description",
+                "constraints",
+                "custom",
+            ):
+                assert getattr(mine, attribute) == getattr(theirs, attribute), (
+                    f"{expected.name}.{theirs.name}: {attribute}"
+                )
+        name = expected.schema.field_names[-1]
+        assert got.schema.get_field(name).name == name
+
+
 def test_a_validated_load_reads_no_row_through_frictionless(monkeypatch):
     """The fast path is the one taken, and a dataset is typed once per kernel, not once per load."""
     data.validate()
@@ -159,6 +192,7 @@ def test_a_kernel_that_loads_validated_data_never_imports_frictionless():
     code = (
         "import sys\nfrom afterkarabakh import data\n"
         "frame = data.load('events'); data.sources(); data.citation(frame['source_id'][0])\n"
+        "data.resource('events').schema.primary_key; data.names(); data.fields('places')\n"
         "assert 'frictionless' not in sys.modules, 'frictionless imported'\nprint(len(frame))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
