@@ -91,11 +91,14 @@ def _fingerprint(datapackage: Path) -> tuple:
     Cheap enough to check on every load, and it changes whenever a file is edited, so an
     edited file is re-validated and re-read rather than served from the cache.
     """
-    files = [datapackage] + _resource_files(datapackage, datapackage.stat().st_mtime_ns)
-    return tuple(
-        (str(f), f.stat().st_mtime_ns, f.stat().st_size) if f.exists() else (str(f), None, None)
-        for f in files
-    )
+    stamps = []
+    for file in [datapackage] + _resource_files(datapackage, datapackage.stat().st_mtime_ns):
+        try:
+            stat = os.stat(file)
+            stamps.append((str(file), stat.st_mtime_ns, stat.st_size))
+        except FileNotFoundError:
+            stamps.append((str(file), None, None))
+    return tuple(stamps)
 
 
 @lru_cache(maxsize=8)
@@ -494,12 +497,13 @@ def load(name: str, datapackage: Path | None = None) -> pd.DataFrame:
 
     The column order and types follow the schema in ``datapackage.json``;
     ``df.attrs`` carries the dataset's title and source ids for chart captions.
-    Each call returns a fresh copy, so a chapter may change it freely.
+    Each call returns its own copy, so a chapter may change it freely (pandas copies on write:
+    the copy costs nothing until it is changed, and a change never reaches the cached frame).
     """
     path, fingerprint = _checked_path(datapackage)
     frame = _typed_frame(name, path, fingerprint)
     _note_use(path.parent / _descriptor_resource(name, path, fingerprint)["path"])
-    return frame.copy(deep=True)
+    return frame.copy(deep=False)
 
 
 @lru_cache(maxsize=128)
@@ -640,7 +644,7 @@ def sources(datapackage: Path | None = None) -> pd.DataFrame:
     """The source registry, indexed by source id."""
     path, fingerprint = _checked_path(datapackage)
     _note_use(path.parent / _descriptor_resource("sources", path, fingerprint)["path"])
-    return _registry(path, fingerprint).copy(deep=True)
+    return _registry(path, fingerprint).copy(deep=False)
 
 
 def as_of(datapackage: Path | None = None) -> pd.Timestamp:

@@ -184,6 +184,21 @@ def test_a_validated_load_reads_no_row_through_frictionless(monkeypatch):
     data._typed_frame.cache_clear()
 
 
+def test_a_changed_frame_never_reaches_the_next_load():
+    """Loads share one typed frame per kernel; what a chapter does to its copy stays in it."""
+    first = data.load("events")
+    title = first.loc[0, "title"]
+    first.loc[0, "title"] = "changed"
+    first["date"] = pd.NaT
+    first.attrs["source_ids"].append("changed")
+    registry = data.sources()
+    registry.loc[registry.index[0], "publisher"] = "changed"
+    again = data.load("events")
+    assert again.loc[0, "title"] == title and again["date"].notna().all()
+    assert "changed" not in again.attrs["source_ids"]
+    assert data.sources()["publisher"].iloc[0] != "changed"
+
+
 def test_a_kernel_that_loads_validated_data_never_imports_frictionless():
     import subprocess
     import sys
