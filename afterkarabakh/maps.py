@@ -78,7 +78,11 @@ def to_altair_data(
         frame["geometry"] = frame.geometry.simplify(simplify, preserve_topology=True)
     frame["geometry"] = frame.geometry.apply(_clockwise)
     features = frame.to_geo_dict(drop_id=True)["features"]
-    return alt.InlineData(values=features, format=alt.DataFormat(type="json"))
+    # Altair checks every object against the Vega-Lite schema as it is made; for a layer's
+    # features that is a walk through every coordinate (0.15 s for the world), and the chart
+    # they go into is checked whole when it is drawn.
+    with alt.utils.schemapi.debug_mode(False):
+        return alt.InlineData(values=features, format=alt.DataFormat(type="json"))
 
 
 def projection(extent=REGION_EXTENT) -> alt.Projection:
