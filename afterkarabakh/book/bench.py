@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -143,18 +144,37 @@ def metrics_table(results: list[dict]) -> list[str]:
     return lines
 
 
-#: Test runs that failed (a failing test still gives a time, but the report says so).
-FAILED: set[str] = set()
+#: Test runs that failed (a failing test still gives a time, but the report says so), with the
+#: failures their log names.
+FAILED: dict[str, list[str]] = {}
+#: CPU seconds (user + system, every process the command started) by command, beside the wall
+#: clock: on a shared machine the wall clock grows with the others' work, the CPU time hardly.
+CPU: dict[str, float] = {}
+LOGS = paths.ROOT / ".bench-logs"
 
 
 def _seconds(command: list[str], cwd: Path = paths.ROOT, check: bool = True) -> float:
+    import resource
+
+    LOGS.mkdir(exist_ok=True)
+    log = LOGS / f"{cwd.name}-{command[-1].replace('/', '-')}.log"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(
-        command, check=check, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    with open(log, "w", encoding="utf-8") as out:
+        done = subprocess.run(command, check=check, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU[f"{command[-1]} in {cwd}"] = (after.ru_utime - before.ru_utime) + (
+        after.ru_stime - before.ru_stime
     )
     if done.returncode:
-        FAILED.add(f"{' '.join(command[-1:])} in {cwd}")
-    return time.perf_counter() - start
+        failures = re.findall(r"^(?:FAILED|ERROR) (\S+)", log.read_text(errors="replace"), re.M)
+        FAILED[f"{command[-1]} in {cwd}"] = failures
+    return wall
+
+
+def cpu(target: str, tree: Path) -> float:
+    return CPU.get(f"{target} in {tree}", float("nan"))
 
 
 def _make(target: str, tree: Path = paths.ROOT, check: bool = True) -> float:
@@ -227,7 +247,10 @@ def test_run(tree: Path, target: str = "test") -> float:
 
 
 def timing_tables(
-    times: dict[str, dict[str, list]], clean: dict[str, float], tests: dict[str, float]
+    times: dict[str, dict[str, list]],
+    clean: dict[str, float],
+    tests: dict[str, float],
+    trees: dict[str, Path] | None = None,
 ) -> list[str]:
     """Each notebook as a multiple of its tree's floor; the clean build against 0.8 x N x floor;
     ``make test`` against 2.5 x the clean build; side by side when a second tree was timed."""
@@ -272,6 +295,11 @@ def timing_tables(
         f"| clean build / (N x floor) | {' | '.join(f'{clean[lab] / (n[lab] * floors[lab]):.2f}' for lab in labels)} | "
         f"0.80 | {_verdict(clean[labels[0]] <= target)} |"
     )
+    if trees:
+        shown = [f"{cpu('book', trees[lab]):.1f}" for lab in labels]
+        lines.append(
+            f"| clean build, CPU s (every process; wall >= CPU / cores) | {' | '.join(shown)} | | |"
+        )
     lines.append(
         f"| sum of the notebooks alone / clean build (parallel speed-up) | "
         f"{' | '.join(f'{sum(v[0] for k, v in times[lab].items() if k != FLOOR) / clean[lab]:.2f}' for lab in labels)} | | |"
@@ -288,11 +316,21 @@ def timing_tables(
             f"{2.5 * clean[labels[0]]:.0f} | {ok} |"
         )
         lines.append(f"| `make test` / clean build | {' | '.join(ratio)} | 2.50 | {ok} |")
+        if trees:
+            shown = [
+                f"{cpu('test', trees[lab]):.0f}" if f"test:{lab}" in tests else "" for lab in labels
+            ]
+            lines.append(f"| `make test`, CPU s (every process) | {' | '.join(shown)} | | |")
     if "test-fast" in tests:
         lines.append(
             f"| `make test-fast`, s | {tests['test-fast']:.1f}{' | ' * (len(labels) - 1)} | 60 | "
             f"{_verdict(tests['test-fast'] <= 60)} |"
         )
+        if trees:
+            lines.append(
+                f"| `make test-fast`, CPU s | {cpu('test-fast', trees[labels[0]]):.0f}"
+                f"{' | ' * (len(labels) - 1)} | | |"
+            )
     return lines
 
 
@@ -347,9 +385,15 @@ def main() -> int:
         f"Machine: {shutil.os.cpu_count()} cores; the build reads pages on {build.jobs()}. "
         f"Best of {repeat} interleaved runs per notebook.",
         "",
-        *timing_tables(times, clean, tests),
+        *timing_tables(times, clean, tests, trees),
         "",
-        *([f"Failed (timed all the same): {', '.join(sorted(FAILED))}.", ""] if FAILED else []),
+        *(
+            [
+                f"Failed, timed all the same: {run} ({', '.join(f[:8]) or 'see .bench-logs'})."
+                for run, f in sorted(FAILED.items())
+            ]
+            + [""]
+        ),
         "| measure | seconds | target | |",
         "|---|---:|---:|---|",
         f"| no-change rebuild (`make book`) | {rebuild:.1f} | 3 | {_verdict(rebuild <= 3)} |",
