@@ -157,15 +157,17 @@ def _seconds(command: list[str], cwd: Path = paths.ROOT, check: bool = True) -> 
     import resource
 
     LOGS.mkdir(exist_ok=True)
-    log = LOGS / f"{cwd.name}-{command[-1].replace('/', '-')}.log"
+    log = LOGS / f"{len(CPU) + 1:02d}-{cwd.name}-{command[-1].replace('/', '-')}.log"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with open(log, "w", encoding="utf-8") as out:
         done = subprocess.run(command, check=check, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    CPU[f"{command[-1]} in {cwd}"] = (after.ru_utime - before.ru_utime) + (
-        after.ru_stime - before.ru_stime
+    # The first run of a target in a tree is the one reported (the clean build, not the rebuild).
+    CPU.setdefault(
+        f"{command[-1]} in {cwd}",
+        (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
     )
     if done.returncode:
         failures = re.findall(r"^(?:FAILED|ERROR) (\S+)", log.read_text(errors="replace"), re.M)
