@@ -1,7 +1,9 @@
 # After Karabakh: two commands on a fresh machine.
 #   make book   build the HTML book into _build/html (sets up .venv first)
 #   make test   run every test (same set-up; installs Debian's chromium if missing)
-# Also: make lab (JupyterLab on the chapters), make bench, make outputs, make clean, make linkcheck,
+#   make test-fast [NAME=slug]   data, package, hygiene and one chapter under nbval, in under a minute
+#               (NAME defaults to the chapter notebook changed last)
+# Also: make lab (JupyterLab on the chapters), make bench [BEFORE=path], make outputs, make clean, make linkcheck,
 #       make chapter NAME=slug (a new chapter from chapters/_template.ipynb, listed in _toc.yml).
 
 PYTHON  ?= python3
@@ -19,7 +21,7 @@ AXE_VERSION := 4.10.3
 AXE_DIR     := $(VENV)/axe-core
 AXE         := $(AXE_DIR)/node_modules/axe-core/axe.min.js
 
-.PHONY: book test lab bench outputs clean browser-deps chapter requirements python-version linkcheck
+.PHONY: book test test-fast lab bench outputs clean browser-deps chapter requirements python-version linkcheck
 
 # Everything the built pages depend on: when none of it changed, `make book` has nothing to do.
 BOOK_SOURCES := $(shell find chapters data afterkarabakh -type f -not -path '*/__pycache__/*' \
@@ -66,6 +68,16 @@ $(LAB_STAMP): requirements-lab.txt requirements.txt | python-version
 test: $(STAMP) $(LAB_STAMP) browser-deps
 	$(BIN)/python -m pytest -c tests/pytest.ini --rootdir .
 
+# For a chapter author: the data package and its loader, the package, notebook hygiene and lint,
+# and one chapter under nbval (the chapter changed last unless NAME is given); no book build, no
+# browser. Tests are shared out one by one (--dist load), not file by file.
+FAST_CHAPTER = $(or $(NAME),$(basename $(notdir $(firstword $(shell ls -t chapters/[!_]*.ipynb)))))
+FAST_TESTS   := tests/test_data.py tests/test_package.py tests/test_notebooks.py tests/test_lint.py \
+                tests/test_consistency.py tests/test_apparatus.py tests/test_citing.py
+test-fast: $(STAMP)
+	@test -f chapters/$(FAST_CHAPTER).ipynb || { echo "no chapter chapters/$(FAST_CHAPTER).ipynb"; exit 2; }
+	$(BIN)/python -m pytest -c tests/pytest.ini --rootdir . --dist load $(FAST_TESTS) chapters/$(FAST_CHAPTER).ipynb
+
 # The lab runs from .venv-lab; the notebooks run on the book's kernel in .venv, found through JUPYTER_PATH.
 lab: $(STAMP) $(LAB_STAMP)
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(LAB_VENV)/bin/jupyter lab chapters
@@ -79,8 +91,9 @@ requirements: | python-version
 	.venv-tools/bin/uv pip compile requirements.in $(COMPILE) -o requirements.txt
 	.venv-tools/bin/uv pip compile requirements-lab.in $(COMPILE) -o requirements-lab.txt
 
-bench: $(STAMP) browser-deps
-	$(BIN)/python -m afterkarabakh.book.bench
+# BEFORE=path times another checkout (with its own .venv, e.g. a worktree of main) in the same run.
+bench: $(STAMP) $(LAB_STAMP) browser-deps
+	BEFORE="$(BEFORE)" $(BIN)/python -m afterkarabakh.book.bench
 
 # Maintainers only, needs the network (never run by CI, the tests or the build): are the sources'
 # pages still there, and does the Wayback Machine hold a copy? Report in _build/linkcheck.md.

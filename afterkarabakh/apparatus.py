@@ -71,35 +71,49 @@ def names_in(stem: str, names) -> bool:
 
 
 def place_references() -> dict[str, set[str]]:
-    """For each place_id, the datasets with a row that refers to it (a place_id or a list of places)."""
+    """For each place_id, the datasets with a row that refers to it (a place_id or a list of places).
+
+    Only the datasets whose schema has such a field are read (from the descriptor, so no
+    Frictionless object is built for the other fifty-odd)."""
     found: dict[str, set[str]] = {}
     for name in data.names():
         if name == "places":
             continue
+        referring = [
+            field
+            for field in data.fields(name)
+            if field["name"] == "place_id"
+            or (
+                field["type"] == "list"
+                and (field.get("references") or {}).get("resource") == "places"
+            )
+        ]
+        if not referring:
+            continue
         frame = data.load(name)
-        for field in data.resource(name).schema.fields:
-            if field.name == "place_id":
-                ids = frame[field.name].dropna()
-            elif (
-                field.type == "list"
-                and (field.custom.get("references") or {}).get("resource") == "places"
-            ):
-                ids = frame[field.name].dropna().explode().dropna()
-            else:
-                continue
+        for field in referring:
+            ids = frame[field["name"]].dropna()
+            if field["type"] == "list":
+                ids = ids.explode().dropna()
             for place_id in set(ids):
                 found.setdefault(place_id, set()).add(name)
     return found
 
 
 def _chapter_links(stems: list[str]) -> str:
-    return (
-        ", ".join(
-            f'<a href="{verdicts._page(s)}">{html.escape(verdicts.chapter_short_title(s))}</a>'
-            for s in stems
-        )
-        or "<em>none yet</em>"
-    )
+    return ", ".join(_chapter_link(s) for s in stems) or "<em>none yet</em>"
+
+
+def _chapter_link(stem: str) -> str:
+    """A link to a chapter under its short title, made once per page (the title reads the table
+    of contents and the chapter's notebook)."""
+    toc = (paths.ROOT / "_toc.yml").stat().st_mtime_ns
+    return _chapter_link_cached(stem, toc, (paths.CHAPTERS / f"{stem}.ipynb").stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _chapter_link_cached(stem: str, _toc_mtime: int, _mtime: int) -> str:
+    return f'<a href="{verdicts._page(stem)}">{html.escape(verdicts.chapter_short_title(stem))}</a>'
 
 
 def _source_link(source_id: str) -> str:
@@ -111,8 +125,25 @@ def _source_link(source_id: str) -> str:
 # --- the gazetteer -------------------------------------------------------------------------------
 
 
+def _book_state() -> tuple:
+    """What the apparatus pages are computed from: the data (its fingerprint), the table of
+    contents and every chapter's text. Unchanged, a page's table is computed once per kernel."""
+    toc = paths.ROOT / "_toc.yml"
+    path = paths.DATAPACKAGE.resolve()
+    return (
+        data._fingerprint(path),
+        toc.stat().st_mtime_ns,
+        tuple((p.name, p.stat().st_mtime_ns) for p in sorted(paths.CHAPTERS.glob("*.ipynb"))),
+    )
+
+
 def gazetteer_frame() -> pd.DataFrame:
     """Every place in data/places.csv with its label, country and the chapters that mention it."""
+    return _gazetteer_frame(_book_state()).copy()
+
+
+@lru_cache(maxsize=2)
+def _gazetteer_frame(_state: tuple) -> pd.DataFrame:
     from . import maps
 
     places = maps.places().sort_values("label", key=lambda s: s.str.lower())
@@ -176,6 +207,11 @@ def gazetteer_table():
 
 def glossary_frame() -> pd.DataFrame:
     """Every term in data/glossary.csv, alphabetically, with the chapters that use it."""
+    return _glossary_frame(_book_state()).copy()
+
+
+@lru_cache(maxsize=2)
+def _glossary_frame(_state: tuple) -> pd.DataFrame:
     terms = data.load("glossary").sort_values("term", key=lambda s: s.str.lower())
     chapters = reading_chapters()
     return pd.DataFrame(
@@ -229,17 +265,19 @@ def source_grades() -> pd.DataFrame:
     """For each grade of source (the ``kind`` field of the registry): its definition, how many
     sources have it, and how many data rows rest on them (every table but the registry)."""
     registry = data.sources()
-    field = next(f for f in data.resource("sources").schema.fields if f.name == "kind")
-    kinds = field.constraints["enum"]
+    field = next(f for f in data.fields("sources") if f["name"] == "kind")
+    kinds = field["constraints"]["enum"]
     rows = pd.concat(
         [
             data.load(n)["source_id"]
             for n in data.names()
-            if n != "sources" and "source_id" in data.load(n)
+            if n != "sources" and any(f["name"] == "source_id" for f in data.fields(n))
         ]
     ).dropna()
     row_kinds = rows.map(registry["kind"])
-    meaning = dict(re.findall(r"(\w+) \(([^()]*(?:\([^()]*\)[^()]*)*)\)", field.description))
+    meaning = dict(
+        re.findall(r"(\w+) \(([^()]*(?:\([^()]*\)[^()]*)*)\)", field.get("description", ""))
+    )
     return pd.DataFrame(
         {
             "Grade": kinds,

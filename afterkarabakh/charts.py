@@ -64,9 +64,7 @@ def javascript_bundle() -> str:
     # Bundling takes vl-convert 1.5 s; every kernel outside the book (nbval, JupyterLab) needs it
     # once, so the first one keeps it on disk under the versions that produce it.
     cached = (
-        paths.ROOT
-        / "_build"
-        / ".cache"
+        paths.CACHE
         / f"vega-bundle-altair-{version('altair')}-vl-convert-{version('vl-convert-python')}.js"
     )
     if cached.exists():

@@ -5,6 +5,13 @@ validated with Frictionless (types, constraints, primary and foreign keys) the
 first time any dataset is asked for, and again whenever a data file changes, so
 a notebook can never chart a row that breaks the schema. A problem raises
 :class:`DataError`, whose message names the file, the row and the field.
+
+Validation runs once per content of the package (a stamp keyed on the files' hash, shared by
+every kernel of a build). Once a content has passed, :func:`load` reads the CSV with pandas and
+types each column from the schema (:func:`_fast_frame`), which gives the same frame as reading
+the rows through Frictionless (:func:`_frictionless_frame`, tested for every dataset) in a
+fraction of the time; Frictionless itself is imported only when a content needs validating or a
+caller asks for its objects (:func:`package`, :func:`resource`).
 """
 
 from __future__ import annotations
@@ -20,11 +27,14 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from frictionless import Package
 
 from . import archive, paths
+
+if TYPE_CHECKING:  # Frictionless costs a third of a second to import: only when needed
+    from frictionless import Package
 
 _files_noted: set[Path] = set()
 
@@ -85,11 +95,14 @@ def _fingerprint(datapackage: Path) -> tuple:
     Cheap enough to check on every load, and it changes whenever a file is edited, so an
     edited file is re-validated and re-read rather than served from the cache.
     """
-    files = [datapackage] + _resource_files(datapackage, datapackage.stat().st_mtime_ns)
-    return tuple(
-        (str(f), f.stat().st_mtime_ns, f.stat().st_size) if f.exists() else (str(f), None, None)
-        for f in files
-    )
+    stamps = []
+    for file in [datapackage] + _resource_files(datapackage, datapackage.stat().st_mtime_ns):
+        try:
+            stat = os.stat(file)
+            stamps.append((str(file), stat.st_mtime_ns, stat.st_size))
+        except FileNotFoundError:
+            stamps.append((str(file), None, None))
+    return tuple(stamps)
 
 
 @lru_cache(maxsize=8)
@@ -425,7 +438,7 @@ def _check_hidden_characters(package: Package, datapackage: Path) -> list[Proble
 
 
 #: Where a successful validation is remembered, keyed on the content of the data and of this module.
-VALIDATED_CACHE = paths.ROOT / "_build" / ".cache" / "data-validated"
+VALIDATED_CACHE = paths.CACHE / "data-validated"
 
 
 def _content_key(datapackage: Path, fingerprint: tuple) -> str:
@@ -445,22 +458,40 @@ def _content_key(datapackage: Path, fingerprint: tuple) -> str:
 
 
 @lru_cache(maxsize=8)
-def _validated(datapackage: Path, fingerprint: tuple) -> Package:
-    """The package, validated once per content: every kernel of a build reuses the first one's result.
+def _checked(datapackage: Path, fingerprint: tuple) -> bool:
+    """Validate once per content: every kernel of a build reuses the first one's result.
 
     Validation costs seconds, and each chapter runs in its own kernel; the files' content hash
-    (not their dates) says whether this exact package has passed before.
+    (not their dates) says whether this exact package has passed before. Raises
+    :class:`DataError` if it does not pass.
     """
-    package = Package(str(datapackage))
     stamp = VALIDATED_CACHE / _content_key(datapackage, fingerprint)
     if stamp.exists():
-        return package
-    _raise_problems(package, datapackage)
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    partial = stamp.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_text(str(datapackage), encoding="utf-8")
-    partial.replace(stamp)  # atomic: parallel kernels never see half a stamp
-    return package
+        return True
+    _raise_problems(_frictionless_package(datapackage, fingerprint), datapackage)
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        partial = stamp.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(str(datapackage), encoding="utf-8")
+        partial.replace(stamp)  # atomic: parallel kernels never see half a stamp
+    except OSError:  # a read-only install: validate in every kernel rather than fail
+        pass
+    return True
+
+
+@lru_cache(maxsize=8)
+def _frictionless_package(datapackage: Path, fingerprint: tuple) -> Package:
+    from frictionless import Package
+
+    return Package(str(datapackage))
+
+
+def _checked_path(datapackage: Path | None) -> tuple[Path, tuple]:
+    """The descriptor's path and fingerprint, after its content has validated."""
+    path = _descriptor_path(datapackage).resolve()
+    fingerprint = _fingerprint(path)
+    _checked(path, fingerprint)
+    return path, fingerprint
 
 
 def _raise_problems(package: Package, datapackage: Path) -> None:
@@ -519,30 +550,135 @@ def _raise_problems(package: Package, datapackage: Path) -> None:
 
 def package(datapackage: Path | None = None) -> Package:
     """The validated Frictionless package (raises :class:`DataError` if anything is wrong)."""
-    path = _descriptor_path(datapackage).resolve()
-    return _validated(path, _fingerprint(path))
+    path, fingerprint = _checked_path(datapackage)
+    return _frictionless_package(path, fingerprint)
 
 
 def validate(datapackage: Path | None = None) -> None:
     """Validate the whole data package; raises :class:`DataError` naming file, row and field."""
-    package(datapackage)
+    _checked_path(datapackage)
+
+
+@lru_cache(maxsize=8)
+def _descriptor(datapackage: Path, fingerprint: tuple) -> dict:
+    """``datapackage.json`` as JSON, with its resources by name."""
+    descriptor = json.loads(datapackage.read_text(encoding="utf-8"))
+    descriptor["_by_name"] = {r["name"]: r for r in descriptor["resources"]}
+    return descriptor
+
+
+def _descriptor_resource(name: str, datapackage: Path, fingerprint: tuple) -> dict:
+    resources = _descriptor(datapackage, fingerprint)["_by_name"]
+    if name not in resources:
+        raise KeyError(f"no dataset called {name!r}; the data package has: {', '.join(resources)}")
+    return resources[name]
 
 
 def names(datapackage: Path | None = None) -> list[str]:
     """The names of the tabular datasets, in the order of the descriptor."""
-    return [r.name for r in package(datapackage).resources if r.type == "table"]
+    path, fingerprint = _checked_path(datapackage)
+    return [
+        r["name"]
+        for r in _descriptor(path, fingerprint)["resources"]
+        if "schema" in r and r.get("type", "table") == "table"
+    ]
 
 
-def resource(name: str, datapackage: Path | None = None):
-    """The Frictionless resource for ``name`` (its schema, units, sources, licence)."""
-    pkg = package(datapackage)
-    if not pkg.has_resource(name):
-        raise KeyError(
-            f"no dataset called {name!r}; the data package has: {', '.join(r.name for r in pkg.resources)}"
-        )
-    res = pkg.get_resource(name)
-    _note_use(_descriptor_path(datapackage).resolve().parent / res.path)
+def fields(name: str, datapackage: Path | None = None) -> list[dict]:
+    """The schema's fields of a dataset as ``datapackage.json`` writes them (name, type, and any
+    custom keys such as ``references``), without building Frictionless objects."""
+    path, fingerprint = _checked_path(datapackage)
+    return [dict(f) for f in _descriptor_resource(name, path, fingerprint)["schema"]["fields"]]
+
+
+def resource(name: str, datapackage: Path | None = None) -> Resource:
+    """The dataset's description (its schema, units, sources, licence) after the package has
+    validated: a :class:`Resource`, read from ``datapackage.json`` without Frictionless, with the
+    attributes of a Frictionless resource the book reads. :func:`package` gives the Frictionless
+    package itself."""
+    path, fingerprint = _checked_path(datapackage)
+    res = Resource(_descriptor_resource(name, path, fingerprint))
+    _note_use(path.parent / res.path)
     return res
+
+
+# --- a dataset's description, read from the descriptor -----------------------------------------
+# Frictionless builds its objects through JSON Schema checks (a third of a second to import, a
+# whole package a third more); a chapter only reads names, types, units and keys, so these
+# views read them straight from datapackage.json. tests/test_data.py holds them equal to
+# Frictionless's for every resource and field.
+
+#: Properties of a field that are the Table Schema's own; the rest are the book's (``custom``).
+FIELD_PROPERTIES = {
+    "name", "type", "title", "description", "format", "missingValues", "constraints", "rdfType",
+    "example", "delimiter", "itemType", "itemConstraints", "trueValues", "falseValues",
+    "bareNumber", "groupChar", "decimalChar", "floatNumber", "arrayItem",
+}  # fmt: skip
+#: Properties of a resource that are the Data Package's own.
+RESOURCE_PROPERTIES = {
+    "name", "type", "title", "description", "homepage", "profile", "path", "data", "scheme",
+    "format", "mediatype", "compression", "extrapaths", "innerpath", "encoding", "hash", "bytes",
+    "fields", "rows", "dialect", "schema", "checklist", "pipeline", "stats", "sources",
+    "licenses", "$schema", "control",
+}  # fmt: skip
+
+
+class Field:
+    """One field of a dataset's schema (as ``frictionless.Field`` names its attributes)."""
+
+    def __init__(self, descriptor: dict):
+        self.descriptor = descriptor
+        self.name: str = descriptor["name"]
+        self.type: str = descriptor.get("type", "any")
+        self.format: str = descriptor.get("format", "default")
+        self.title: str | None = descriptor.get("title")
+        self.description: str | None = descriptor.get("description")
+        self.constraints: dict = dict(descriptor.get("constraints", {}))
+        self.custom: dict = {k: v for k, v in descriptor.items() if k not in FIELD_PROPERTIES}
+
+    def __repr__(self) -> str:
+        return f"Field({self.name!r}, {self.type!r})"
+
+
+class Schema:
+    """A dataset's schema: its fields, primary key and foreign keys."""
+
+    def __init__(self, descriptor: dict):
+        self.descriptor = descriptor
+        self.fields = [Field(f) for f in descriptor.get("fields", [])]
+        self.field_names = [f.name for f in self.fields]
+        key = descriptor.get("primaryKey", [])
+        self.primary_key: list[str] = [key] if isinstance(key, str) else list(key)
+        self.foreign_keys: list[dict] = list(descriptor.get("foreignKeys", []))
+
+    def has_field(self, name: str) -> bool:
+        return name in self.field_names
+
+    def get_field(self, name: str) -> Field:
+        for field in self.fields:
+            if field.name == name:
+                return field
+        raise KeyError(f"no field called {name!r}; the schema has: {', '.join(self.field_names)}")
+
+
+class Resource:
+    """A dataset (or map layer) as ``datapackage.json`` describes it."""
+
+    def __init__(self, descriptor: dict):
+        self.descriptor = descriptor
+        self.name: str = descriptor["name"]
+        self.title: str | None = descriptor.get("title")
+        self.description: str | None = descriptor.get("description")
+        self.path: str = descriptor["path"]
+        self.format: str | None = descriptor.get("format")
+        self.type: str = descriptor.get("type") or ("table" if "schema" in descriptor else "file")
+        self.licenses: list[dict] = list(descriptor.get("licenses", []))
+        self.sources: list[dict] = list(descriptor.get("sources", []))
+        self.schema = Schema(descriptor.get("schema", {}))
+        self.custom: dict = {k: v for k, v in descriptor.items() if k not in RESOURCE_PROPERTIES}
+
+    def __repr__(self) -> str:
+        return f"Resource({self.name!r})"
 
 
 def load(name: str, datapackage: Path | None = None) -> pd.DataFrame:
@@ -550,16 +686,110 @@ def load(name: str, datapackage: Path | None = None) -> pd.DataFrame:
 
     The column order and types follow the schema in ``datapackage.json``;
     ``df.attrs`` carries the dataset's title and source ids for chart captions.
-    Each call returns a fresh copy, so a chapter may change it freely.
+    Each call returns its own copy, so a chapter may change it freely (pandas copies on write:
+    the copy costs nothing until it is changed, and a change never reaches the cached frame).
     """
-    path = _descriptor_path(datapackage).resolve()
-    return _typed_frame(name, path, _fingerprint(path)).copy(deep=True)
+    path, fingerprint = _checked_path(datapackage)
+    frame = _typed_frame(name, path, fingerprint)
+    _note_use(path.parent / _descriptor_resource(name, path, fingerprint)["path"])
+    return frame.copy(deep=False)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=128)
 def _typed_frame(name: str, datapackage: Path, fingerprint: tuple) -> pd.DataFrame:
     """Read once per content version of the data (the fingerprint changes when any file does)."""
-    res = resource(name, datapackage)
+    descriptor = _descriptor_resource(name, datapackage, fingerprint)
+    if _fast_readable(descriptor):
+        return _fast_frame(descriptor, datapackage)
+    return _frictionless_frame(name, datapackage)
+
+
+#: Frictionless's default true and false values for a boolean field.
+TRUE_VALUES = ["true", "True", "TRUE", "1"]
+FALSE_VALUES = ["false", "False", "FALSE", "0"]
+
+
+def _fast_readable(descriptor: dict) -> bool:
+    """Whether :func:`_fast_frame` types this dataset exactly as Frictionless does: plain CSV and
+    the field types and formats the book uses. Anything else is read through Frictionless."""
+    if (
+        descriptor.get("format", "csv") != "csv"
+        or descriptor.get("dialect")
+        or "schema" not in descriptor
+    ):
+        return False
+    for field in descriptor["schema"]["fields"]:
+        kind, form = field.get("type", "any"), field.get("format", "default")
+        if kind == "string" or (kind == "date" and form == "default"):
+            continue
+        if kind in {"integer", "number"} and not {
+            "bareNumber",
+            "groupChar",
+            "decimalChar",
+            "floatNumber",
+        } & set(field):
+            continue
+        if kind == "boolean":
+            continue
+        if kind == "list" and field.get("itemType", "string") == "string":
+            continue
+        return False
+    return True
+
+
+def _fast_frame(descriptor: dict, datapackage: Path) -> pd.DataFrame:
+    """A validated CSV typed from its schema with pandas: the frame :func:`_frictionless_frame`
+    gives, in milliseconds. Only for a content that has validated (:func:`_checked`), so every
+    cell is known to parse."""
+    schema = descriptor["schema"]
+    missing = schema.get("missingValues", [""])
+    encoding = descriptor.get("encoding", "utf-8")
+    raw = pd.read_csv(
+        datapackage.parent / descriptor["path"],
+        dtype=str,
+        keep_default_na=False,
+        na_values=missing,
+        encoding="utf-8-sig" if encoding.lower() in {"utf-8", "utf8"} else encoding,
+    )
+    columns = {}
+    for field in schema["fields"]:
+        kind, column = field.get("type"), raw[field["name"]]
+        if kind not in {"date", "integer", "number", "boolean", "list"}:
+            columns[field["name"]] = column.astype("string")
+            continue
+        values = column.astype(object).where(column.notna(), None)
+        if kind == "date":
+            # Seconds, as pandas types the dates Frictionless gives (datetime.date objects).
+            columns[field["name"]] = pd.to_datetime(values, format="%Y-%m-%d").astype(
+                "datetime64[s]"
+            )
+        elif kind == "integer":
+            columns[field["name"]] = pd.array(
+                [None if v is None else int(v) for v in values], dtype="Int64"
+            )
+        elif kind == "number":
+            columns[field["name"]] = pd.array(
+                [None if v is None else float(v) for v in values], dtype="Float64"
+            )
+        elif kind == "boolean":
+            truth = dict.fromkeys(field.get("trueValues", TRUE_VALUES), True)
+            truth |= dict.fromkeys(field.get("falseValues", FALSE_VALUES), False)
+            columns[field["name"]] = pd.array(
+                [None if v is None else truth[v] for v in values], dtype="boolean"
+            )
+        elif kind == "list":
+            delimiter = field.get("delimiter", ",")
+            columns[field["name"]] = pd.Series(
+                [None if v is None else v.split(delimiter) for v in values], dtype=object
+            )
+    return _with_attrs(
+        pd.DataFrame(columns, index=raw.index), descriptor["name"], descriptor.get("title")
+    )
+
+
+def _frictionless_frame(name: str, datapackage: Path) -> pd.DataFrame:
+    """The dataset read row by row through Frictionless: the reference :func:`_fast_frame` matches."""
+    res = _frictionless_package(datapackage, _fingerprint(datapackage)).get_resource(name)
     rows = [row.to_dict() for row in res.read_rows()]
     frame = pd.DataFrame(rows, columns=res.schema.field_names)
     for field in res.schema.fields:
@@ -574,8 +804,12 @@ def _typed_frame(name: str, datapackage: Path, fingerprint: tuple) -> pd.DataFra
             frame[field.name] = column.astype("boolean")
         elif field.type in {"string"}:
             frame[field.name] = column.astype("string")
+    return _with_attrs(frame, name, res.title)
+
+
+def _with_attrs(frame: pd.DataFrame, name: str, title: str | None) -> pd.DataFrame:
     frame.attrs["dataset"] = name
-    frame.attrs["title"] = res.title or name
+    frame.attrs["title"] = title or name
     frame.attrs["source_ids"] = (
         sorted(set(frame["source_id"].dropna())) if "source_id" in frame else []
     )
@@ -584,26 +818,38 @@ def _typed_frame(name: str, datapackage: Path, fingerprint: tuple) -> pd.DataFra
 
 def geo_path(name: str, datapackage: Path | None = None) -> Path:
     """The file behind a (non-tabular) geodata resource, after the package has validated."""
-    res = resource(name, datapackage)
-    return _descriptor_path(datapackage).resolve().parent / res.path
+    path, fingerprint = _checked_path(datapackage)
+    file = path.parent / _descriptor_resource(name, path, fingerprint)["path"]
+    _note_use(file)
+    return file
+
+
+@lru_cache(maxsize=8)
+def _registry(datapackage: Path, fingerprint: tuple) -> pd.DataFrame:
+    return _typed_frame("sources", datapackage, fingerprint).set_index("id")
 
 
 def sources(datapackage: Path | None = None) -> pd.DataFrame:
     """The source registry, indexed by source id."""
-    return load("sources", datapackage).set_index("id")
+    path, fingerprint = _checked_path(datapackage)
+    _note_use(path.parent / _descriptor_resource("sources", path, fingerprint)["path"])
+    return _registry(path, fingerprint).copy(deep=False)
 
 
 def as_of(datapackage: Path | None = None) -> pd.Timestamp:
     """The day the book's data stop: the latest day any registered source was read. Charts draw
     what is still running up to this day, so a rebuild on a later day draws the same."""
-    return sources(datapackage)["date_accessed"].max()
+    path, fingerprint = _checked_path(datapackage)
+    _note_use(path.parent / _descriptor_resource("sources", path, fingerprint)["path"])
+    return _registry(path, fingerprint)["date_accessed"].max()
 
 
 def citation(source_id: str, datapackage: Path | None = None) -> str:
     """A one-line citation in plain text (tooltips): publisher, title, date, URL, the day it was
     read and the archive's address for its copy nearest that day (see :mod:`afterkarabakh.archive`)."""
-    path = _descriptor_path(datapackage).resolve()
-    registry = _typed_frame("sources", path, _fingerprint(path)).set_index("id")
+    path, fingerprint = _checked_path(datapackage)
+    _note_use(path.parent / _descriptor_resource("sources", path, fingerprint)["path"])
+    registry = _registry(path, fingerprint)
     if source_id not in registry.index:
         raise KeyError(f"source id {source_id!r} is not in data/sources.csv")
     s = registry.loc[source_id]

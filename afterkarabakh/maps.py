@@ -11,6 +11,8 @@ turns rings clockwise before a layer reaches Vega.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import altair as alt
 import geopandas as gpd
 import pandas as pd
@@ -25,7 +27,15 @@ REGION_EXTENT = (39.5, 37.2, 51.0, 43.9)
 
 
 def _layer(name: str) -> gpd.GeoDataFrame:
-    frame = gpd.read_file(data.geo_path(name))
+    path = data.geo_path(name)
+    stat = path.stat()
+    return _read_layer(path, stat.st_mtime_ns, stat.st_size).copy()
+
+
+@lru_cache(maxsize=8)
+def _read_layer(path, _mtime: int, _size: int) -> gpd.GeoDataFrame:
+    """A map layer read and set in WGS 84 once per kernel (and again if its file changes)."""
+    frame = gpd.read_file(path)
     if frame.crs is None or frame.crs.to_epsg() != 4326:
         frame = (
             frame.set_crs(4326, allow_override=True) if frame.crs is None else frame.to_crs(4326)
@@ -68,7 +78,11 @@ def to_altair_data(
         frame["geometry"] = frame.geometry.simplify(simplify, preserve_topology=True)
     frame["geometry"] = frame.geometry.apply(_clockwise)
     features = frame.to_geo_dict(drop_id=True)["features"]
-    return alt.InlineData(values=features, format=alt.DataFormat(type="json"))
+    # Altair checks every object against the Vega-Lite schema as it is made; for a layer's
+    # features that is a walk through every coordinate (0.15 s for the world), and the chart
+    # they go into is checked whole when it is drawn.
+    with alt.utils.schemapi.debug_mode(False):
+        return alt.InlineData(values=features, format=alt.DataFormat(type="json"))
 
 
 def projection(extent=REGION_EXTENT) -> alt.Projection:
@@ -381,9 +395,12 @@ def place_labels(
     """
     import math
 
+    import numpy as np
+    import shapely
     from shapely.geometry import LineString, Point
 
     soft = soft or []
+    soft_array = np.array(soft, dtype=object)
     kept = []
     taken = list(obstacles)
     everyone = labels[["x", "y"]].to_numpy()
@@ -423,6 +440,9 @@ def place_labels(
                 align = "left" if dx > 5 else "right" if dx < -5 else "center"
                 options.append((rank, row.x + dx, row.y + dy, align, (dx, dy)))
         own_point = Point(row.x, row.y).buffer(row.radius)
+        # What this label must not touch: everything taken but the shapes that hold its own point
+        # (tested once per label, then against every candidate at once).
+        blockers = np.array([o for o in taken if not o.contains(Point(row.x, row.y))], dtype=object)
         best = None
         for rank, lx, ly, align, leader in options:
             label_box = text_box(lx, ly, row.text, align)
@@ -443,12 +463,10 @@ def place_labels(
                 shapes.append(line.buffer(0.75))
             shapes[0] = label_box.buffer(1.5)  # a little air between a label and anything else
             if own_point.intersects(shapes[0]) or any(
-                s.intersects(o) and not o.contains(Point(row.x, row.y))
-                for s in shapes
-                for o in taken
+                shapely.intersects(s, blockers).any() for s in shapes
             ):
                 continue
-            cost = rank + sum(0.5 for o in soft if label_box.intersects(o))
+            cost = rank + 0.5 * int(shapely.intersects(label_box, soft_array).sum())
             if leader is not None and away_norm:
                 # 0 straight away from the crowd, 2 straight into it.
                 cost += 1 - (leader[0] * away[0] + leader[1] * away[1]) / (

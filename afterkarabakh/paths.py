@@ -1,13 +1,33 @@
-"""Where things live, so no notebook types a path."""
+"""Where things live, so no notebook types a path.
 
+In a checkout (and with the Makefile's set-up, which puts the checkout on the path) the book's
+files are at the repository root. Installed with ``pip install`` from a checkout or its archive,
+the package carries its own copy of them (the data package, the chapters and the table of
+contents the apparatus pages read) in ``afterkarabakh/_book``, so a chapter downloaded alone
+runs against the data it was written for.
+"""
+
+import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+#: The copy of the book's files an installed package carries (see pyproject.toml).
+SHIPPED = PACKAGE / "_book"
+#: True when the package runs from its installed copy rather than from a checkout.
+INSTALLED = not (PACKAGE.parent / "data" / "datapackage.json").is_file()
+ROOT = SHIPPED if INSTALLED else PACKAGE.parent
 DATA = ROOT / "data"
 GEO = DATA / "geo"
 DATAPACKAGE = DATA / "datapackage.json"
 CHAPTERS = ROOT / "chapters"
-PACKAGE = Path(__file__).resolve().parent
+
+#: What the package computes once and keeps between kernels (the data-validated stamps, the Vega
+#: bundle): under _build in a checkout; in the user's cache folder when installed.
+CACHE = (
+    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "afterkarabakh"
+    if INSTALLED
+    else ROOT / "_build" / ".cache"
+)
 
 #: Set by the book build (afterkarabakh.book.sphinxext) to a folder where each kernel lists the data
 #: files it reads, in a file named after the process that started the kernel (the Sphinx reader).

@@ -215,11 +215,25 @@ PLANNED_CHAPTERS = {
 }
 
 
+#: What the table of contents and the chapters' titles were read as, by file and modification time
+#: (a verdict table asks for them once per row; a page re-reads them only if they change).
+_READ: dict = {}
+
+
+def _read_once(path, read):
+    key = (str(path), path.stat().st_mtime_ns)
+    if key not in _READ:
+        _READ[key] = read(path)
+    return _READ[key]
+
+
 def published_chapters() -> list[str]:
     """The chapters (file stems in chapters/) listed in _toc.yml, in reading order."""
     import yaml
 
-    toc = yaml.safe_load((paths.ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    toc = _read_once(
+        paths.ROOT / "_toc.yml", lambda p: yaml.safe_load(p.read_text(encoding="utf-8"))
+    )
     files = [toc["root"]] + [
         c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])
     ]
@@ -230,7 +244,7 @@ def chapter_title(stem: str) -> str:
     """The first level-1 heading of a chapter (notebook or Markdown page)."""
     notebook = paths.CHAPTERS / f"{stem}.ipynb"
     if notebook.exists():
-        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        cells = _read_once(notebook, lambda p: json.loads(p.read_text(encoding="utf-8"))["cells"])
         text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
     else:
         text = (paths.CHAPTERS / f"{stem}.md").read_text(encoding="utf-8")

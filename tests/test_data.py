@@ -146,6 +146,112 @@ def test_load_gives_typed_frames():
     assert events.attrs["dataset"] == "events" and events.attrs["source_ids"]
 
 
+@pytest.mark.parametrize("name", data.names())
+def test_fast_reader_gives_the_frames_frictionless_gives(name):
+    """After validation, load() types the CSV with pandas from the schema; the frame must be the
+    one reading the rows through Frictionless gives: values, dtypes, missing values, lists, attrs."""
+    path, fingerprint = data._checked_path(None)
+    descriptor = data._descriptor_resource(name, path, fingerprint)
+    assert data._fast_readable(descriptor), f"{name} falls back to the slow reader"
+    fast = data._fast_frame(descriptor, path)
+    slow = data._frictionless_frame(name, path)
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    assert list(fast.dtypes) == list(slow.dtypes)
+    assert fast.attrs == slow.attrs
+    for field in data.fields(name):
+        if field["type"] == "list":  # lists of strings (None where empty), not joined text
+            assert fast[field["name"]].map(lambda v: v is None or isinstance(v, list)).all()
+            assert fast[field["name"]].tolist() == slow[field["name"]].tolist()
+
+
+def test_a_resource_reads_as_frictionless_reads_it():
+    """data.resource() reads datapackage.json without Frictionless: every attribute the book uses
+    is the one Frictionless gives, for every resource and every field."""
+    for expected in data.package().resources:
+        got = data.resource(expected.name)
+        for attribute in ("name", "title", "description", "path", "format", "type", "custom"):
+            assert getattr(got, attribute) == getattr(expected, attribute), (
+                expected.name,
+                attribute,
+            )
+        assert got.licenses == expected.licenses and got.sources == expected.sources
+        if expected.type != "table":
+            continue
+        assert got.schema.primary_key == expected.schema.primary_key
+        assert got.schema.field_names == expected.schema.field_names
+        assert got.schema.foreign_keys == expected.schema.foreign_keys
+        for mine, theirs in zip(got.schema.fields, expected.schema.fields, strict=True):
+            for attribute in (
+                "name",
+                "type",
+                "format",
+                "title",
+                "description",
+                "constraints",
+                "custom",
+            ):
+                assert getattr(mine, attribute) == getattr(theirs, attribute), (
+                    f"{expected.name}.{theirs.name}: {attribute}"
+                )
+        name = expected.schema.field_names[-1]
+        assert got.schema.get_field(name).name == name
+
+
+def test_a_validated_load_reads_no_row_through_frictionless(monkeypatch):
+    """The fast path is the one taken, and a dataset is typed once per kernel, not once per load."""
+    data.validate()
+    data._typed_frame.cache_clear()
+    slow = []
+    monkeypatch.setattr(data, "_frictionless_frame", lambda *a: slow.append(a))
+    fast = []
+    real = data._fast_frame
+    monkeypatch.setattr(data, "_fast_frame", lambda *a: (fast.append(a[0]["name"]), real(*a))[1])
+    for name in data.names():
+        data.load(name)
+        data.load(name)
+    assert slow == [] and sorted(fast) == sorted(data.names())
+    data._typed_frame.cache_clear()
+
+
+def test_a_changed_frame_never_reaches_the_next_load():
+    """Loads share one typed frame per kernel; what a chapter does to its copy stays in it."""
+    first = data.load("events")
+    title = first.loc[0, "title"]
+    first.loc[0, "title"] = "changed"
+    first["date"] = pd.NaT
+    first.attrs["source_ids"].append("changed")
+    registry = data.sources()
+    registry.loc[registry.index[0], "publisher"] = "changed"
+    again = data.load("events")
+    assert again.loc[0, "title"] == title and again["date"].notna().all()
+    assert "changed" not in again.attrs["source_ids"]
+    assert data.sources()["publisher"].iloc[0] != "changed"
+
+
+def test_a_kernel_that_loads_validated_data_never_imports_frictionless():
+    import subprocess
+    import sys
+
+    data.validate()  # the stamp a build's first step leaves for every kernel
+    code = (
+        "import sys\nfrom afterkarabakh import data\n"
+        "frame = data.load('events'); data.sources(); data.citation(frame['source_id'][0])\n"
+        "data.resource('events').schema.primary_key; data.names(); data.fields('places')\n"
+        "assert 'frictionless' not in sys.modules, 'frictionless imported'\nprint(len(frame))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert int(result.stdout) == len(data.load("events"))
+
+
+def test_a_file_edited_after_a_load_is_refused_on_the_next(data_copy):
+    """The fast reader never serves a content that has not validated."""
+    data.load("places", data_copy)
+    line = _edit(data_copy.parent / "places.csv", 2, "lat", "forty")
+    with pytest.raises(data.DataError, match=rf"data/places.csv, row {line}, field 'lat'"):
+        data.load("places", data_copy)
+
+
 def test_timeline_covers_1988_to_2026_with_enough_events():
     events = data.load("events")
     assert len(events) >= 25
@@ -514,7 +620,7 @@ def test_a_validated_package_is_not_validated_again_until_its_content_changes(
         encoding="utf-8",
     )
     data.validate(data_copy)
-    data._validated.cache_clear()  # as a new kernel would start
+    data._checked.cache_clear()  # as a new kernel would start
     data.validate(data_copy)
     assert len(calls) == 1, "the same content was validated twice"
     _edit(data_copy.parent / "places.csv", 0, "lat", "forty")

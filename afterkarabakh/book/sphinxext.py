@@ -543,7 +543,35 @@ def _keep_formatted_bibliography(app) -> None:
     BibtexDomain.env_updated = env_updated
 
 
+def _remember_bibliography_plugins() -> None:
+    """pybtex looks its plugins up among the installed packages' entry points on every citation
+    (sphinxcontrib-bibtex asks once per reference: seconds of a build spent scanning package
+    metadata); each is now looked up once per build. Runtime registrations still come first."""
+    from pybtex import plugin
+
+    if getattr(plugin._load_entry_point, "remembered", False):
+        return
+    found: dict = {}
+
+    def load_entry_point(group, name, use_aliases=False):
+        for search_group in [group, group + ".aliases"] if use_aliases else [group]:
+            klass = plugin._RUNTIME_PLUGINS.get(search_group, {}).get(name)
+            if klass is not None:
+                return klass
+            if (search_group, name) not in found:
+                found[(search_group, name)] = next(
+                    (e.load() for e in plugin.entry_points(group=search_group, name=name)), None
+                )
+            if found[(search_group, name)] is not None:
+                return found[(search_group, name)]
+        raise plugin.PluginNotFound(group, name)
+
+    load_entry_point.remembered = True
+    plugin._load_entry_point = load_entry_point
+
+
 def setup(app):
+    _remember_bibliography_plugins()
     app.connect("builder-inited", _declare_parallel_safe)
     app.connect("builder-inited", _keep_formatted_bibliography)
     app.connect("env-before-read-docs", _note_pages_to_read)
