@@ -61,9 +61,8 @@ def when(day, precision: str = "day") -> str:
 
 
 def words(n: int) -> str:
-    """A small count as a writer writes it ('seven'); 13 and more in figures."""
-    names = "no one two three four five six seven eight nine ten eleven twelve".split()
-    return names[n] if 0 <= n < len(names) else f"{n:,}"
+    """A small count as a writer writes it ('seven', 'no'); :func:`afterkarabakh.text.words`."""
+    return text.words(n, zero="no")
 
 
 def sentence_case(phrase: str) -> str:
@@ -913,3 +912,14 @@ def dashboard_description(frame: pd.DataFrame) -> str:
                 )
         parts.append(f"{panel}: " + "; ".join(said))
     return "Six small charts, one per lever, shares from 0 to 100%. " + ". ".join(parts) + "."
+
+
+def places_drawn() -> set[str]:
+    """The places the map of Russian-held infrastructure marks: its sites, the military
+    presence and the towns its schematic lines join (for the gazetteer's "Used in")."""
+    gazetteer = maps.places()
+    points = map_points(
+        data.load("lever_sites"), data.load("russian_deployments_armenia"), gazetteer
+    )
+    lines = map_lines(data.load("lever_routes_schematic"), gazetteer)
+    return set(points["place_id"]) | set(lines["place_id"])

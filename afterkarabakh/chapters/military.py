@@ -278,3 +278,10 @@ def opinion_chart(series: pd.DataFrame, question_order: list[str]) -> alt.Chart:
         .encode(detail=alt.Detail("question:N"))
         .properties(height=300)
     )
+
+
+def places_drawn() -> set[str]:
+    """The places the map of Russian forces marks: every installation in Armenia (for the
+    gazetteer's "Used in"); the peacekeepers in Karabakh are not on it."""
+    deployments = data.load("russian_deployments_armenia")
+    return set(deployments.loc[deployments["type"] != "peacekeepers", "place_id"].dropna())
