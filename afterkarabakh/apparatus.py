@@ -273,7 +273,7 @@ def term_link(term: str, shown: str | None = None) -> str:
     """The link a chapter writes at a term's first use: ``<a class="ak-term" href=...>``."""
     return (
         f'<a class="ak-term" href="{GLOSSARY_PAGE}#{term_anchor(term)}">'
-        f"{html.escape(shown or term)}</a>"
+        f"{shown or html.escape(term)}</a>"
     )
 
 
@@ -346,3 +346,52 @@ def data_span() -> dict:
         "undated_sources": int(registry["date_published"].isna().sum()),
         "sources": len(registry),
     }
+
+
+# --- linking the first use of each term -----------------------------------------------------------
+
+#: A link :func:`term_link` wrote.
+TERM_LINK = re.compile(r'<a class="ak-term" href="[^"#]*#term-[a-z0-9-]+">(.*?)</a>', re.S)
+#: What a reader does not read as a use of a term: roles, code, headings, links, tags.
+_NOT_A_USE = re.compile(
+    r"\{[a-z:]+\}`[^`]*`|`[^`]*`|^#.*$|\[[^\]]*\]\([^)]*\)"
+    r"|<a (?![^>]*ak-term)[^>]*>[\s\S]*?</a>|<[^>]+>",
+    re.M,
+)
+
+
+def link_first_uses(cells: list[str]) -> list[str]:
+    """A chapter's markdown cells with the first use of each glossary term (the term or what it
+    stands for; headings, links and a term inside a longer term apart) linked to its entry, and
+    every other term link removed. tests/test_apparatus.py checks the chapters against this rule;
+    run this after rewriting a chapter's prose::
+
+        nb = nbformat.read(path, as_version=4)
+        cells = [c for c in nb.cells if c.cell_type == "markdown"]
+        for cell, text in zip(cells, link_first_uses([c.source for c in cells])):
+            cell.source = text
+        nbformat.write(nb, path)
+    """
+    separator = "\n\n\x00\n\n"
+    body = separator.join(TERM_LINK.sub(lambda m: m.group(1), c) for c in cells)
+    masked = _NOT_A_USE.sub(lambda m: " " * len(m.group(0)), body)
+    terms = data.load("glossary")
+    spans = [
+        (m.start(), m.end(), term)
+        for term, expansion in zip(terms["term"], terms["expansion"])
+        for name in (n for n in (term, expansion) if isinstance(n, str) and n)
+        for m in name_pattern(name).finditer(masked)
+    ]
+    kept = [
+        a
+        for a in spans
+        if not any(b[0] <= a[0] and a[1] <= b[1] and b != a and b[2] != a[2] for b in spans)
+    ]
+    first: dict[str, tuple[int, int]] = {}
+    for start, end, term in sorted(kept):
+        first.setdefault(term, (start, end))
+    for term, (start, end) in sorted(first.items(), key=lambda item: -item[1][0]):
+        body = body[:start] + term_link(term, body[start:end]) + body[end:]
+    linked = body.split(separator)
+    assert len(linked) == len(cells), "a cell contains the separator"
+    return linked

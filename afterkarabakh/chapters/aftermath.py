@@ -186,3 +186,11 @@ def places_drawn() -> set[str]:
     gazetteer = maps.places()
     presence = presence_places(data.load("russian_deployments_armenia"), gazetteer)
     return set(data.load("tripp_route_schematic")["place_id"]) | set(presence["place_id"])
+
+
+def levers_in_prose() -> dict[str, str]:
+    """What the levers chapter finds, in words, for the sentence that points to it
+    (:func:`afterkarabakh.chapters.levers.in_prose`)."""
+    from . import levers  # here, not at the top: the levers module imports chapter modules
+
+    return levers.in_prose()

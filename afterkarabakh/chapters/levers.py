@@ -817,6 +817,28 @@ def assessed(frame: pd.DataFrame | None = None) -> dict[str, list[str]]:
     }
 
 
+def in_prose(frame: pd.DataFrame | None = None) -> dict[str, str]:
+    """The lever-by-lever judgment in words, for the sentences of other chapters that point to
+    this one: how many levers ('seven') and economic levers ('six'), those that left Russian
+    hands ('the power grid'), those that weakened since October 2023 and those that did not
+    (troops apart), and what the assessment says of the market."""
+    frame = assessment(frame)
+    economic = frame[frame["lever"] != "troops"]
+    holders = economic.drop_duplicates("lever")
+    by = assessed(frame)
+    troops = IN_PROSE["troops"]
+    return {
+        "n_levers": text.words(len(LEVERS)),
+        "n_economic": text.words(len(LEVERS) - 1),
+        "changed_hands": text.listing(
+            [IN_PROSE[x] for x in holders.loc[holders["holder_actor"] != "Russia", "lever"]]
+        ),
+        "weakened": text.listing([x for x in by[ASSESSMENTS[0]] if x != troops]),
+        "not_weakened": text.listing([x for x in by[ASSESSMENTS[1]] if x != troops]),
+        "market": text.listing(list(economic.loc[economic["lever"] == "market", "assessment"])),
+    }
+
+
 def holdings_html(frame: pd.DataFrame | None = None) -> str:
     """The table "lever, who holds it, since when, what changed since October 2023", as HTML.
 

@@ -285,3 +285,11 @@ def places_drawn() -> set[str]:
     gazetteer's "Used in"); the peacekeepers in Karabakh are not on it."""
     deployments = data.load("russian_deployments_armenia")
     return set(deployments.loc[deployments["type"] != "peacekeepers", "place_id"].dropna())
+
+
+def levers_in_prose() -> dict[str, str]:
+    """What the levers chapter finds, in words, for the sentence that points to it
+    (:func:`afterkarabakh.chapters.levers.in_prose`)."""
+    from . import levers  # here, not at the top: the levers module imports chapter modules
+
+    return levers.in_prose()
