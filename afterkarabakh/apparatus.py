@@ -1,15 +1,21 @@
 """The reader's apparatus: the gazetteer and the glossary pages, generated from the data.
 
 Nothing on these pages is typed by hand. Each place comes from ``data/places.csv`` (the
-file every map reads) and each term from ``data/glossary.csv``; the chapters that mention a
-place or a term are found by reading the chapters themselves: the names written in their
-cells, and, for places, the data rows that refer to the place's id in a dataset the chapter
-loads, or the place's id written in its code (a map that labels the place).
+file every map reads) and each term from ``data/glossary.csv``; the chapters that use a place
+or a term are found by reading the chapters themselves: the names written in their prose and in
+the titles, notes and descriptions of their charts, and, for places, the places their maps draw
+(each chapter module with a map says which, in ``places_drawn()``). A place's name inside a
+glossary term does not count as naming the place: "Minsk Group" names a mediation format, not
+the city of Minsk.
+
+Each glossary entry has an anchor (:func:`term_anchor`); a chapter links the first use of a
+term to it with :func:`term_link`, and tests/test_apparatus.py holds every chapter to that.
 """
 
 from __future__ import annotations
 
 import html
+import importlib
 import json
 import re
 from functools import lru_cache
@@ -37,35 +43,63 @@ def reading_chapters() -> list[str]:
     ]
 
 
+#: A string in code that a reader never sees: an id, a dataset or column name, a format.
+_IDENTIFIER = re.compile(r"[a-z0-9_.%:-]*")
+
+
+def _strings(source: str) -> list[str]:
+    """The string constants of a code cell that can reach a reader (titles, notes,
+    descriptions, captions, the literal parts of f-strings), identifiers apart."""
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
+    except SyntaxError:
+        return [source]
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and not _IDENTIFIER.fullmatch(node.value)
+    ]
+
+
 @lru_cache(maxsize=32)
 def _cells(stem: str, _mtime: int) -> str:
     notebook = json.loads((paths.CHAPTERS / f"{stem}.ipynb").read_text(encoding="utf-8"))
-    return "\n".join("".join(cell["source"]) for cell in notebook["cells"])
+    parts = []
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"])
+        parts += [source] if cell["cell_type"] == "markdown" else _strings(source)
+    return "\n".join(parts)
 
 
 def chapter_text(stem: str) -> str:
-    """Everything written in a chapter's cells: its prose, and the titles and captions in its code."""
+    """What a chapter writes for its reader: its prose, and the titles, notes, descriptions and
+    captions in its code (string constants; ids and column names apart)."""
     return _cells(stem, (paths.CHAPTERS / f"{stem}.ipynb").stat().st_mtime_ns)
 
 
-def datasets_loaded(stem: str) -> set[str]:
-    """The datasets a chapter reads (``data.load("name")``)."""
-    return set(re.findall(r"data\.load\(\"([a-z0-9_]+)\"\)", chapter_text(stem)))
-
-
-def names_in(stem: str, names) -> bool:
-    """Whether any of the names appears in the chapter as a whole word.
+def name_pattern(name: str) -> re.Pattern:
+    """A name as a whole word, whatever the line breaks inside it.
 
     Abbreviations (CSTO) must match exactly; a name with lower-case letters (Line of contact)
     matches whatever its capitalisation at the start of a sentence or in a title.
     """
-    body = chapter_text(stem)
+    flags = 0 if name.isupper() else re.IGNORECASE
+    words = r"\s+".join(re.escape(word) for word in name.split())  # a name may wrap across lines
+    return re.compile(rf"(?<![\w-]){words}(?![\w-])", flags)
+
+
+def names_in(stem: str, names, body: str | None = None) -> bool:
+    """Whether any of the names appears in the chapter (or in ``body``) as a whole word."""
+    body = chapter_text(stem) if body is None else body
     for name in (n for n in names if isinstance(n, str) and n):
-        flags = 0 if name.isupper() else re.IGNORECASE
-        words = r"\s+".join(
-            re.escape(word) for word in name.split()
-        )  # a name may wrap across lines
-        if re.search(rf"(?<![\w-]){words}(?![\w-])", body, flags):
+        if name_pattern(name).search(body):
             return True
     return False
 
@@ -125,6 +159,38 @@ def _source_link(source_id: str) -> str:
 # --- the gazetteer -------------------------------------------------------------------------------
 
 
+#: Words that end the full name of a site which prose names without them ("Zvartnots airport").
+SITE_SUFFIXES = (" International Airport", " Air Base")
+
+
+def place_names(place) -> list[str]:
+    """The names prose uses for a place: its name, its other name, and the name of a site
+    without the kind of site ("Erebuni" for Erebuni Air Base)."""
+    names = [n for n in (place["name"], place["alt_name"]) if isinstance(n, str) and n]
+    names += [place["name"][: -len(s)] for s in SITE_SUFFIXES if place["name"].endswith(s)]
+    return names
+
+
+def without_terms(body: str, names) -> str:
+    """``body`` with every glossary term that contains one of ``names`` blanked out, so that
+    "Minsk Group" or "Rome Statute" does not count as naming Minsk or Rome."""
+    terms = data.load("glossary")
+    for phrase in [*terms["term"], *terms["expansion"].dropna()]:
+        if any(name_pattern(n).search(phrase) for n in names if n != phrase):
+            body = name_pattern(phrase).sub(" ", body)
+    return body
+
+
+def places_drawn(stem: str) -> set[str]:
+    """The places a chapter's maps draw (its module's ``places_drawn()``; none without one)."""
+    try:
+        module = importlib.import_module(f"afterkarabakh.chapters.{stem}")
+    except ModuleNotFoundError:
+        return set()
+    drawn = getattr(module, "places_drawn", None)
+    return set(drawn()) if drawn else set()
+
+
 def _book_state() -> tuple:
     """What the apparatus pages are computed from: the data (its fingerprint), the table of
     contents and every chapter's text. Unchanged, a page's table is computed once per kernel."""
@@ -138,7 +204,8 @@ def _book_state() -> tuple:
 
 
 def gazetteer_frame() -> pd.DataFrame:
-    """Every place in data/places.csv with its label, country and the chapters that mention it."""
+    """Every place in data/places.csv with its label, country and the chapters that use it:
+    those whose prose or chart text names it, and those whose maps draw it."""
     return _gazetteer_frame(_book_state()).copy()
 
 
@@ -147,18 +214,19 @@ def _gazetteer_frame(_state: tuple) -> pd.DataFrame:
     from . import maps
 
     places = maps.places().sort_values("label", key=lambda s: s.str.lower())
-    references = place_references()
     chapters = reading_chapters()
-    mentioned = [
-        [
-            c
-            for c in chapters
-            if names_in(c, [p["name"], p["alt_name"]])
-            or f'"{p["place_id"]}"' in chapter_text(c)
-            or references.get(p["place_id"], set()) & datasets_loaded(c)
-        ]
-        for _, p in places.iterrows()
-    ]
+    drawn = {c: places_drawn(c) for c in chapters}
+    mentioned = []
+    for _, p in places.iterrows():
+        names = place_names(p)
+        mentioned.append(
+            [
+                c
+                for c in chapters
+                if p["place_id"] in drawn[c]
+                or names_in(c, names, without_terms(chapter_text(c), names))
+            ]
+        )
     return pd.DataFrame(
         {
             "place_id": places["place_id"].to_numpy(),
@@ -182,7 +250,7 @@ def gazetteer_html() -> str:
         f"<td>{_source_link(r['source_id'])}</td></tr>"
         for _, r in gazetteer_frame().iterrows()
     )
-    return _table(["Place", "Kind", "Country", "Coordinates", "Mentioned in", "Source"], rows)
+    return _table(["Place", "Kind", "Country", "Coordinates", "Used in", "Source"], rows)
 
 
 def _table(headers: list[str], rows: str) -> str:
@@ -228,9 +296,26 @@ def _glossary_frame(_state: tuple) -> pd.DataFrame:
     )
 
 
+def term_anchor(term: str) -> str:
+    """The id of a term's row on the Glossary page: 'term-csto', 'term-article-12-3'."""
+    return "term-" + re.sub(r"[^a-z0-9]+", "-", term.lower()).strip("-")
+
+
+#: The Glossary page as the built book serves it, beside every chapter page.
+GLOSSARY_PAGE = "glossary.html"
+
+
+def term_link(term: str, shown: str | None = None) -> str:
+    """The link a chapter writes at a term's first use: ``<a class="ak-term" href=...>``."""
+    return (
+        f'<a class="ak-term" href="{GLOSSARY_PAGE}#{term_anchor(term)}">'
+        f"{shown or html.escape(term)}</a>"
+    )
+
+
 def glossary_html() -> str:
     rows = "".join(
-        f'<tr><td id="term-{html.escape(re.sub(r"[^a-z0-9]+", "-", r["Term"].lower()).strip("-"))}">'
+        f'<tr><td id="{html.escape(term_anchor(r["Term"]))}">'
         f"<strong>{html.escape(r['Term'])}</strong>"
         + (f"<br><small>{html.escape(r['Stands for'])}</small>" if r["Stands for"] else "")
         + "</td>"
@@ -299,3 +384,52 @@ def data_span() -> dict:
         "undated_sources": int(registry["date_published"].isna().sum()),
         "sources": len(registry),
     }
+
+
+# --- linking the first use of each term -----------------------------------------------------------
+
+#: A link :func:`term_link` wrote.
+TERM_LINK = re.compile(r'<a class="ak-term" href="[^"#]*#term-[a-z0-9-]+">(.*?)</a>', re.S)
+#: What a reader does not read as a use of a term: roles, code, headings, links, tags.
+_NOT_A_USE = re.compile(
+    r"\{[a-z:]+\}`[^`]*`|`[^`]*`|^#.*$|\[[^\]]*\]\([^)]*\)"
+    r"|<a (?![^>]*ak-term)[^>]*>[\s\S]*?</a>|<[^>]+>",
+    re.M,
+)
+
+
+def link_first_uses(cells: list[str]) -> list[str]:
+    """A chapter's markdown cells with the first use of each glossary term (the term or what it
+    stands for; headings, links and a term inside a longer term apart) linked to its entry, and
+    every other term link removed. tests/test_apparatus.py checks the chapters against this rule;
+    run this after rewriting a chapter's prose::
+
+        nb = nbformat.read(path, as_version=4)
+        cells = [c for c in nb.cells if c.cell_type == "markdown"]
+        for cell, text in zip(cells, link_first_uses([c.source for c in cells])):
+            cell.source = text
+        nbformat.write(nb, path)
+    """
+    separator = "\n\n\x00\n\n"
+    body = separator.join(TERM_LINK.sub(lambda m: m.group(1), c) for c in cells)
+    masked = _NOT_A_USE.sub(lambda m: " " * len(m.group(0)), body)
+    terms = data.load("glossary")
+    spans = [
+        (m.start(), m.end(), term)
+        for term, expansion in zip(terms["term"], terms["expansion"])
+        for name in (n for n in (term, expansion) if isinstance(n, str) and n)
+        for m in name_pattern(name).finditer(masked)
+    ]
+    kept = [
+        a
+        for a in spans
+        if not any(b[0] <= a[0] and a[1] <= b[1] and b != a and b[2] != a[2] for b in spans)
+    ]
+    first: dict[str, tuple[int, int]] = {}
+    for start, end, term in sorted(kept):
+        first.setdefault(term, (start, end))
+    for term, (start, end) in sorted(first.items(), key=lambda item: -item[1][0]):
+        body = body[:start] + term_link(term, body[start:end]) + body[end:]
+    linked = body.split(separator)
+    assert len(linked) == len(cells), "a cell contains the separator"
+    return linked

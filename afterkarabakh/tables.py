@@ -47,6 +47,14 @@ KNOWN = {
 SOURCE_FIELDS = {"source", "source_id"}
 
 
+def internal(field: str) -> bool:
+    """A field the book uses to join or order rows, never shown to a reader: a key such as
+    ``claim_id`` or ``place_id`` (the reader sees the claim and the place it stands for), or a
+    helper column whose name begins with an underscore."""
+    name = field.replace("properties.", "")
+    return name.startswith("_") or name == "id" or name.endswith("_id")
+
+
 def _humanise(field: str) -> str:
     if field in KNOWN:
         return KNOWN[field]
@@ -176,7 +184,7 @@ def tables(spec: dict) -> list[dict]:
             continue  # map shapes: cited in the source line, not tabular
         columns = {}
         for field, definition in [*entry["tooltip"].items(), *entry["other"].items()]:
-            if field in SOURCE_FIELDS or field in columns or field.startswith("_"):
+            if field in SOURCE_FIELDS or field in columns or internal(field):
                 continue
             title = (
                 _title_of(definition)

@@ -57,3 +57,44 @@ def listing(names) -> str:
     """Names as prose lists them: "A", "A and B", "A, B and C"."""
     names = [str(n) for n in names]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# --- numbers as a writer writes them ---------------------------------------------------------------
+
+#: Counts from one to ten are written in words; larger ones in figures ("14", "1,200").
+_WORDS = "one two three four five six seven eight nine ten".split()
+
+
+def words(n, zero: str = "none") -> str:
+    """A count as prose writes it: 'three', 'ten', '14', '1,200'; ``zero`` for nought
+    ('none' by default: "none overtaken"; pass 'no' before a noun: "no steps")."""
+    n = int(n)
+    if n == 0:
+        return zero
+    return _WORDS[n - 1] if 0 < n <= len(_WORDS) else f"{n:,}"
+
+
+def count(n, noun: str, plural: str | None = None, one: str = "one") -> str:
+    """A count with its noun: 'two days', '14 days', 'no days'; for one, ``one`` ('one day',
+    or 'a day' with ``one="a"``)."""
+    n = int(n)
+    if n == 1:
+        return f"{one} {noun}"
+    return f"{words(n, zero='no')} {plural or noun + 's'}"
+
+
+def all_of(k, n, noun: str, plural: str | None = None) -> str:
+    """A part of a whole as prose writes it: 'all four missions', 'both missions',
+    'three of the four missions', 'none of the four missions', 'the one mission'."""
+    k, n = int(k), int(n)
+    things = plural or noun + "s"
+    if n == 1:
+        return f"the one {noun}" if k == 1 else f"not the one {noun}"
+    if k == n:
+        return f"both {things}" if n == 2 else f"all {words(n)} {things}"
+    return f"{words(k)} of the {words(n)} {things}"
+
+
+def capitalised(phrase: str) -> str:
+    """The first letter upper-case, the rest untouched ('Seven of the ...')."""
+    return phrase[:1].upper() + phrase[1:]

@@ -17,7 +17,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from . import data, paths
+from . import data, paths, text
 
 #: The commentary whose propositions the book tests: Alexander Atasuntsev, "Long-Standing Ties Between
 #: Armenia and Russia Are Fraying Fast" (Carnegie Endowment for International Peace, Carnegie Politika,
@@ -523,12 +523,10 @@ def chart(
 
 # --- the verdicts counted, in words ---------------------------------------------------------------
 
-_SMALL = "none one two three four five six seven eight nine ten".split()
-
 
 def number_words(n: int) -> str:
     """A count as a writer writes it: words up to ten ('none' for zero), digits above."""
-    return _SMALL[n] if 0 <= n < len(_SMALL) else f"{n:,}"
+    return text.words(n, zero="none")
 
 
 def counts_phrase(counts: dict[str, int] | None = None) -> str:

@@ -25,11 +25,15 @@ from conftest import CHROMIUM, CHROMIUM_ARGS, offline_context
 from test_consistency import (
     CHAPTERS,
     GLUE_ROLE,
+    INTERNAL_ID,
     Stated,
     chart_dates_after,
+    digit_words,
     executed,
+    ids_shown,
     quantity_problems,
     read_executed,
+    rendered_prose,
 )
 
 from afterkarabakh import data, paths
@@ -758,3 +762,35 @@ def test_prose_refers_only_to_glues_its_chapter_defines(book):
         for chapter, stated in book.items()
     }
     assert not any(missing.values()), f"glue roles without a glued value: {missing}"
+
+
+# --- numbers and ids as a reader sees them, in the built book -------------------------------------
+
+BUILT_PAGES = [p.stem for p in sorted(paths.CHAPTERS.glob("*.ipynb")) if p.stem != "_template"]
+
+
+def test_counts_are_written_as_a_writer_writes_them(built_book):
+    """No "within 1 day", "1 visit" or "4 of the 4" once the glued values are in the prose."""
+    found = []
+    for name in BUILT_PAGES:
+        stated = read_executed(executed(name))
+        found += [
+            f"{name}: …{hit}" for hit in digit_words(rendered_prose(stated.markdown, stated.glues))
+        ]
+    assert not found, "counts in figures where prose writes words:\n" + "\n".join(found)
+
+
+def test_no_internal_ids_in_tooltips_or_tables(built_book):
+    """No chart's tooltip or data table, and no table on a page, shows an id the data use."""
+    found = []
+    for page in sorted(built_book.glob("chapters/*.html")):
+        markup = page.read_text(encoding="utf-8")
+        for spec in re.findall(
+            r'<script type="application/json" id="ak-chart-[^"]+-spec">(.*?)</script>', markup, re.S
+        ):
+            found += [f"{page.name}: {hit}" for hit in ids_shown(json.loads(spec))]
+        for cell in re.findall(r"<td\b[^>]*>(.*?)</td>", markup, re.S):
+            shown = html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+            if INTERNAL_ID.match(shown):
+                found.append(f"{page.name}: table cell {shown!r}")
+    assert not found, "internal ids shown to readers:\n" + "\n".join(sorted(set(found)))

@@ -597,8 +597,14 @@ def stated_at(book: dict[str, Stated], place) -> str:
     return transform[0](found) if transform else found
 
 
+#: Counts the prose writes in words ("five", "Five"), read back as numbers.
+NUMBER_WORDS = {text.words(n): n for n in range(1, 11)}
+
+
 def agrees(stated: str, value) -> bool:
-    """Whether a stated value is the data's value at the precision it is stated with."""
+    """Whether a stated value is the data's value at the precision it is stated with (a count
+    written in words, "five", is read as 5)."""
+    stated = str(NUMBER_WORDS.get(stated.strip().lower(), stated))
     cleaned = stated.strip().replace(",", "").rstrip("%")
     try:
         number = float(cleaned)
@@ -953,3 +959,219 @@ def test_checks_catch_what_they_are_for():
         and not agrees("3.5", 3.58)
         and agrees("3,000", 3000.0)
     )
+
+
+# --- prose a journalist can quote -----------------------------------------------------------------
+#
+# * **Long sentences.** A sentence of more than 45 words is hard to quote. The chapters' markdown
+#   is split into paragraphs and list items, and those into sentences; a glued value, a citation
+#   and a figure reference each count as one word (a figure reference as two: "Figure 3.2"), markup
+#   and links count as the words a reader sees. At most fifteen such sentences book-wide.
+# * **Numbers as a writer writes them.** In the prose as the reader sees it (glued values put in),
+#   a count up to ten is a word: no "within 1 day", "1 visit" or "4 of the 4 missions".
+# * **Nothing of the machinery.** No data-structure words about the book's own files in the
+#   chapters' prose ("loader", "glue", a file path, a function name), and no table or tooltip that
+#   shows an internal id (a ``*_id`` field, or a value like "2024-05-08-border-guards" or
+#   "ru-fsb-zvartnots").
+
+LONG_SENTENCE = 45
+MOST_LONG_SENTENCES = 15
+#: Abbreviations after which a full stop does not end a sentence.
+_NO_END = r"(?<!\be\.g)(?<!\bi\.e)(?<!\bcf)(?<!\bNo)(?<!\bSt)(?<!\bvs)(?<!\bU\.S)(?<!\bpp)"
+
+
+def _prose_units(markdown: str) -> list[str]:
+    """Paragraphs and list items of the prose, directive fences and table rows apart, with each
+    role read as the words it shows."""
+    text = re.sub(r"\{glue(?::[a-z]+)?\}`[^`]*`", "GLUED", markdown)
+    text = re.sub(r"\{cite(?::[a-z]+)?\}`[^`]*`", "CITED", text)
+    text = re.sub(r"\{numref\}`[^`]*`", "Figure N", text)
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"<[^>]+>", "", text)
+    units, current = [], []
+    for line in text.splitlines():
+        bare = line.strip()
+        if bare.startswith((":::", ":class:", "```", "|")):
+            bare = ""
+        if not bare or re.match(r"(?:[-*]|\d+\.)\s", bare) or bare.startswith("#"):
+            if current:
+                units.append(" ".join(current))
+            current = [] if not bare or bare.startswith("#") else [bare]
+            continue
+        current.append(bare)
+    if current:
+        units.append(" ".join(current))
+    return units
+
+
+def long_sentences(markdown: str, limit: int = LONG_SENTENCE) -> list[tuple[int, str]]:
+    """(words, sentence) for every sentence of more than ``limit`` words."""
+    found = []
+    for unit in _prose_units(markdown):
+        for sentence in re.split(_NO_END + r"(?<=[.!?])[*_)\"”’]*\s+(?=[\[*_(\"“‘A-Z0-9])", unit):
+            words = [w for w in sentence.split() if re.search(r"[A-Za-z0-9]", w)]
+            if len(words) > limit:
+                found.append((len(words), sentence))
+    return found
+
+
+def book_markdown():
+    for path in sorted(paths.CHAPTERS.glob("*.ipynb")):
+        if path.stem != "_template":
+            notebook = nbformat.read(path, as_version=4)
+            yield (
+                path.stem,
+                "\n\n".join(c.source for c in notebook.cells if c.cell_type == "markdown"),
+            )
+
+
+def test_at_most_fifteen_long_sentences_book_wide():
+    found = [
+        (stem, n, s) for stem, markdown in book_markdown() for n, s in long_sentences(markdown)
+    ]
+    assert len(found) <= MOST_LONG_SENTENCES, (
+        f"{len(found)} sentences of more than {LONG_SENTENCE} words (at most {MOST_LONG_SENTENCES}):\n"
+        + "\n".join(f"{stem} ({n} words): {s[:140]}…" for stem, n, s in found)
+    )
+
+
+#: A count in figures where a writer writes a word: "1 day", "2 visits", "4 of the 4", "all 4".
+DIGIT_WORDS = re.compile(
+    r"(?<![\w.,$£€%–/-])(?:[1-9]|10)\s+(?:more\s+|other\s+|of\s+them\s+)?"
+    r"(?:days?|weeks?|months?|years?|visits?|missions?|states?|posts?|steps?|meetings?|deals?|"
+    r"times|people|estimates?|installations?|measures?|members?|statements?|towns?|places?|sites?)\b"
+    r"|(?<![\w.,-])(\d+)\s+of\s+the\s+\1\b|\ball\s+(?:[1-9]|10)\s+(?:of\b|[a-z]+s\b)",
+    re.I,
+)
+
+
+def rendered_prose(markdown: str, glues: dict) -> str:
+    """The prose as a reader sees it: glued values put in, citations and figure numbers out."""
+    text = GLUE_ROLE.sub(lambda m: str(glues.get(m.group(1), m.group(0))), markdown)
+    return re.sub(r"\{[a-z:]+\}`[^`]*`", "", text)
+
+
+def digit_words(text: str) -> list[str]:
+    return [
+        " ".join(text[max(0, m.start() - 40) : m.end()].split()) for m in DIGIT_WORDS.finditer(text)
+    ]
+
+
+#: Words about the book's machinery that no reader's sentence needs (the method appendix, which
+#: explains the machinery, and the Data appendix, which documents the files, apart).
+MACHINERY = re.compile(
+    r"\bloader\b|\bglued?\b|`?\bdata/[\w./]*|`afterkarabakh[\w.]*`?|\bwritten in parallel\b"
+    r"|\b(?:one|a|each|every|the)\s+row\b|\bdataset row\b|\bsummary row\b|\bfield\b",
+    re.I,
+)
+MACHINERY_FREE = [
+    p.stem
+    for p in sorted(paths.CHAPTERS.glob("*.ipynb"))
+    if p.stem not in ("_template", "appendix_method", "appendix_data")
+]
+
+
+def machinery_words(markdown: str) -> list[str]:
+    prose = re.sub(r"\{[a-z:]+\}`[^`]*`", "", markdown)
+    return [
+        " ".join(prose[max(0, m.start() - 40) : m.end() + 20].split())
+        for m in MACHINERY.finditer(prose)
+    ]
+
+
+@pytest.mark.parametrize("name", MACHINERY_FREE)
+def test_no_machinery_words_in_the_prose(name):
+    found = machinery_words(markdown_of(name))
+    assert not found, f"{name}: words about the book's machinery in the prose: {found}"
+
+
+#: An id as the data write it: "ru-fsb-zvartnots", "2024-05-08-border-guards", "iri-2019-05".
+INTERNAL_ID = re.compile(
+    r"^(?=[a-z0-9-]*\d|(?:[a-z0-9]+-){2})[a-z][a-z0-9]*(?:-[a-z0-9]+)+$|^\d{4}-\d{2}-\d{2}-[a-z]"
+)
+
+
+def _tooltips(node, found):
+    if isinstance(node, dict):
+        tooltip = (node.get("encoding") or {}).get("tooltip")
+        for item in tooltip if isinstance(tooltip, list) else [tooltip]:
+            if isinstance(item, dict) and isinstance(item.get("field"), str):
+                found.append(item)
+        for value in node.values():
+            _tooltips(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _tooltips(value, found)
+    return found
+
+
+def ids_shown(spec: dict) -> list[str]:
+    """Internal ids a chart shows a reader: a tooltip on an id field or with id-like values, and
+    any column or cell of the data table under it (afterkarabakh.tables) that is one."""
+    from afterkarabakh import tables
+
+    shown = []
+    rows = [
+        r for values in spec.get("datasets", {}).values() for r in values if isinstance(r, dict)
+    ]
+    for tip in _tooltips(spec, []):
+        field = tip["field"]
+        if tables.internal(field):
+            shown.append(f"tooltip field {field!r}")
+        shown += [
+            f"tooltip value {r[field]!r}" for r in rows if INTERNAL_ID.match(str(r.get(field, "")))
+        ][:1]
+    for table in tables.tables(spec):
+        for field, (title, _) in table["columns"].items():
+            if tables.internal(field):
+                shown.append(f"table column {title!r}")
+            shown += [
+                f"table cell {r[field]!r} in {title!r}"
+                for r in table["rows"]
+                if isinstance(r, dict) and INTERNAL_ID.match(str(r.get(field, "")))
+            ][:1]
+    return shown
+
+
+def test_prose_checks_catch_planted_errors():
+    long = "The chapter " + " ".join(["tests"] * 42) + " {glue:text}`n` {cite:p}`a-b`."
+    assert long_sentences(long) and not long_sentences(long.replace(" {cite:p}`a-b`", ""))
+    assert not long_sentences("Short. " * 30)
+    assert digit_words("the Council decided within 1 day to send")
+    assert digit_words("in all 4 of the 4 missions in breakaway territories")
+    assert digit_words("it arrived 2 days later; 1 visit, to China")
+    assert not digit_words("within a day; all four missions; 12 days; 5 October 2023; 7.1% of GDP")
+    assert not digit_words("from 12 to 6. Propositions 3 and 12; 2,000 and 2,500 troops")
+    assert not digit_words("All 13 measures; 14 states in all")
+    assert rendered_prose("within {glue:text}`d` day", {"d": "1"}) == "within 1 day"
+    assert machinery_words("a reference to one row and one field which the loader resolves")
+    assert machinery_words(
+        "kept unchanged in `data/raw/` and summed by `afterkarabakh.chapters.trade.x`"
+    )
+    assert not machinery_words("the data stop on {glue:text}`d`; each event cites its page")
+    spec = {
+        "datasets": {
+            "d": [
+                {
+                    "claim_id": "ru-fsb-zvartnots",
+                    "who": "2024-05-08-border-guards",
+                    "n": 3,
+                    "source_id": "s",
+                }
+            ]
+        },
+        "data": {"name": "d"},
+        "mark": "point",
+        "encoding": {
+            "tooltip": [{"field": "who", "type": "nominal", "title": "Who"}],
+            "y": {"field": "claim_id", "type": "nominal", "axis": None},
+            "x": {"field": "n", "type": "quantitative", "title": "Count"},
+        },
+    }
+    shown = ids_shown(spec)
+    assert any("tooltip value" in s for s in shown) and any("table cell" in s for s in shown)
+    spec["encoding"]["tooltip"] = [{"field": "claim_id", "type": "nominal"}]
+    assert any("tooltip field 'claim_id'" in s for s in ids_shown(spec))
+    spec["datasets"]["d"][0]["who"] = "Russian border guards"
+    spec["encoding"]["tooltip"] = [{"field": "who", "type": "nominal", "title": "Who"}]
+    assert not ids_shown(spec)

@@ -763,3 +763,23 @@ def test_every_place_that_renders_registry_text_escapes_it(hostile_registry, mon
     document += find_plugin("pybtex.backends", "docutils")().paragraph(entry)
     page = publish_from_doctree(document, writer_name="html5").decode()
     _escaped(page.split("<body>", 1)[1])
+
+
+def test_counts_read_as_a_writer_writes_them():
+    assert [text.words(n) for n in (0, 1, 4, 10, 11, 1200)] == [
+        "none",
+        "one",
+        "four",
+        "ten",
+        "11",
+        "1,200",
+    ]
+    assert text.words(0, zero="no") == "no"
+    assert text.count(1, "day", one="a") == "a day" and text.count(2, "day") == "two days"
+    assert text.count(14, "day") == "14 days" and text.count(0, "visit") == "no visits"
+    assert text.count(3, "country", "countries") == "three countries"
+    assert text.all_of(4, 4, "mission") == "all four missions"
+    assert text.all_of(3, 4, "mission") == "three of the four missions"
+    assert text.all_of(2, 2, "mission") == "both missions"
+    assert text.all_of(0, 4, "mission") == "none of the four missions"
+    assert text.capitalised(text.words(5)) == "Five"

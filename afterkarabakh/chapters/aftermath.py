@@ -178,3 +178,19 @@ def transit_map(
         *_labels(labelled),
         extent=SYUNIK_EXTENT,
     )
+
+
+def places_drawn() -> set[str]:
+    """The places the map of the transit route marks: the towns on its line and the sites of
+    Russian installations (for the gazetteer's "Used in")."""
+    gazetteer = maps.places()
+    presence = presence_places(data.load("russian_deployments_armenia"), gazetteer)
+    return set(data.load("tripp_route_schematic")["place_id"]) | set(presence["place_id"])
+
+
+def levers_in_prose() -> dict[str, str]:
+    """What the levers chapter finds, in words, for the sentence that points to it
+    (:func:`afterkarabakh.chapters.levers.in_prose`)."""
+    from . import levers  # here, not at the top: the levers module imports chapter modules
+
+    return levers.in_prose()

@@ -296,3 +296,10 @@ PATH_STEPS_IN_PROSE = [
     "2024-02-01-entry-into-force",
     "2021-05-10-jurisdiction-accepted-from",
 ]
+
+
+def places_drawn() -> set[str]:
+    """The capitals the map of Putin's trips marks: his hosts' and the summits he stayed away
+    from (for the gazetteer's "Used in")."""
+    trips, summits = data.load("putin_trips_since_warrant"), data.load("putin_summits_not_attended")
+    return set(trips["place_id"].dropna()) | set(summits["place_id"].dropna())

@@ -22,11 +22,17 @@ LABELLED = [
 ]
 
 
+#: Kinds of place that are areas, not points: the regional map does not mark them.
+AREAS = ("province", "district")
+
+
 def places_on_map(places: pd.DataFrame, labelled=LABELLED) -> pd.DataFrame:
-    """The gazetteer's places inside the regional map, with their label, kind and citation."""
+    """The gazetteer's places inside the regional map (areas apart), with their label, kind
+    and citation."""
     on_map = places[
         places["lon"].between(maps.REGION_EXTENT[0], maps.REGION_EXTENT[2])
         & places["lat"].between(maps.REGION_EXTENT[1], maps.REGION_EXTENT[3])
+        & ~places["kind"].isin(AREAS)
     ].copy()
     on_map["map_label"] = on_map["label"].where(on_map["place_id"].isin(labelled), "")
     on_map["source"] = on_map["source_id"].map(data.citation)
@@ -51,3 +57,8 @@ def region_map(on_map: pd.DataFrame, nk) -> alt.LayerChart:
             ],
         ),
     )
+
+
+def places_drawn() -> set[str]:
+    """The places the regional map marks (for the gazetteer's "Used in")."""
+    return set(places_on_map(maps.places())["place_id"])

@@ -61,9 +61,8 @@ def when(day, precision: str = "day") -> str:
 
 
 def words(n: int) -> str:
-    """A small count as a writer writes it ('seven'); 13 and more in figures."""
-    names = "no one two three four five six seven eight nine ten eleven twelve".split()
-    return names[n] if 0 <= n < len(names) else f"{n:,}"
+    """A small count as a writer writes it ('seven', 'no'); :func:`afterkarabakh.text.words`."""
+    return text.words(n, zero="no")
 
 
 def sentence_case(phrase: str) -> str:
@@ -818,6 +817,28 @@ def assessed(frame: pd.DataFrame | None = None) -> dict[str, list[str]]:
     }
 
 
+def in_prose(frame: pd.DataFrame | None = None) -> dict[str, str]:
+    """The lever-by-lever judgment in words, for the sentences of other chapters that point to
+    this one: how many levers ('seven') and economic levers ('six'), those that left Russian
+    hands ('the power grid'), those that weakened since October 2023 and those that did not
+    (troops apart), and what the assessment says of the market."""
+    frame = assessment(frame)
+    economic = frame[frame["lever"] != "troops"]
+    holders = economic.drop_duplicates("lever")
+    by = assessed(frame)
+    troops = IN_PROSE["troops"]
+    return {
+        "n_levers": text.words(len(LEVERS)),
+        "n_economic": text.words(len(LEVERS) - 1),
+        "changed_hands": text.listing(
+            [IN_PROSE[x] for x in holders.loc[holders["holder_actor"] != "Russia", "lever"]]
+        ),
+        "weakened": text.listing([x for x in by[ASSESSMENTS[0]] if x != troops]),
+        "not_weakened": text.listing([x for x in by[ASSESSMENTS[1]] if x != troops]),
+        "market": text.listing(list(economic.loc[economic["lever"] == "market", "assessment"])),
+    }
+
+
 def holdings_html(frame: pd.DataFrame | None = None) -> str:
     """The table "lever, who holds it, since when, what changed since October 2023", as HTML.
 
@@ -961,3 +982,14 @@ def headline() -> dict[str, str]:
         # the economic levers: every lever but the troops, which the military chapter measures
         "n_levers": words(len(LEVERS) - 1),
     }
+
+
+def places_drawn() -> set[str]:
+    """The places the map of Russian-held infrastructure marks: its sites, the military
+    presence and the towns its schematic lines join (for the gazetteer's "Used in")."""
+    gazetteer = maps.places()
+    points = map_points(
+        data.load("lever_sites"), data.load("russian_deployments_armenia"), gazetteer
+    )
+    lines = map_lines(data.load("lever_routes_schematic"), gazetteer)
+    return set(points["place_id"]) | set(lines["place_id"])

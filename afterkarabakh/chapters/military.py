@@ -278,3 +278,18 @@ def opinion_chart(series: pd.DataFrame, question_order: list[str]) -> alt.Chart:
         .encode(detail=alt.Detail("question:N"))
         .properties(height=300)
     )
+
+
+def places_drawn() -> set[str]:
+    """The places the map of Russian forces marks: every installation in Armenia (for the
+    gazetteer's "Used in"); the peacekeepers in Karabakh are not on it."""
+    deployments = data.load("russian_deployments_armenia")
+    return set(deployments.loc[deployments["type"] != "peacekeepers", "place_id"].dropna())
+
+
+def levers_in_prose() -> dict[str, str]:
+    """What the levers chapter finds, in words, for the sentence that points to it
+    (:func:`afterkarabakh.chapters.levers.in_prose`)."""
+    from . import levers  # here, not at the top: the levers module imports chapter modules
+
+    return levers.in_prose()

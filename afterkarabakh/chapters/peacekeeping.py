@@ -7,7 +7,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import MultiPoint
 
-from .. import charts, maps, theme
+from .. import charts, data, maps, theme
 
 
 def corridor_map(route: pd.DataFrame, zone: pd.DataFrame):
@@ -269,3 +269,10 @@ def claims_summary(claims: pd.DataFrame) -> str:
         f"Armenia and Karabakh: {len(claims)} acts and statements, {len(toward)} formal acts "
         f"toward a claim ({', '.join(toward['date'].dt.strftime('%Y'))})"
     )
+
+
+def places_drawn() -> set[str]:
+    """The towns the corridor map marks: the corridor's two routes and the towns of the zone
+    (for the gazetteer's "Used in")."""
+    route, zone = data.load("corridor_route"), data.load("peacekeeping_zone_schematic")
+    return set(route["place_id"]) | set(zone["place_id"].dropna())

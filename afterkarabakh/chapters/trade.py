@@ -368,3 +368,11 @@ def start_dates(measures: pd.DataFrame) -> dict:
         else m.loc[key, "date_start"].strftime("%B %Y")
         for key in MEASURES_DATED_IN_PROSE
     }
+
+
+def levers_in_prose() -> dict[str, str]:
+    """What the levers chapter finds, in words, for the sentence that points to it
+    (:func:`afterkarabakh.chapters.levers.in_prose`)."""
+    from . import levers  # here, not at the top: the levers module imports chapter modules
+
+    return levers.in_prose()
