@@ -303,6 +303,20 @@ def _stack_levels(starts, ends, lanes, width_px: float, gap_px: float) -> list[i
     return levels
 
 
+def lane_label_expr(centres: dict) -> str:
+    """A Vega expression naming the lane whose centre (a whole pixel) an axis tick stands at.
+
+    The tick values are the centres themselves, so each label is found by its exact key; a centre
+    that is not a whole number would be written rounded and match no tick.
+    """
+    keys = {}
+    for lane, centre in centres.items():
+        if int(centre) != centre:
+            raise ValueError(f"lane {lane!r}: centre {centre} is not a whole pixel")
+        keys[str(int(centre))] = lane
+    return f"{json.dumps(keys, ensure_ascii=False)}[datum.value] || ''"
+
+
 def timeline(
     events: pd.DataFrame,
     *,
@@ -351,23 +365,20 @@ def timeline(
     step = 8  # px between levels
     # Each lane is as tall as its stack needs (at least its share of ``height``, up to 40 px); levels
     # 0, 1, 2, ... sit at 0, +step, -step, +2 step ... around the lane's centre line. The y
-    # position is in pixels from the top.
-    minimum = min(height / max(len(lanes), 1), 40)
+    # position is in whole pixels from the top, so each lane's centre is an exact key for its label.
+    minimum = int(min(height / max(len(lanes), 1), 40))
     lane_heights = {
-        lane: max(minimum, (frame.loc[frame["lane"] == lane, "level"].max() + 1) * step + 14)
+        lane: int(max(minimum, (frame.loc[frame["lane"] == lane, "level"].max() + 1) * step + 14))
         for lane in lanes
     }
     tops = dict(zip(lanes, [sum(list(lane_heights.values())[:i]) for i in range(len(lanes))]))
-    centres = {lane: tops[lane] + lane_heights[lane] / 2 for lane in lanes}
+    centres = {lane: tops[lane] + lane_heights[lane] // 2 for lane in lanes}
     frame["y"] = [
         centres[lane] + (k + 1) // 2 * step * (1 if k % 2 else -1)
         for lane, k in zip(frame["lane"], frame["level"])
     ]
     total = sum(lane_heights.values())
-    lane_of = (
-        " : ".join(f"datum.value == {centres[lane]:g} ? {json.dumps(lane)}" for lane in lanes)
-        + " : ''"
-    )
+    lane_of = lane_label_expr(centres)
     brush = alt.selection_interval(encodings=["x"], name="period")
     axis = dict(labelExpr=DATE_LABELS, tickMinStep=_DAY_MS, labelOverlap=True, labelFlush=True)
     base = alt.Chart(frame).encode(

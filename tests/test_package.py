@@ -481,6 +481,25 @@ def test_timeline_keeps_every_event_visible():
     assert points["encoding"]["href"]["field"] == "url"
 
 
+@pytest.mark.parametrize("height", [170, 220, 260, 333])
+def test_timeline_names_every_lane(height):
+    """Each lane's label is drawn (lanes of a third of a pixel once matched no tick and lost it)."""
+    events = data.load("events")
+    period = events[events["date"] >= "2023-11-01"]
+    lanes = {k: theme.THEME_LABELS[k] for k in theme.THEME_COLOURS if k in set(period["theme"])}
+    chart = charts.timeline(period, row="theme", row_labels=lanes, height=height)
+    shown = [label for group in _visible_labels(chart.to_dict()) for label in group]
+    assert sorted(set(shown) & set(lanes.values())) == sorted(lanes.values()), shown
+
+
+def test_lane_labels_refuse_a_centre_between_pixels():
+    assert (
+        charts.lane_label_expr({"A": 10, "B": 30}) == '{"10": "A", "30": "B"}[datum.value] || \'\''
+    )
+    with pytest.raises(ValueError, match="whole pixel"):
+        charts.lane_label_expr({"A": 36.666666666666664})
+
+
 def test_timeline_points_link_to_their_source_in_a_new_tab():
     events, chart = _intro_timeline()
     values = next(iter(chart.to_dict()["datasets"].values()))
