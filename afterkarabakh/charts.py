@@ -263,12 +263,86 @@ def finish(
     meta = {"title": title, "sources": sorted(set(_sources_of(sources)))}
     if name:
         meta["figure"] = name
+    # Legends belong to the chart, above its source line: a legend left to the outer group would be
+    # set below the source line (and a chart with two legends would have one on each side of it).
     return alt.vconcat(
         chart.properties(title=source),
         title=heading,
         description=description,
         usermeta={"afterkarabakh": meta},
-    )
+    ).resolve_legend(**{channel: "independent" for channel in LEGEND_CHANNELS})
+
+
+#: Every channel a legend can show.
+LEGEND_CHANNELS = (
+    "angle",
+    "color",
+    "fill",
+    "fillOpacity",
+    "opacity",
+    "shape",
+    "size",
+    "stroke",
+    "strokeDash",
+    "strokeOpacity",
+    "strokeWidth",
+)
+
+
+#: The shares of its design width the page's renderer may draw a chart at: it narrows plotting
+#: areas to fit the column, down to 0.3 (MIN_SCALE in static/afterkarabakh-charts.js), while
+#: text keeps its size. Labels that must stay clear of each other are placed for each.
+DRAWN_SCALES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)
+#: Keeps only the rows placed for the width a view is drawn at (Vega's ``width`` signal: the
+#: plotting area of a chart passed to :func:`finish`), from ``ak_wmin`` up to ``ak_wmax``.
+WIDTH_FILTER = "datum.ak_wmin <= width && width < datum.ak_wmax"
+
+
+def scaled(size: float, scale: float) -> int:
+    """A size as the renderer narrows it (``Math.floor(value * scale)``, at least 1)."""
+    return max(1, int(size * scale + 1e-9))
+
+
+def drawn_widths(width: float) -> list[tuple[float, int, int, int]]:
+    """``(scale, drawn width, ak_wmin, ak_wmax)`` for each of :data:`DRAWN_SCALES`.
+
+    A set of labels placed for one drawn width serves every width up to the next one placed
+    for (places move apart as the chart widens and text keeps its size, so nothing that was
+    clear starts to touch); the narrowest also serves anything narrower.
+    """
+    widths = [scaled(width, s) for s in DRAWN_SCALES]
+    uppers = [10**6, *widths[:-1]]
+    lowers = [*widths[:-1], 0]
+    return list(zip(DRAWN_SCALES, widths, lowers, uppers))
+
+
+def spread(positions, room: float, low: float, high: float) -> list[float]:
+    """Positions moved as little as possible so that any two are at least ``room`` apart, within
+    ``[low, high]``; the order is kept (overlapping runs are centred on what they label)."""
+
+    def centred(members):
+        mean = sum(positions[i] for i in members) / len(members)
+        start = mean - room * (len(members) - 1) / 2
+        return min(max(start, low), max(low, high - room * (len(members) - 1)))
+
+    order = sorted(range(len(positions)), key=lambda i: positions[i])
+    clusters = [[centred([i]), [i]] for i in order]  # [first position, members]
+
+    merged = True
+    while merged:
+        merged = False
+        for k in range(len(clusters) - 1):
+            a, b = clusters[k], clusters[k + 1]
+            if a[0] + room * len(a[1]) > b[0] + 1e-9:
+                members = a[1] + b[1]
+                clusters[k : k + 2] = [[centred(members), members]]
+                merged = True
+                break
+    result = [0.0] * len(positions)
+    for start, members in clusters:
+        for n, i in enumerate(members):
+            result[i] = start + n * room
+    return result
 
 
 #: Axis labels for dates that never repeat at any zoom: the year on its first day, the month on

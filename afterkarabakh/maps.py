@@ -18,7 +18,7 @@ from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.polygon import orient
 from shapely.ops import polylabel
 
-from . import data, theme
+from . import charts, data, theme
 
 #: The South Caucasus as the book's regional maps show it (lon/lat degrees).
 REGION_EXTENT = (39.5, 37.2, 51.0, 43.9)
@@ -123,6 +123,8 @@ def base_map(
         clipped = clipped[
             ~clipped.geometry.is_empty & (clipped.geometry.apply(lambda g: g.area) > 0.3)
         ]
+        # Largest first: where two names would touch on a narrow map, the larger state keeps its own.
+        clipped = clipped.iloc[(-clipped.geometry.apply(lambda g: g.area)).argsort(kind="stable")]
         # Label each state at the pole of inaccessibility of its largest piece (Azerbaijan's
         # mainland, not Nakhchivan), which keeps the name clear of borders and of most places.
         points = clipped.geometry.apply(
@@ -263,22 +265,57 @@ def compose(base: alt.LayerChart, *overlays, extent=REGION_EXTENT) -> alt.LayerC
     Place labels from :func:`points` are collected from the overlays and set by
     :func:`place_labels` in the map's pixel frame; they are drawn last, over everything else,
     with a white halo, and with a leader line where they stand away from their point.
+
+    The page's renderer draws a map narrower on a small screen (its shape kept, its text not
+    shrunk), so state names and place labels are placed once for each width it may be drawn at
+    (:func:`charts.drawn_widths`); each row carries the range of drawn widths it is placed for,
+    and :data:`charts.WIDTH_FILTER` draws only the set placed for the width the map has.
     """
     width, height = base.width, base.height
-    labels, obstacles, soft, kept_overlays = _collect(base, overlays, extent, width, height)
-    layers = [base, *kept_overlays]
-    if len(labels):
-        placed = place_labels(
-            pd.concat(labels, ignore_index=True), obstacles, box(1, 1, width - 1, height - 1), soft
-        )
-        if len(placed):
-            layers.extend(_label_layers(placed, extent, width, height))
+    placed_sets, state_sets, kept_overlays = [], [], None
+    for scale, w, wmin, wmax in charts.drawn_widths(width):
+        h = charts.scaled(height, scale)
+        labels, obstacles, soft, kept, states = _collect(base, overlays, extent, w, h)
+        kept_overlays = kept if kept_overlays is None else kept_overlays
+        state_sets.append(states.assign(ak_wmin=wmin, ak_wmax=wmax))
+        if len(labels):
+            placed = place_labels(
+                pd.concat(labels, ignore_index=True),
+                obstacles,
+                box(1, 1, w - 1, h - 1),
+                soft,
+            )
+            if len(placed):
+                placed_sets.append(
+                    _to_lonlat(placed, extent, w, h).assign(ak_wmin=wmin, ak_wmax=wmax)
+                )
+    layers = [_with_state_labels(base, pd.concat(state_sets, ignore_index=True)), *kept_overlays]
+    if placed_sets:
+        layers.extend(_label_layers(pd.concat(placed_sets, ignore_index=True)))
     # Overlays keep their own colour legends: the base map's state colours carry no legend.
     return (
         alt.layer(*layers)
         .properties(width=width, height=height, projection=projection(extent))
         .resolve_scale(color="independent")
     )
+
+
+def _with_state_labels(base: alt.LayerChart, states: pd.DataFrame) -> alt.LayerChart:
+    """The base map with its state names replaced by the per-width sets of :func:`_collect`."""
+    layers = []
+    for layer in getattr(base, "layer", [base]):
+        if getattr(layer, "name", None) == STATE_LABELS:
+            if not len(states):
+                continue
+            layer = layer.copy()
+            layer.data = states[["label", "lon", "lat", "ak_wmin", "ak_wmax"]]
+            layer.transform = [alt.FilterTransform(charts.WIDTH_FILTER)]
+        layers.append(layer)
+    if not isinstance(base, alt.LayerChart):
+        return layers[0]
+    base = base.copy()
+    base.layer = layers
+    return base
 
 
 # --- Place labels placed in Python, clear of each other and of every overlay -----------------------
@@ -349,7 +386,8 @@ def text_box(
         0.3 if c in "iljtfrI.,:;'’!|() -/" else 0.9 if c in "mwMW" else 0.7 if c.isupper() else 0.58
         for c in text
     )
-    width = ems * font_size * (1.1 if bold else 1.0) + 2
+    # 1.06: wide enough for DejaVu Sans, the widest of the usual system fonts.
+    width = ems * font_size * (1.1 if bold else 1.0) * 1.06 + 2
     height = font_size * 1.25
     left = {"left": x, "right": x - width, "center": x - width / 2}[align]
     return box(left, y - height / 2, left + width, y + height / 2)
@@ -509,18 +547,31 @@ def _units(chart, data=None):
 
 
 def _collect(base, overlays, extent, width, height):
-    """Labels to place, and what they must avoid, from the layers of a map (in pixels)."""
+    """Labels to place, and what they must avoid, from the layers of a map (in pixels).
+
+    Also returns the state names that fit at this size: inside the frame and clear of each
+    other (the larger state keeps its name where two would touch).
+    """
     import numpy as np
     import shapely
     from shapely.geometry import LineString, shape
 
     forward, _ = mercator(extent, width, height)
     labels, obstacles, soft = [], [], []
+    frame_box = box(1, 1, width - 1, height - 1)
+    state_rows = []
     for unit, frame in _units(base):
         if getattr(unit, "name", None) == STATE_LABELS:
             for row in frame.itertuples():
                 x, y = forward(row.lon, row.lat)
-                obstacles.append(text_box(x, y, row.label, "center", STATE_FONT_SIZE, bold=True))
+                name_box = text_box(x, y, row.label, "center", STATE_FONT_SIZE, bold=True)
+                if not frame_box.contains(name_box) or any(
+                    name_box.intersects(other) for other in obstacles
+                ):
+                    continue
+                obstacles.append(name_box)
+                state_rows.append({"label": row.label, "lon": row.lon, "lat": row.lat})
+    states = pd.DataFrame(state_rows, columns=["label", "lon", "lat"])
     kept = []
     for overlay in overlays:
         parts = [
@@ -559,33 +610,42 @@ def _collect(base, overlays, extent, width, height):
             overlay = overlay.copy()
             overlay.layer = parts
         kept.append(overlay)
-    return labels, obstacles, soft, kept
+    return labels, obstacles, soft, kept, states
 
 
-def _label_layers(placed: pd.DataFrame, extent, width, height) -> list:
-    """Text layers (a white halo, then the ink) for placed labels, and their leader lines."""
+def _to_lonlat(placed: pd.DataFrame, extent, width, height) -> pd.DataFrame:
+    """Placed labels with their anchors (and leader lines) back in degrees, for Vega to project."""
     _, inverse = mercator(extent, width, height)
     frame = placed.copy()
     anchors = [inverse(x, y) for x, y in zip(frame["lx"], frame["ly"])]
     frame["alon"], frame["alat"] = [a[0] for a in anchors], [a[1] for a in anchors]
-    layers = []
-    leaders = frame.dropna(subset=["x0"])
-    if len(leaders):
-        ends = [
-            inverse(x0, y0) + inverse(x1, y1)
-            for x0, y0, x1, y1 in zip(leaders["x0"], leaders["y0"], leaders["x1"], leaders["y1"])
+    for end in ("0", "1"):
+        points = [
+            inverse(x, y) if x == x else (float("nan"), float("nan"))
+            for x, y in zip(frame[f"x{end}"], frame[f"y{end}"])
         ]
-        segments = pd.DataFrame(ends, columns=["lon0", "lat0", "lon1", "lat1"])
+        frame[f"lon{end}"], frame[f"lat{end}"] = [p[0] for p in points], [p[1] for p in points]
+    return frame
+
+
+def _label_layers(placed: pd.DataFrame) -> list:
+    """Text layers (a white halo, then the ink) for placed labels, and their leader lines."""
+    layers = []
+    leaders = placed.dropna(subset=["lon0"])
+    width_columns = ["ak_wmin", "ak_wmax"]
+    if len(leaders):
         layers.append(
-            alt.Chart(segments)
+            alt.Chart(leaders[["lon0", "lat0", "lon1", "lat1", *width_columns]])
+            .transform_filter(charts.WIDTH_FILTER)
             .mark_rule(color=theme.MUTED_INK, strokeWidth=0.8)
             .encode(longitude="lon0:Q", latitude="lat0:Q", longitude2="lon1:Q", latitude2="lat1:Q")
         )
-    # Labels are placed for the map's design width; on a phone the page renderer draws the map
-    # narrower while text keeps its size, so a label near the edge is clipped to the frame
-    # rather than widening the chart past its column (the place stays named in its tooltip).
-    for align, group in frame.groupby("align"):
-        text = alt.Chart(group[["text", "alon", "alat"]])
+    # Each set is placed inside the frame it is drawn in; the clip only guards against a font
+    # much wider than the estimate of text_box.
+    for align, group in placed.groupby("align"):
+        text = alt.Chart(group[["text", "alon", "alat", *width_columns]]).transform_filter(
+            charts.WIDTH_FILTER
+        )
         encoding = dict(longitude="alon:Q", latitude="alat:Q", text="text:N")
         layers.append(
             text.mark_text(

@@ -159,6 +159,9 @@ def book_theme() -> alt.theme.ThemeConfig:
                 "gridColor": "#E6E6E6",
                 "domainColor": "#888888",
                 "tickColor": "#888888",
+                # Labels closer than this count as overlapping, so Vega thins them (every other
+                # one) instead of running them together on a narrow chart.
+                "labelSeparation": 4,
             },
             "legend": {
                 "labelFontSize": 11,

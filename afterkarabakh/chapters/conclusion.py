@@ -7,6 +7,8 @@ the record of Western and Russian responses to Azerbaijan (proposition 3).
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 import pandas as pd
 
@@ -96,7 +98,12 @@ def effects_chart(steps: pd.DataFrame) -> alt.Chart:
                 title=None,
                 sort=EFFECTS,
                 scale=alt.Scale(domain=EFFECTS),
-                axis=alt.Axis(labelLimit=theme.LABEL_ROOM + 60),
+                # Two short lines each, so a phone's column shows them whole.
+                axis=alt.Axis(
+                    labelExpr=f"{json.dumps({e: charts.wrap_title(e, 130, 11) for e in EFFECTS})}"
+                    "[datum.label]",
+                    labelLimit=theme.LABEL_ROOM,
+                ),
             ),
             yOffset=alt.YOffset("side:N", sort=["EU and the West", "Russia"]),
             x=alt.X(
