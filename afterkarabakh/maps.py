@@ -23,6 +23,32 @@ from . import charts, data, theme
 #: The South Caucasus as the book's regional maps show it (lon/lat degrees).
 REGION_EXTENT = (39.5, 37.2, 51.0, 43.9)
 
+#: Territory the map layers hold as features of their own because two states claim it (split off
+#: from the state Natural Earth gives it to, in afterkarabakh.book.geobuild): what a map's legend,
+#: tooltip and data table call it, and the source of that. Every map that draws one fills it with
+#: theme.DISPUTED_FILL, in neither claimant's colour.
+DISPUTED = {
+    "Crimea": {
+        "label": "Crimea (disputed; annexed by Russia, 2014)",
+        "source_id": "usatoday-2014-03-18-crimea-treaty",
+    },
+}
+
+
+def disputed(frame: gpd.GeoDataFrame) -> pd.Series:
+    """Which features of a layer are disputed areas (by name, with no ISO code)."""
+    return frame["name"].isin(DISPUTED) & (frame["iso_a3"].fillna("") == "")
+
+
+def _with_disputed(scale: alt.Scale) -> alt.Scale:
+    """A colour scale with the disputed areas' label and fill added at the end."""
+    domain, colours = list(scale.domain), list(scale.range)
+    for area in DISPUTED.values():
+        if area["label"] not in domain:
+            domain.append(area["label"])
+            colours.append(theme.DISPUTED_FILL)
+    return alt.Scale(domain=domain, range=colours)
+
 
 def _layer(name: str) -> gpd.GeoDataFrame:
     frame = gpd.read_file(data.geo_path(name))
@@ -101,8 +127,11 @@ def base_map(
     states = region()
     states["actor"] = states["iso_a3"].map(theme.actor_of)
     states["label"] = states["actor"].where(states["actor"] != "Others", states["name"])
+    claimed = disputed(states)
     values = to_altair_data(
-        states[["iso_a3", "name", "actor", "label", "geometry"]], extent=extent, simplify=0.01
+        states.loc[~claimed, ["iso_a3", "name", "actor", "label", "geometry"]],
+        extent=extent,
+        simplify=0.01,
     )
     land = (
         alt.Chart(values)
@@ -115,6 +144,17 @@ def base_map(
         )
     )
     layers = [land]
+    areas = states[claimed].clip(box(*extent))
+    areas = areas[~areas.geometry.is_empty]
+    if len(areas):
+        areas = areas.assign(label=areas["name"].map(lambda n: DISPUTED[n]["label"]))
+        layers.append(
+            alt.Chart(to_altair_data(areas[["name", "label", "geometry"]], simplify=0.01))
+            .mark_geoshape(
+                fill=theme.DISPUTED_FILL, stroke="white", strokeWidth=0.8, opacity=0.6, clip=True
+            )
+            .encode(tooltip=[alt.Tooltip("properties.label:N", title="Territory")])
+        )
     if label_states:
         clipped = states.clip(box(*extent))
         # Only states with room for a name inside the frame (area in square degrees, a rough cut).
@@ -682,35 +722,67 @@ def world_map(
     width: int = theme.WIDTH,
     height: int = 330,
     simplify: float = 0.2,
-) -> alt.Chart:
+) -> alt.LayerChart:
     """All states (1:110m) coloured by ``categories[field]``, keyed by its ``iso3`` column.
 
-    States without a row get ``fallback``. Compose overlays with
+    States without a row get ``fallback``; disputed areas (:data:`DISPUTED`) their own fill and
+    legend entry. The states coloured from ``categories`` (with its ``source_id``, if any) and the
+    disputed areas are the rows of the map's data table. Compose overlays with
     ``compose(base, *overlays, extent=WORLD_EXTENT)`` so they share the projection.
     """
-    states = world().merge(
-        categories[["iso3", field]], how="left", left_on="iso_a3", right_on="iso3"
+    layer = world()
+    claimed = disputed(layer)
+    columns = ["iso3", field] + (["source_id"] if "source_id" in categories else [])
+    states = layer[~claimed].merge(
+        categories[columns], how="left", left_on="iso_a3", right_on="iso3"
     )
-    states[field] = states[field].fillna(fallback)
-    values = to_altair_data(
-        states[["iso_a3", "name", field, "geometry"]], extent=WORLD_EXTENT, simplify=simplify
+    areas = layer[claimed].assign(
+        **{
+            field: layer.loc[claimed, "name"].map(lambda n: DISPUTED[n]["label"]),
+            "source_id": layer.loc[claimed, "name"].map(lambda n: DISPUTED[n]["source_id"]),
+        }
     )
-    return (
-        alt.Chart(values)
+    coloured = pd.concat([states[states[field].notna()], areas], ignore_index=True)
+    scale = _with_disputed(scale)
+    colour = alt.Color(
+        f"properties.{field}:N",
+        scale=scale,
+        title=title,
+        legend=alt.Legend(orient="bottom", columns=2, symbolType="square", labelLimit=300),
+    )
+    tooltip = [
+        alt.Tooltip("properties.name:N", title="State or territory"),
+        alt.Tooltip(f"properties.{field}:N", title=title),
+    ]
+    keep = ["iso_a3", "name", field, "geometry"] + (
+        ["source_id"] if "source_id" in coloured else []
+    )
+    # The rest of the world in the fallback colour: drawn, in the legend, not a row of the table.
+    rest = states[states[field].isna()].assign(**{field: fallback})
+    backdrop = (
+        alt.Chart(
+            to_altair_data(
+                rest[["iso_a3", "name", field, "geometry"]], extent=WORLD_EXTENT, simplify=simplify
+            )
+        )
         .mark_geoshape(stroke="white", strokeWidth=0.4)
         .encode(
-            color=alt.Color(
-                f"properties.{field}:N",
-                scale=scale,
-                title=title,
-                legend=alt.Legend(orient="bottom", columns=2, symbolType="square", labelLimit=300),
-            ),
-            tooltip=[
-                alt.Tooltip("properties.name:N", title="State"),
-                alt.Tooltip(f"properties.{field}:N", title=title),
-            ],
+            color=colour, tooltip=[alt.Tooltip("properties.name:N", title="State or territory")]
         )
-        .properties(width=width, height=height, projection=projection(WORLD_EXTENT))
+    )
+    drawn = (
+        alt.Chart(
+            to_altair_data(
+                gpd.GeoDataFrame(coloured, geometry="geometry", crs=layer.crs)[keep],
+                extent=WORLD_EXTENT,
+                simplify=simplify,
+            )
+        )
+        .mark_geoshape(stroke="white", strokeWidth=0.4)
+        .encode(color=colour, tooltip=tooltip)
+    )
+    return alt.layer(backdrop, drawn).properties(
+        width=width, height=height, projection=projection(WORLD_EXTENT)
     )
 
 
@@ -738,14 +810,37 @@ def world_status_map(
     ``(column, title)`` pairs over ``frame``'s (text) columns.
     """
     fields = list(frame.columns)
-    states = world()[["iso_a3", "name", "geometry"]].merge(frame, left_on="iso_a3", right_on=iso3)
+    layer = world()
+    states = layer[["iso_a3", "name", "geometry"]].merge(frame, left_on="iso_a3", right_on=iso3)
+    # Disputed areas in the frame are drawn apart from both claimants, named, with their source.
+    areas = layer[disputed(layer)]
+    areas = areas[areas.intersects(box(*extent))]
+    labels = areas["name"].map(lambda n: DISPUTED[n]["label"])
+    named = [column for column, _ in tooltip if column != field][:1]
+    states = pd.concat(
+        [
+            states,
+            areas[["name", "geometry"]].assign(
+                **{
+                    field: labels,
+                    "source_id": areas["name"].map(lambda n: DISPUTED[n]["source_id"]),
+                },
+                **{column: areas["name"] for column in named},
+            ),
+        ],
+        ignore_index=True,
+    )
+    states = gpd.GeoDataFrame(states, geometry="geometry", crs=layer.crs)
+    if len(areas):
+        scale = _with_disputed(scale)
+        fields = list(dict.fromkeys([*fields, "source_id"]))
     states = states[["geometry", "name", *[f for f in fields if f != "name"]]]
     tips = [alt.Tooltip(f"properties.{column}:N", title=title) for column, title in tooltip]
     # Not clipped in advance: a clipped edge, simplified to one long segment, would be drawn as a
     # great-circle arc. The marks are clipped to the frame instead.
     backdrop = alt.Chart(
         to_altair_data(world()[["iso_a3", "geometry"]], simplify=0.05)
-    ).mark_geoshape(fill="#EEEEEE", stroke="white", strokeWidth=0.5, clip=True)
+    ).mark_geoshape(fill=theme.SHADE, stroke="white", strokeWidth=0.5, clip=True)
     coloured = (
         alt.Chart(to_altair_data(states, simplify=0.05))
         .mark_geoshape(stroke="white", strokeWidth=0.8, clip=True)
@@ -754,7 +849,7 @@ def world_status_map(
                 f"properties.{field}:N",
                 scale=scale,
                 title=legend_title,
-                legend=alt.Legend(labelLimit=300, columns=2),
+                legend=alt.Legend(labelLimit=300, columns=2, symbolType="square"),
             ),
             tooltip=tips,
         )
@@ -769,7 +864,8 @@ def world_status_map(
                 "lon": [centre.x],
                 "lat": [centre.y],
                 "label": [spot["name"].iloc[0]],
-                **{c: [spot[c].iloc[0]] for c in fields if c not in ("name",)},
+                # Without its source: the ringed state is already a row of the map's table.
+                **{c: [spot[c].iloc[0]] for c in fields if c not in ("name", "source_id")},
             }
         )
         layers.append(

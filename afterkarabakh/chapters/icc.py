@@ -7,17 +7,9 @@ import pandas as pd
 
 from .. import charts, data, maps, theme
 
-#: Fill of states on the world map (light tones under the points).
-STATE_CATEGORIES = {
-    "Armenia (state party from 2024)": theme.ACTOR_COLOURS["Armenia"],
-    "State party": "#88CCEE",
-    "Withdrawal announced": "#DDCC77",
-    "Withdrawn": "#CC6677",
-    "Not a party, hosted Putin": "#AAAAAA",
-    "Never a party": theme.NEUTRAL_LAND,
-}
-#: Points and bars: the host's standing on the day of the visit (red: a state party).
-HOST_COLOURS = {"state party": "#CC3311", "not a party": "#444444"}
+#: Fill of states on the world map, and the host's standing on the day of a visit (from the theme).
+STATE_CATEGORIES = theme.ICC_STATE_COLOURS
+HOST_COLOURS = theme.ICC_HOST_COLOURS
 
 
 def host_scale(title: str = "Host's standing", legend: alt.Legend | None = None) -> alt.Color:
@@ -36,12 +28,18 @@ def state_categories(states: pd.DataFrame, trips: pd.DataFrame) -> pd.DataFrame:
         "withdrawn": "Withdrawn",
         "withdrawal announced": "Withdrawal announced",
     }
-    rows = states.assign(iso3=states["state_iso3"], category=states["status_2026"].map(labels))[
-        ["iso3", "category"]
-    ]
+    rows = states.assign(iso3=states["state_iso3"], category=states["status_2026"].map(labels))
+    # A withdrawal's own source, where the state's standing comes from it.
+    rows["source_id"] = (
+        rows["withdrawal_source_id"]
+        .where(rows["status_2026"] != "party", rows["source_id"])
+        .fillna(rows["source_id"])
+    )
+    rows = rows[["iso3", "category", "source_id"]]
     rows.loc[rows["iso3"] == "ARM", "category"] = "Armenia (state party from 2024)"
-    hosts = trips.loc[trips["host_status"] == "not a party", "host_iso3"].drop_duplicates()
-    rows = pd.concat([rows, pd.DataFrame({"iso3": hosts, "category": "Not a party, hosted Putin"})])
+    hosts = trips.loc[trips["host_status"] == "not a party", ["host_iso3", "source_id"]]
+    hosts = hosts.drop_duplicates("host_iso3").rename(columns={"host_iso3": "iso3"})
+    rows = pd.concat([rows, hosts.assign(category="Not a party, hosted Putin")])
     return rows.drop_duplicates("iso3")
 
 
@@ -57,14 +55,15 @@ def trips_map(
         title="State",
     )
     coords = places.set_index("place_id")[["lon", "lat", "label"]]
-    visits = (
-        trips.groupby(["place_id", "host", "host_status"], as_index=False)
-        .agg(visits=("trip_id", "count"), first=("date_start", "min"), last=("date_start", "max"))
-        .join(coords, on="place_id")
-    )
-    visits["dates"] = (
-        visits["first"].dt.strftime("%b %Y") + " – " + visits["last"].dt.strftime("%b %Y")
-    )
+    # One row per visit (each with its source, so the map's data table lists them all), carrying
+    # its capital's count and dates: a capital's circles are drawn on top of each other as one.
+    per_place = trips.groupby("place_id")["date_start"]
+    visits = trips.assign(
+        visits=per_place.transform("count"),
+        dates=per_place.transform("min").dt.strftime("%b %Y")
+        + " – "
+        + per_place.transform("max").dt.strftime("%b %Y"),
+    ).join(coords, on="place_id")
     points = (
         alt.Chart(visits)
         .mark_circle(opacity=0.9, stroke="white", strokeWidth=0.8)
@@ -142,7 +141,7 @@ def party_count_chart(counts: pd.DataFrame, states: pd.DataFrame):
     )
     dots = (
         alt.Chart(counts)
-        .mark_point(size=70, filled=True, color="#1F5F8B")
+        .mark_point(size=70, filled=True, color=theme.INK)
         .encode(
             x=x,
             y=y,

@@ -205,7 +205,7 @@ def trade_chart(long: pd.DataFrame, reexport_end: pd.Timestamp) -> alt.LayerChar
     )
     shade = (
         alt.Chart(band)
-        .mark_rect(color="#EEEEEE")
+        .mark_rect(color=theme.SHADE)
         .encode(x="start:T", x2="end:T", tooltip=[alt.Tooltip("period:N", title="Period")])
     )
     label = (
