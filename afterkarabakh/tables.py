@@ -333,3 +333,22 @@ def data_html(spec: dict, meta: dict | None = None, element_id: str = "ak-data")
             parts.append(_chart_sources_note(meta))
     parts.append("</details>")
     return "".join(parts)
+
+
+def card_table(headers: list[str], rows: list[list[str]], classes: str = "") -> str:
+    """A table that a narrow screen shows as one card per row (``ak-cards`` in the stylesheet):
+    each cell carries its column's name (``data-label``), which the card prints before it.
+
+    ``rows`` hold each cell's HTML, already escaped.
+    """
+    head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td data-label="{html.escape(h)}">{cell}</td>' for h, cell in zip(headers, cells)
+        )
+        + "</tr>"
+        for cells in rows
+    )
+    names = " ".join(["table", "ak-cards", *classes.split()])
+    return f'<table class="{names}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'

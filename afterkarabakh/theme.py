@@ -169,6 +169,9 @@ def book_theme() -> alt.theme.ThemeConfig:
                 "orient": "bottom",
                 "direction": "horizontal",
                 "symbolOpacity": 1,
+                # Two legends under one chart stand one above the other, not side by side (which
+                # would widen the chart past its column).
+                "layout": {"bottom": {"anchor": "start", "direction": "vertical"}},
             },
             "header": {"labelFontSize": 12, "titleFontSize": 12},
             "range": {"category": list(ACTOR_COLOURS.values())},
