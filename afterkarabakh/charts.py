@@ -387,8 +387,14 @@ def lane_label_expr(centres: dict) -> str:
     for lane, centre in centres.items():
         if int(centre) != centre:
             raise ValueError(f"lane {lane!r}: centre {centre} is not a whole pixel")
-        keys[str(int(centre))] = lane
+        # A long name on two lines, so a phone's narrow label column shows it whole.
+        lines = wrap_title(str(lane), width=LANE_LABEL_WIDTH, font_size=11)
+        keys[str(int(centre))] = lines if len(lines) > 1 else lane
     return f"{json.dumps(keys, ensure_ascii=False)}[datum.value] || ''"
+
+
+#: Px a lane's name may take on one line before it is set on two.
+LANE_LABEL_WIDTH = 125
 
 
 def timeline(

@@ -567,6 +567,10 @@ def test_lane_labels_refuse_a_centre_between_pixels():
     assert (
         charts.lane_label_expr({"A": 10, "B": 30}) == '{"10": "A", "30": "B"}[datum.value] || \'\''
     )
+    long = json.loads(
+        charts.lane_label_expr({"Russian military presence": 10}).split("[datum.value]")[0]
+    )["10"]
+    assert len(long) == 2 and " ".join(long) == "Russian military presence"
     with pytest.raises(ValueError, match="whole pixel"):
         charts.lane_label_expr({"A": 36.666666666666664})
 

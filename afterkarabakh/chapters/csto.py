@@ -331,5 +331,6 @@ def status_description(status: pd.DataFrame) -> str:
         f"{text.listing(status.loc[status['status'] == 'Member', 'state'])} as members; "
         f"{text.listing(frozen)}, outlined, with its participation frozen since {frozen_since}; "
         f"{text.listing(suspended['state'])} suspended since {suspended['since'].iloc[0]}; "
-        f"{text.listing(left['state'])} out since {left['since'].iloc[0]}."
+        f"{text.listing(left['state'])} out since {left['since'].iloc[0]}. "
+        "Crimea is drawn apart from Russia and Ukraine, as disputed (annexed by Russia in 2014)."
     )
