@@ -244,19 +244,25 @@ def _gazetteer_frame(_state: tuple) -> pd.DataFrame:
 
 
 def gazetteer_html() -> str:
-    rows = "".join(
-        f"<tr><td>{html.escape(r['Place'])}</td><td>{html.escape(r['Kind'])}</td><td>{html.escape(r['Country'])}</td>"
-        f"<td>{r['Latitude']}, {r['Longitude']}</td><td>{_chapter_links(r['chapters'])}</td>"
-        f"<td>{_source_link(r['source_id'])}</td></tr>"
+    rows = [
+        [
+            html.escape(r["Place"]),
+            html.escape(r["Kind"]),
+            html.escape(r["Country"]),
+            f"{r['Latitude']}, {r['Longitude']}",
+            _chapter_links(r["chapters"]),
+            _source_link(r["source_id"]),
+        ]
         for _, r in gazetteer_frame().iterrows()
-    )
+    ]
     return _table(["Place", "Kind", "Country", "Coordinates", "Used in", "Source"], rows)
 
 
-def _table(headers: list[str], rows: str) -> str:
-    """An apparatus table: the given header cells over rows already written as <tr> elements."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    return f'<table class="table ak-apparatus"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    """An apparatus table (one card per row on a phone): header cells over rows of cell HTML."""
+    from .tables import card_table
+
+    return card_table(headers, rows, classes="ak-apparatus")
 
 
 def _shown(markup: str):
@@ -314,15 +320,16 @@ def term_link(term: str, shown: str | None = None) -> str:
 
 
 def glossary_html() -> str:
-    rows = "".join(
-        f'<tr><td id="{html.escape(term_anchor(r["Term"]))}">'
-        f"<strong>{html.escape(r['Term'])}</strong>"
-        + (f"<br><small>{html.escape(r['Stands for'])}</small>" if r["Stands for"] else "")
-        + "</td>"
-        f"<td>{html.escape(r['Definition'])}</td><td>{_chapter_links(r['chapters'])}</td>"
-        f"<td>{_source_link(r['source_id'])}</td></tr>"
+    rows = [
+        [
+            f'<strong id="{html.escape(term_anchor(r["Term"]))}">{html.escape(r["Term"])}</strong>'
+            + (f"<br><small>{html.escape(r['Stands for'])}</small>" if r["Stands for"] else ""),
+            html.escape(r["Definition"]),
+            _chapter_links(r["chapters"]),
+            _source_link(r["source_id"]),
+        ]
         for _, r in glossary_frame().iterrows()
-    )
+    ]
     return _table(["Term", "Definition", "Used in", "Source"], rows)
 
 

@@ -81,11 +81,7 @@ def dataset_html(name: str) -> str:
     )
     if len(cited) > 12:
         source_items += f"<li>… and {len(cited) - 12} more, listed under Sources below.</li>"
-    fields = (
-        fields_table(name).to_html(index=False, border=0, classes="table ak-fields", escape=True)
-        if resource.type == "table"
-        else ""
-    )
+    fields = _fields_html(fields_table(name)) if resource.type == "table" else ""
     sources_block = (
         f"<p><strong>Sources ({len(cited)}):</strong></p><ul>{source_items}</ul>"
         if name != "sources"
@@ -99,6 +95,19 @@ def dataset_html(name: str) -> str:
         f" ({size}). Licence: {licences}.</p>"
         f"{sources_block}{fields}</section>"
     )
+
+
+def _fields_html(frame: pd.DataFrame) -> str:
+    """A dataset's fields as a table (one card per field on a phone), field names as code."""
+    from .tables import card_table
+
+    rows = [
+        # A long field name may break after an underscore, never inside a word.
+        [f"<code>{html.escape(str(r['field'])).replace('_', '_<wbr>')}</code>"]
+        + [html.escape(str(r[c])) for c in ("type", "unit", "constraints", "description")]
+        for _, r in frame.iterrows()
+    ]
+    return card_table(list(frame.columns), rows, classes="ak-fields")
 
 
 def catalogue_html() -> str:
@@ -275,7 +284,12 @@ def source_mix() -> pd.DataFrame:
 
 
 def source_mix_html() -> str:
-    table = source_mix().to_html(index=False, border=0, classes="table ak-source-mix", escape=True)
+    from .tables import card_table
+
+    mix = source_mix()
+    headers = ["What is counted", *mix.columns[1:]]
+    rows = [[html.escape(str(v)) for v in row] for row in mix.itertuples(index=False)]
+    table = card_table(headers, rows, classes="ak-source-mix")
     # Focusable, so a keyboard can scroll it on a narrow screen (axe: scrollable-region-focusable).
     return (
         f'<div class="ak-table-scroll" style="overflow-x:auto" tabindex="0" role="region" '

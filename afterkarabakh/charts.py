@@ -261,12 +261,86 @@ def finish(
     meta = {"title": title, "sources": sorted(set(_sources_of(sources)))}
     if name:
         meta["figure"] = name
+    # Legends belong to the chart, above its source line: a legend left to the outer group would be
+    # set below the source line (and a chart with two legends would have one on each side of it).
     return alt.vconcat(
         chart.properties(title=source),
         title=heading,
         description=description,
         usermeta={"afterkarabakh": meta},
-    )
+    ).resolve_legend(**{channel: "independent" for channel in LEGEND_CHANNELS})
+
+
+#: Every channel a legend can show.
+LEGEND_CHANNELS = (
+    "angle",
+    "color",
+    "fill",
+    "fillOpacity",
+    "opacity",
+    "shape",
+    "size",
+    "stroke",
+    "strokeDash",
+    "strokeOpacity",
+    "strokeWidth",
+)
+
+
+#: The shares of its design width the page's renderer may draw a chart at: it narrows plotting
+#: areas to fit the column, down to 0.3 (MIN_SCALE in static/afterkarabakh-charts.js), while
+#: text keeps its size. Labels that must stay clear of each other are placed for each.
+DRAWN_SCALES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)
+#: Keeps only the rows placed for the width a view is drawn at (Vega's ``width`` signal: the
+#: plotting area of a chart passed to :func:`finish`), from ``ak_wmin`` up to ``ak_wmax``.
+WIDTH_FILTER = "datum.ak_wmin <= width && width < datum.ak_wmax"
+
+
+def scaled(size: float, scale: float) -> int:
+    """A size as the renderer narrows it (``Math.floor(value * scale)``, at least 1)."""
+    return max(1, int(size * scale + 1e-9))
+
+
+def drawn_widths(width: float) -> list[tuple[float, int, int, int]]:
+    """``(scale, drawn width, ak_wmin, ak_wmax)`` for each of :data:`DRAWN_SCALES`.
+
+    A set of labels placed for one drawn width serves every width up to the next one placed
+    for (places move apart as the chart widens and text keeps its size, so nothing that was
+    clear starts to touch); the narrowest also serves anything narrower.
+    """
+    widths = [scaled(width, s) for s in DRAWN_SCALES]
+    uppers = [10**6, *widths[:-1]]
+    lowers = [*widths[:-1], 0]
+    return list(zip(DRAWN_SCALES, widths, lowers, uppers))
+
+
+def spread(positions, room: float, low: float, high: float) -> list[float]:
+    """Positions moved as little as possible so that any two are at least ``room`` apart, within
+    ``[low, high]``; the order is kept (overlapping runs are centred on what they label)."""
+
+    def centred(members):
+        mean = sum(positions[i] for i in members) / len(members)
+        start = mean - room * (len(members) - 1) / 2
+        return min(max(start, low), max(low, high - room * (len(members) - 1)))
+
+    order = sorted(range(len(positions)), key=lambda i: positions[i])
+    clusters = [[centred([i]), [i]] for i in order]  # [first position, members]
+
+    merged = True
+    while merged:
+        merged = False
+        for k in range(len(clusters) - 1):
+            a, b = clusters[k], clusters[k + 1]
+            if a[0] + room * len(a[1]) > b[0] + 1e-9:
+                members = a[1] + b[1]
+                clusters[k : k + 2] = [[centred(members), members]]
+                merged = True
+                break
+    result = [0.0] * len(positions)
+    for start, members in clusters:
+        for n, i in enumerate(members):
+            result[i] = start + n * room
+    return result
 
 
 #: Axis labels for dates that never repeat at any zoom: the year on its first day, the month on
@@ -299,6 +373,26 @@ def _stack_levels(starts, ends, lanes, width_px: float, gap_px: float) -> list[i
         last_end[(lanes[i], level)] = x1
         levels[i] = level
     return levels
+
+
+def lane_label_expr(centres: dict) -> str:
+    """A Vega expression naming the lane whose centre (a whole pixel) an axis tick stands at.
+
+    The tick values are the centres themselves, so each label is found by its exact key; a centre
+    that is not a whole number would be written rounded and match no tick.
+    """
+    keys = {}
+    for lane, centre in centres.items():
+        if int(centre) != centre:
+            raise ValueError(f"lane {lane!r}: centre {centre} is not a whole pixel")
+        # A long name on two lines, so a phone's narrow label column shows it whole.
+        lines = wrap_title(str(lane), width=LANE_LABEL_WIDTH, font_size=11)
+        keys[str(int(centre))] = lines if len(lines) > 1 else lane
+    return f"{json.dumps(keys, ensure_ascii=False)}[datum.value] || ''"
+
+
+#: Px a lane's name may take on one line before it is set on two.
+LANE_LABEL_WIDTH = 125
 
 
 def timeline(
@@ -349,23 +443,20 @@ def timeline(
     step = 8  # px between levels
     # Each lane is as tall as its stack needs (at least its share of ``height``, up to 40 px); levels
     # 0, 1, 2, ... sit at 0, +step, -step, +2 step ... around the lane's centre line. The y
-    # position is in pixels from the top.
-    minimum = min(height / max(len(lanes), 1), 40)
+    # position is in whole pixels from the top, so each lane's centre is an exact key for its label.
+    minimum = int(min(height / max(len(lanes), 1), 40))
     lane_heights = {
-        lane: max(minimum, (frame.loc[frame["lane"] == lane, "level"].max() + 1) * step + 14)
+        lane: int(max(minimum, (frame.loc[frame["lane"] == lane, "level"].max() + 1) * step + 14))
         for lane in lanes
     }
     tops = dict(zip(lanes, [sum(list(lane_heights.values())[:i]) for i in range(len(lanes))]))
-    centres = {lane: tops[lane] + lane_heights[lane] / 2 for lane in lanes}
+    centres = {lane: tops[lane] + lane_heights[lane] // 2 for lane in lanes}
     frame["y"] = [
         centres[lane] + (k + 1) // 2 * step * (1 if k % 2 else -1)
         for lane, k in zip(frame["lane"], frame["level"])
     ]
     total = sum(lane_heights.values())
-    lane_of = (
-        " : ".join(f"datum.value == {centres[lane]:g} ? {json.dumps(lane)}" for lane in lanes)
-        + " : ''"
-    )
+    lane_of = lane_label_expr(centres)
     brush = alt.selection_interval(encodings=["x"], name="period")
     axis = dict(labelExpr=DATE_LABELS, tickMinStep=_DAY_MS, labelOverlap=True, labelFlush=True)
     base = alt.Chart(frame).encode(
@@ -483,6 +574,11 @@ def gantt(
     )
 
 
+#: Px per claim and between groups of claims: compact enough that the book's longest list of claims
+#: (Figure 2.3, the casualties of September 2023) prints on one A4 page with its text at 7 pt.
+CLAIM_STEP, CLAIM_SPACING = 15, 6
+
+
 def claims(
     frame: pd.DataFrame,
     *,
@@ -512,7 +608,7 @@ def claims(
     number_room = 8 + 7 * max(len(v) for v in frame["_figure"])
     base = alt.Chart().encode(
         y=alt.Y(
-            f"{key or label}:N", title=None, sort=None, axis=None, scale=alt.Scale(paddingOuter=0.3)
+            f"{key or label}:N", title=None, sort=None, axis=None, scale=alt.Scale(paddingOuter=0.1)
         ),
         color=colour,
         tooltip=tooltip,
@@ -530,7 +626,8 @@ def claims(
         align="left", dx=number_room + 6, fontSize=10, color=theme.MUTED_INK
     ).encode(x=f"{high}:Q", text=f"{label}:N", color=alt.value(theme.MUTED_INK))
     layered = alt.layer(spread, *ends, numbers, names, data=frame).properties(
-        width=max(theme.WIDTH * 0.45, theme.WIDTH - label_room - number_room), height=alt.Step(17)
+        width=max(theme.WIDTH * 0.45, theme.WIDTH - label_room - number_room),
+        height=alt.Step(CLAIM_STEP),
     )
     return layered.facet(
         row=alt.Row(
@@ -541,13 +638,13 @@ def claims(
                 labelAngle=0,
                 labelOrient="top",
                 labelAnchor="start",
-                labelPadding=2,
+                labelPadding=0,
                 labelFontWeight=600,
                 labelFontSize=12,
                 labelColor=theme.INK,
             ),
         ),
-        spacing=22,
+        spacing=CLAIM_SPACING,
     ).resolve_scale(y="independent")
 
 

@@ -20,10 +20,36 @@ from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.polygon import orient
 from shapely.ops import polylabel
 
-from . import data, theme
+from . import charts, data, theme
 
 #: The South Caucasus as the book's regional maps show it (lon/lat degrees).
 REGION_EXTENT = (39.5, 37.2, 51.0, 43.9)
+
+#: Territory the map layers hold as features of their own because two states claim it (split off
+#: from the state Natural Earth gives it to, in afterkarabakh.book.geobuild): what a map's legend,
+#: tooltip and data table call it, and the source of that. Every map that draws one fills it with
+#: theme.DISPUTED_FILL, in neither claimant's colour.
+DISPUTED = {
+    "Crimea": {
+        "label": "Crimea (disputed; annexed by Russia, 2014)",
+        "source_id": "usatoday-2014-03-18-crimea-treaty",
+    },
+}
+
+
+def disputed(frame: gpd.GeoDataFrame) -> pd.Series:
+    """Which features of a layer are disputed areas (by name, with no ISO code)."""
+    return frame["name"].isin(DISPUTED) & (frame["iso_a3"].fillna("") == "")
+
+
+def _with_disputed(scale: alt.Scale) -> alt.Scale:
+    """A colour scale with the disputed areas' label and fill added at the end."""
+    domain, colours = list(scale.domain), list(scale.range)
+    for area in DISPUTED.values():
+        if area["label"] not in domain:
+            domain.append(area["label"])
+            colours.append(theme.DISPUTED_FILL)
+    return alt.Scale(domain=domain, range=colours)
 
 
 def _layer(name: str) -> gpd.GeoDataFrame:
@@ -115,8 +141,11 @@ def base_map(
     states = region()
     states["actor"] = states["iso_a3"].map(theme.actor_of)
     states["label"] = states["actor"].where(states["actor"] != "Others", states["name"])
+    claimed = disputed(states)
     values = to_altair_data(
-        states[["iso_a3", "name", "actor", "label", "geometry"]], extent=extent, simplify=0.01
+        states.loc[~claimed, ["iso_a3", "name", "actor", "label", "geometry"]],
+        extent=extent,
+        simplify=0.01,
     )
     land = (
         alt.Chart(values)
@@ -129,6 +158,17 @@ def base_map(
         )
     )
     layers = [land]
+    areas = states[claimed].clip(box(*extent))
+    areas = areas[~areas.geometry.is_empty]
+    if len(areas):
+        areas = areas.assign(label=areas["name"].map(lambda n: DISPUTED[n]["label"]))
+        layers.append(
+            alt.Chart(to_altair_data(areas[["name", "label", "geometry"]], simplify=0.01))
+            .mark_geoshape(
+                fill=theme.DISPUTED_FILL, stroke="white", strokeWidth=0.8, opacity=0.6, clip=True
+            )
+            .encode(tooltip=[alt.Tooltip("properties.label:N", title="Territory")])
+        )
     if label_states:
         clipped = states.clip(box(*extent))
         # Only states with room for a name inside the frame (area in square degrees, a rough cut).
@@ -137,6 +177,8 @@ def base_map(
         clipped = clipped[
             ~clipped.geometry.is_empty & (clipped.geometry.apply(lambda g: g.area) > 0.3)
         ]
+        # Largest first: where two names would touch on a narrow map, the larger state keeps its own.
+        clipped = clipped.iloc[(-clipped.geometry.apply(lambda g: g.area)).argsort(kind="stable")]
         # Label each state at the pole of inaccessibility of its largest piece (Azerbaijan's
         # mainland, not Nakhchivan), which keeps the name clear of borders and of most places.
         points = clipped.geometry.apply(
@@ -277,22 +319,57 @@ def compose(base: alt.LayerChart, *overlays, extent=REGION_EXTENT) -> alt.LayerC
     Place labels from :func:`points` are collected from the overlays and set by
     :func:`place_labels` in the map's pixel frame; they are drawn last, over everything else,
     with a white halo, and with a leader line where they stand away from their point.
+
+    The page's renderer draws a map narrower on a small screen (its shape kept, its text not
+    shrunk), so state names and place labels are placed once for each width it may be drawn at
+    (:func:`charts.drawn_widths`); each row carries the range of drawn widths it is placed for,
+    and :data:`charts.WIDTH_FILTER` draws only the set placed for the width the map has.
     """
     width, height = base.width, base.height
-    labels, obstacles, soft, kept_overlays = _collect(base, overlays, extent, width, height)
-    layers = [base, *kept_overlays]
-    if len(labels):
-        placed = place_labels(
-            pd.concat(labels, ignore_index=True), obstacles, box(1, 1, width - 1, height - 1), soft
-        )
-        if len(placed):
-            layers.extend(_label_layers(placed, extent, width, height))
+    placed_sets, state_sets, kept_overlays = [], [], None
+    for scale, w, wmin, wmax in charts.drawn_widths(width):
+        h = charts.scaled(height, scale)
+        labels, obstacles, soft, kept, states = _collect(base, overlays, extent, w, h)
+        kept_overlays = kept if kept_overlays is None else kept_overlays
+        state_sets.append(states.assign(ak_wmin=wmin, ak_wmax=wmax))
+        if len(labels):
+            placed = place_labels(
+                pd.concat(labels, ignore_index=True),
+                obstacles,
+                box(1, 1, w - 1, h - 1),
+                soft,
+            )
+            if len(placed):
+                placed_sets.append(
+                    _to_lonlat(placed, extent, w, h).assign(ak_wmin=wmin, ak_wmax=wmax)
+                )
+    layers = [_with_state_labels(base, pd.concat(state_sets, ignore_index=True)), *kept_overlays]
+    if placed_sets:
+        layers.extend(_label_layers(pd.concat(placed_sets, ignore_index=True)))
     # Overlays keep their own colour legends: the base map's state colours carry no legend.
     return (
         alt.layer(*layers)
         .properties(width=width, height=height, projection=projection(extent))
         .resolve_scale(color="independent")
     )
+
+
+def _with_state_labels(base: alt.LayerChart, states: pd.DataFrame) -> alt.LayerChart:
+    """The base map with its state names replaced by the per-width sets of :func:`_collect`."""
+    layers = []
+    for layer in getattr(base, "layer", [base]):
+        if getattr(layer, "name", None) == STATE_LABELS:
+            if not len(states):
+                continue
+            layer = layer.copy()
+            layer.data = states[["label", "lon", "lat", "ak_wmin", "ak_wmax"]]
+            layer.transform = [alt.FilterTransform(charts.WIDTH_FILTER)]
+        layers.append(layer)
+    if not isinstance(base, alt.LayerChart):
+        return layers[0]
+    base = base.copy()
+    base.layer = layers
+    return base
 
 
 # --- Place labels placed in Python, clear of each other and of every overlay -----------------------
@@ -363,7 +440,8 @@ def text_box(
         0.3 if c in "iljtfrI.,:;'’!|() -/" else 0.9 if c in "mwMW" else 0.7 if c.isupper() else 0.58
         for c in text
     )
-    width = ems * font_size * (1.1 if bold else 1.0) + 2
+    # 1.06: wide enough for DejaVu Sans, the widest of the usual system fonts.
+    width = ems * font_size * (1.1 if bold else 1.0) * 1.06 + 2
     height = font_size * 1.25
     left = {"left": x, "right": x - width, "center": x - width / 2}[align]
     return box(left, y - height / 2, left + width, y + height / 2)
@@ -527,18 +605,31 @@ def _units(chart, data=None):
 
 
 def _collect(base, overlays, extent, width, height):
-    """Labels to place, and what they must avoid, from the layers of a map (in pixels)."""
+    """Labels to place, and what they must avoid, from the layers of a map (in pixels).
+
+    Also returns the state names that fit at this size: inside the frame and clear of each
+    other (the larger state keeps its name where two would touch).
+    """
     import numpy as np
     import shapely
     from shapely.geometry import LineString, shape
 
     forward, _ = mercator(extent, width, height)
     labels, obstacles, soft = [], [], []
+    frame_box = box(1, 1, width - 1, height - 1)
+    state_rows = []
     for unit, frame in _units(base):
         if getattr(unit, "name", None) == STATE_LABELS:
             for row in frame.itertuples():
                 x, y = forward(row.lon, row.lat)
-                obstacles.append(text_box(x, y, row.label, "center", STATE_FONT_SIZE, bold=True))
+                name_box = text_box(x, y, row.label, "center", STATE_FONT_SIZE, bold=True)
+                if not frame_box.contains(name_box) or any(
+                    name_box.intersects(other) for other in obstacles
+                ):
+                    continue
+                obstacles.append(name_box)
+                state_rows.append({"label": row.label, "lon": row.lon, "lat": row.lat})
+    states = pd.DataFrame(state_rows, columns=["label", "lon", "lat"])
     kept = []
     for overlay in overlays:
         parts = [
@@ -577,33 +668,42 @@ def _collect(base, overlays, extent, width, height):
             overlay = overlay.copy()
             overlay.layer = parts
         kept.append(overlay)
-    return labels, obstacles, soft, kept
+    return labels, obstacles, soft, kept, states
 
 
-def _label_layers(placed: pd.DataFrame, extent, width, height) -> list:
-    """Text layers (a white halo, then the ink) for placed labels, and their leader lines."""
+def _to_lonlat(placed: pd.DataFrame, extent, width, height) -> pd.DataFrame:
+    """Placed labels with their anchors (and leader lines) back in degrees, for Vega to project."""
     _, inverse = mercator(extent, width, height)
     frame = placed.copy()
     anchors = [inverse(x, y) for x, y in zip(frame["lx"], frame["ly"])]
     frame["alon"], frame["alat"] = [a[0] for a in anchors], [a[1] for a in anchors]
-    layers = []
-    leaders = frame.dropna(subset=["x0"])
-    if len(leaders):
-        ends = [
-            inverse(x0, y0) + inverse(x1, y1)
-            for x0, y0, x1, y1 in zip(leaders["x0"], leaders["y0"], leaders["x1"], leaders["y1"])
+    for end in ("0", "1"):
+        points = [
+            inverse(x, y) if x == x else (float("nan"), float("nan"))
+            for x, y in zip(frame[f"x{end}"], frame[f"y{end}"])
         ]
-        segments = pd.DataFrame(ends, columns=["lon0", "lat0", "lon1", "lat1"])
+        frame[f"lon{end}"], frame[f"lat{end}"] = [p[0] for p in points], [p[1] for p in points]
+    return frame
+
+
+def _label_layers(placed: pd.DataFrame) -> list:
+    """Text layers (a white halo, then the ink) for placed labels, and their leader lines."""
+    layers = []
+    leaders = placed.dropna(subset=["lon0"])
+    width_columns = ["ak_wmin", "ak_wmax"]
+    if len(leaders):
         layers.append(
-            alt.Chart(segments)
+            alt.Chart(leaders[["lon0", "lat0", "lon1", "lat1", *width_columns]])
+            .transform_filter(charts.WIDTH_FILTER)
             .mark_rule(color=theme.MUTED_INK, strokeWidth=0.8)
             .encode(longitude="lon0:Q", latitude="lat0:Q", longitude2="lon1:Q", latitude2="lat1:Q")
         )
-    # Labels are placed for the map's design width; on a phone the page renderer draws the map
-    # narrower while text keeps its size, so a label near the edge is clipped to the frame
-    # rather than widening the chart past its column (the place stays named in its tooltip).
-    for align, group in frame.groupby("align"):
-        text = alt.Chart(group[["text", "alon", "alat"]])
+    # Each set is placed inside the frame it is drawn in; the clip only guards against a font
+    # much wider than the estimate of text_box.
+    for align, group in placed.groupby("align"):
+        text = alt.Chart(group[["text", "alon", "alat", *width_columns]]).transform_filter(
+            charts.WIDTH_FILTER
+        )
         encoding = dict(longitude="alon:Q", latitude="alat:Q", text="text:N")
         layers.append(
             text.mark_text(
@@ -640,35 +740,67 @@ def world_map(
     width: int = theme.WIDTH,
     height: int = 330,
     simplify: float = 0.2,
-) -> alt.Chart:
+) -> alt.LayerChart:
     """All states (1:110m) coloured by ``categories[field]``, keyed by its ``iso3`` column.
 
-    States without a row get ``fallback``. Compose overlays with
+    States without a row get ``fallback``; disputed areas (:data:`DISPUTED`) their own fill and
+    legend entry. The states coloured from ``categories`` (with its ``source_id``, if any) and the
+    disputed areas are the rows of the map's data table. Compose overlays with
     ``compose(base, *overlays, extent=WORLD_EXTENT)`` so they share the projection.
     """
-    states = world().merge(
-        categories[["iso3", field]], how="left", left_on="iso_a3", right_on="iso3"
+    layer = world()
+    claimed = disputed(layer)
+    columns = ["iso3", field] + (["source_id"] if "source_id" in categories else [])
+    states = layer[~claimed].merge(
+        categories[columns], how="left", left_on="iso_a3", right_on="iso3"
     )
-    states[field] = states[field].fillna(fallback)
-    values = to_altair_data(
-        states[["iso_a3", "name", field, "geometry"]], extent=WORLD_EXTENT, simplify=simplify
+    areas = layer[claimed].assign(
+        **{
+            field: layer.loc[claimed, "name"].map(lambda n: DISPUTED[n]["label"]),
+            "source_id": layer.loc[claimed, "name"].map(lambda n: DISPUTED[n]["source_id"]),
+        }
     )
-    return (
-        alt.Chart(values)
+    coloured = pd.concat([states[states[field].notna()], areas], ignore_index=True)
+    scale = _with_disputed(scale)
+    colour = alt.Color(
+        f"properties.{field}:N",
+        scale=scale,
+        title=title,
+        legend=alt.Legend(orient="bottom", columns=2, symbolType="square", labelLimit=300),
+    )
+    tooltip = [
+        alt.Tooltip("properties.name:N", title="State or territory"),
+        alt.Tooltip(f"properties.{field}:N", title=title),
+    ]
+    keep = ["iso_a3", "name", field, "geometry"] + (
+        ["source_id"] if "source_id" in coloured else []
+    )
+    # The rest of the world in the fallback colour: drawn, in the legend, not a row of the table.
+    rest = states[states[field].isna()].assign(**{field: fallback})
+    backdrop = (
+        alt.Chart(
+            to_altair_data(
+                rest[["iso_a3", "name", field, "geometry"]], extent=WORLD_EXTENT, simplify=simplify
+            )
+        )
         .mark_geoshape(stroke="white", strokeWidth=0.4)
         .encode(
-            color=alt.Color(
-                f"properties.{field}:N",
-                scale=scale,
-                title=title,
-                legend=alt.Legend(orient="bottom", columns=2, symbolType="square", labelLimit=300),
-            ),
-            tooltip=[
-                alt.Tooltip("properties.name:N", title="State"),
-                alt.Tooltip(f"properties.{field}:N", title=title),
-            ],
+            color=colour, tooltip=[alt.Tooltip("properties.name:N", title="State or territory")]
         )
-        .properties(width=width, height=height, projection=projection(WORLD_EXTENT))
+    )
+    drawn = (
+        alt.Chart(
+            to_altair_data(
+                gpd.GeoDataFrame(coloured, geometry="geometry", crs=layer.crs)[keep],
+                extent=WORLD_EXTENT,
+                simplify=simplify,
+            )
+        )
+        .mark_geoshape(stroke="white", strokeWidth=0.4)
+        .encode(color=colour, tooltip=tooltip)
+    )
+    return alt.layer(backdrop, drawn).properties(
+        width=width, height=height, projection=projection(WORLD_EXTENT)
     )
 
 
@@ -696,14 +828,37 @@ def world_status_map(
     ``(column, title)`` pairs over ``frame``'s (text) columns.
     """
     fields = list(frame.columns)
-    states = world()[["iso_a3", "name", "geometry"]].merge(frame, left_on="iso_a3", right_on=iso3)
+    layer = world()
+    states = layer[["iso_a3", "name", "geometry"]].merge(frame, left_on="iso_a3", right_on=iso3)
+    # Disputed areas in the frame are drawn apart from both claimants, named, with their source.
+    areas = layer[disputed(layer)]
+    areas = areas[areas.intersects(box(*extent))]
+    labels = areas["name"].map(lambda n: DISPUTED[n]["label"])
+    named = [column for column, _ in tooltip if column != field][:1]
+    states = pd.concat(
+        [
+            states,
+            areas[["name", "geometry"]].assign(
+                **{
+                    field: labels,
+                    "source_id": areas["name"].map(lambda n: DISPUTED[n]["source_id"]),
+                },
+                **{column: areas["name"] for column in named},
+            ),
+        ],
+        ignore_index=True,
+    )
+    states = gpd.GeoDataFrame(states, geometry="geometry", crs=layer.crs)
+    if len(areas):
+        scale = _with_disputed(scale)
+        fields = list(dict.fromkeys([*fields, "source_id"]))
     states = states[["geometry", "name", *[f for f in fields if f != "name"]]]
     tips = [alt.Tooltip(f"properties.{column}:N", title=title) for column, title in tooltip]
     # Not clipped in advance: a clipped edge, simplified to one long segment, would be drawn as a
     # great-circle arc. The marks are clipped to the frame instead.
     backdrop = alt.Chart(
         to_altair_data(world()[["iso_a3", "geometry"]], simplify=0.05)
-    ).mark_geoshape(fill="#EEEEEE", stroke="white", strokeWidth=0.5, clip=True)
+    ).mark_geoshape(fill=theme.SHADE, stroke="white", strokeWidth=0.5, clip=True)
     coloured = (
         alt.Chart(to_altair_data(states, simplify=0.05))
         .mark_geoshape(stroke="white", strokeWidth=0.8, clip=True)
@@ -712,7 +867,7 @@ def world_status_map(
                 f"properties.{field}:N",
                 scale=scale,
                 title=legend_title,
-                legend=alt.Legend(labelLimit=300, columns=2),
+                legend=alt.Legend(labelLimit=300, columns=2, symbolType="square"),
             ),
             tooltip=tips,
         )
@@ -727,7 +882,8 @@ def world_status_map(
                 "lon": [centre.x],
                 "lat": [centre.y],
                 "label": [spot["name"].iloc[0]],
-                **{c: [spot[c].iloc[0]] for c in fields if c not in ("name",)},
+                # Without its source: the ringed state is already a row of the map's table.
+                **{c: [spot[c].iloc[0]] for c in fields if c not in ("name", "source_id")},
             }
         )
         layers.append(

@@ -7,7 +7,8 @@ titles, which carry the units), and each row's source as a citation linked to th
 original. The page-side renderer adds a link that downloads those rows as CSV.
 
 Map furniture (state shapes and state names from Natural Earth, cited in the chart's
-source line) is left out; every row with a ``source_id`` is in.
+source line) is left out; every row with a ``source_id`` is in, map areas coloured from a
+dataset (a state's standing, a disputed territory) included.
 """
 
 from __future__ import annotations
@@ -180,8 +181,17 @@ def tables(spec: dict) -> list[dict]:
     result = []
     for key, entry in found.items():
         rows = _rows(spec, key)
-        if not rows or any(isinstance(r, dict) and "geometry" in r for r in rows[:1]):
-            continue  # map shapes: cited in the source line, not tabular
+        if not rows:
+            continue
+        if any(isinstance(r, dict) and "geometry" in r for r in rows[:1]):
+            # Map areas: their properties are the row (a coloured state with its source); shapes
+            # that carry no source (the states of a base map) are cited in the source line.
+            rows = [
+                {"properties": r.get("properties") or {}, **(r.get("properties") or {})}
+                for r in rows
+            ]
+            if not any(r.get("source_id") for r in rows):
+                continue
         columns = {}
         for field, definition in [*entry["tooltip"].items(), *entry["other"].items()]:
             if field in SOURCE_FIELDS or field in columns or internal(field):
@@ -333,3 +343,22 @@ def data_html(spec: dict, meta: dict | None = None, element_id: str = "ak-data")
             parts.append(_chart_sources_note(meta))
     parts.append("</details>")
     return "".join(parts)
+
+
+def card_table(headers: list[str], rows: list[list[str]], classes: str = "") -> str:
+    """A table that a narrow screen shows as one card per row (``ak-cards`` in the stylesheet):
+    each cell carries its column's name (``data-label``), which the card prints before it.
+
+    ``rows`` hold each cell's HTML, already escaped.
+    """
+    head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td data-label="{html.escape(h)}">{cell}</td>' for h, cell in zip(headers, cells)
+        )
+        + "</tr>"
+        for cells in rows
+    )
+    names = " ".join(["table", "ak-cards", *classes.split()])
+    return f'<table class="{names}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'

@@ -53,13 +53,13 @@ def actor_of(iso3: str) -> str:
 
 
 #: One colour per theme of the book, for timelines (Paul Tol's muted scheme, its light colours
-#: darkened or replaced to reach 3:1 against white).
+#: darkened or replaced to reach 3:1 against white; none close to an actor's colour).
 THEME_COLOURS: dict[str, str] = {
     "war": "#CC6677",
-    "peacekeeping": "#332288",
+    "peacekeeping": "#0C6C7E",  # petrol (was an indigo next to France's navy)
     "military-presence": "#882255",
     "ukraine": "#403808",
-    "csto": "#117733",
+    "csto": "#606C42",  # olive drab (was a green, the hue of Azerbaijan and Israel)
     "icc": "#7070C0",
     "trade": "#909018",
     "diplomacy": "#00A0A0",
@@ -159,6 +159,9 @@ def book_theme() -> alt.theme.ThemeConfig:
                 "gridColor": "#E6E6E6",
                 "domainColor": "#888888",
                 "tickColor": "#888888",
+                # Labels closer than this count as overlapping, so Vega thins them (every other
+                # one) instead of running them together on a narrow chart.
+                "labelSeparation": 4,
             },
             "legend": {
                 "labelFontSize": 11,
@@ -166,6 +169,9 @@ def book_theme() -> alt.theme.ThemeConfig:
                 "orient": "bottom",
                 "direction": "horizontal",
                 "symbolOpacity": 1,
+                # Two legends under one chart stand one above the other, not side by side (which
+                # would widen the chart past its column).
+                "layout": {"bottom": {"anchor": "start", "direction": "vertical"}},
             },
             "header": {"labelFontSize": 12, "titleFontSize": 12},
             "range": {"category": list(ACTOR_COLOURS.values())},
@@ -202,6 +208,53 @@ VERDICT_COLOURS: dict[str, str] = {
     "supported": "#006E8A",  # petrol blue
     "partly supported": "#9A7000",  # ochre
     "contradicted": "#C0305A",  # rose
-    "overtaken by events": "#5A4FCF",  # violet
-    "cannot be tested with these data": "#767676",  # grey
+    "overtaken by events": "#6054CC",  # violet, apart from Moldova's
+    "cannot be tested with these data": "#929292",  # light grey (Others keep #767676)
 }
+
+
+# --- Colours of statuses (what a state's standing or a change was) ------------------------------
+# A colour that means something other than an actor never looks like an actor's colour (CIEDE2000
+# at least OTHER_MEANING_DISTANCE from each, unless it is that actor's own colour standing for it),
+# and the colours one chart shows together stay apart, also as seen with deuteranopia, protanopia
+# and tritanopia (tests/test_package.py checks both, with Machado et al.'s simulation).
+
+#: Smallest CIEDE2000 difference (normal vision) between an actor's colour and one of another meaning.
+OTHER_MEANING_DISTANCE = 10.0
+
+#: CSTO membership statuses, in the order legends list them: the CSTO theme's olive for members,
+#: a light tint of it for signatories, Armenia's own blue for its frozen participation, greys for
+#: states that suspended or left (the map of 2026 and the membership bars).
+CSTO_STATUS_COLOURS: dict[str, str] = {
+    "Signatory (treaty not yet in force)": "#A0AE5E",
+    "Member": THEME_COLOURS["csto"],
+    "Participation frozen": ACTOR_COLOURS["Armenia"],
+    "Membership suspended (2012)": "#3A3A3A",
+    "Left (1999)": "#A8A8A8",
+}
+
+#: States on the ICC chapter's world map, by their standing towards the Rome Statute (light fills,
+#: Armenia in its own blue, withdrawals in a dark red the withdrawal lines of the count chart share).
+ICC_STATE_COLOURS: dict[str, str] = {
+    "Armenia (state party from 2024)": ACTOR_COLOURS["Armenia"],
+    "State party": "#88CCEE",
+    "Withdrawal announced": "#DDCC77",
+    "Withdrawn": "#6C0024",
+    "Not a party, hosted Putin": "#AAAAAA",
+    "Never a party": NEUTRAL_LAND,
+}
+#: The host's standing on the day of one of Putin's visits (points and bars): red, a state party.
+ICC_HOST_COLOURS: dict[str, str] = {"state party": "#CC1806", "not a party": "#444444"}
+
+#: Landmark changes of Russia's military presence: Russia's own colour where it arrived or grew,
+#: a grey where it shrank or left.
+PRESENCE_CHANGE_COLOURS: dict[str, str] = {
+    "arrived or grew": ACTOR_COLOURS["Russia"],
+    "shrank or left": "#555555",
+}
+
+#: Territory two states claim, drawn apart from both (maps.DISPUTED): an orchid no actor or
+#: status has, apart from every fill of the maps that draw it.
+DISPUTED_FILL = "#BA84B4"
+#: A light shade behind a period (e.g. the re-export boom) and the land of states a map does not colour.
+SHADE = "#EEEEEE"

@@ -413,6 +413,8 @@ VERDICT_LINES = {
     "cannot be tested with these data": ["cannot be", "tested with", "these data"],
 }
 MAX_PER_CELL = 4
+#: Below this width (px) of the grid, the verdict chart sets its heads upright and its marks smaller.
+NARROW = 330
 
 
 def _theme_label(stem: str) -> str:
@@ -454,6 +456,9 @@ def chart(
         legend=None,
         scale=alt.Scale(domain=VERDICTS, range=[theme.VERDICT_COLOURS[v] for v in VERDICTS]),
     )
+    # On a phone's column (a grid narrower than NARROW px) the heads stand upright and the marks
+    # are smaller, so neither heads nor numbers run into their neighbours.
+    narrow = f"width < {NARROW}"
     base = alt.Chart(shown).encode(
         x=alt.X(
             "verdict:N",
@@ -462,7 +467,9 @@ def chart(
             scale=alt.Scale(domain=VERDICTS),
             axis=alt.Axis(
                 orient="top",
-                labelAngle=0,
+                labelAngle=alt.ExprRef(f"{narrow} ? -90 : 0"),
+                labelAlign=alt.ExprRef(f"{narrow} ? 'left' : 'center'"),
+                labelBaseline=alt.ExprRef(f"{narrow} ? 'middle' : 'bottom'"),
                 labelExpr=f"{lines}[datum.label]",
                 labelLimit=200,
                 labelFontSize=10,
@@ -482,7 +489,7 @@ def chart(
             ),
         ),
         xOffset=alt.XOffset(
-            "slot:O", scale=alt.Scale(domain=list(range(MAX_PER_CELL)), paddingOuter=0.3)
+            "slot:O", scale=alt.Scale(domain=list(range(MAX_PER_CELL)), paddingOuter=0.15)
         ),
         href="href:N",
         tooltip=[
@@ -494,7 +501,9 @@ def chart(
             alt.Tooltip("figure:N", title="Deciding figure"),
         ],
     )
-    marks = base.mark_point(filled=True, size=300, opacity=1, cursor="pointer").encode(
+    marks = base.mark_point(
+        filled=True, size=alt.ExprRef(f"{narrow} ? 190 : 300"), opacity=1, cursor="pointer"
+    ).encode(
         color=colour,
         shape=alt.Shape(
             "verdict:N",

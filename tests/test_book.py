@@ -242,6 +242,8 @@ def _visit(browser, server: str, built_book: Path, page_path: str, width: int) -
     page.wait_for_timeout(300)  # a redraw after a late change of the column's width
     record["overflow"] = page.evaluate(OVERFLOW_JS)
     record["charts"] = page.evaluate(CHART_FIT_JS)
+    record["labels"] = page.evaluate(CHART_LABELS_JS)
+    record["tables"] = page.evaluate(TABLES_JS)
     page.wait_for_load_state("networkidle")
     record["bytes"] = sum(sizes.values())
     # Copied before axe runs: its own probes are not the page's requests or errors.
@@ -603,6 +605,224 @@ CHART_FIT_JS = """() => Array.from(document.querySelectorAll('div.ak-chart')).ma
 })"""
 
 
+#: Every text each drawn chart sets (axis, legend and mark labels, headers, titles, the source line),
+#: as boxes on the screen: the pairs that overlap or run together, the texts cut by the chart's
+#: frame or by the clip of the view they are drawn in, and legends set below the source line.
+CHART_LABELS_JS = r"""() => {
+  // Every text a chart draws (axis, legend and mark labels, titles, the source line): its box on
+  // screen, then the pairs that overlap or run together and the texts cut by the frame or a clip.
+  const charts = Array.from(document.querySelectorAll('div.ak-chart'));
+  return charts.map((el, index) => {
+    const svg = el.querySelector('svg.marks');
+    const figure = (el.closest('figure') || {}).id || '';
+    if (!svg) { return {index, figure, count: 0, problems: []}; }
+    const frame = svg.getBoundingClientRect();
+    const texts = [];
+    for (const t of svg.querySelectorAll('text')) {
+      const words = t.textContent.trim();
+      if (!words) continue;
+      let hidden = false;
+      for (let a = t; a && a !== svg; a = a.parentElement) {
+        const o = a.getAttribute('opacity');
+        if ((o !== null && parseFloat(o) === 0) || getComputedStyle(a).display === 'none') { hidden = true; break; }
+      }
+      if (hidden) continue;
+      const b = t.getBoundingClientRect();
+      if (!b.width || !b.height) continue;
+      const g = t.closest('g.mark-text');
+      const role = g ? ((g.getAttribute('class') || '').match(/role-([a-z-]+)/) || [0, '?'])[1] : '?';
+      const turn = /rotate\(\s*-?(90|270)\b/.test(t.getAttribute('transform') || '');
+      // Where the text may be drawn: the chart's frame, narrowed by the clip of a group it is in.
+      let clip = {left: frame.left, top: frame.top, right: frame.right, bottom: frame.bottom};
+      for (let a = t.parentElement; a && a !== svg; a = a.parentElement) {
+        const ref = a.getAttribute('clip-path');
+        if (!ref) continue;
+        const rect = svg.querySelector(ref.replace(/^url\(["']?/, '').replace(/["']?\)$/, '') + ' rect');
+        if (rect) {
+          const m = a.getScreenCTM();
+          const x = +rect.getAttribute('x'), y = +rect.getAttribute('y');
+          const p0 = new DOMPoint(x, y).matrixTransform(m);
+          const p1 = new DOMPoint(x + +rect.getAttribute('width'), y + +rect.getAttribute('height')).matrixTransform(m);
+          clip = {left: Math.max(clip.left, Math.min(p0.x, p1.x)), top: Math.max(clip.top, Math.min(p0.y, p1.y)),
+                  right: Math.min(clip.right, Math.max(p0.x, p1.x)), bottom: Math.min(clip.bottom, Math.max(p0.y, p1.y))};
+        }
+        break;
+      }
+      texts.push({text: words.slice(0, 50), role, turn, left: b.left, right: b.right, top: b.top, bottom: b.bottom,
+                  line: parseFloat(getComputedStyle(t).fontSize) || 11, clip});
+    }
+    const problems = [];
+    const EDGE = 1.5;  // px a text may touch the frame
+    const GAP = 2;     // px two texts on one line need between them not to read as one
+    for (const t of texts) {
+      const c = t.clip;
+      const by = Math.max(c.left - t.left, t.right - c.right, c.top - t.top, t.bottom - c.bottom);
+      if (by > EDGE) problems.push({kind: 'cut', role: t.role, text: t.text, by: Math.round(by)});
+    }
+    for (let i = 0; i < texts.length; i++) {
+      for (let j = i + 1; j < texts.length; j++) {
+        const a = texts[i], b = texts[j];
+        // A map label's white halo is the same text at the same place.
+        if (a.text === b.text && Math.abs(a.left - b.left) < 1 && Math.abs(a.top - b.top) < 1) continue;
+        const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+        const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+        // Along the lines of text a gap under GAP px runs two labels together; across them, line
+        // boxes are taller than the glyphs, so a third of a line may be shared.
+        const across = 0.33 * Math.min(a.line, b.line);
+        const clash = a.turn !== b.turn ? (w > EDGE && h > EDGE)
+          : a.turn ? (h > -GAP && w > across) : (w > -GAP && h > across);
+        if (clash) {
+          problems.push({kind: 'overlap', role: a.role + '/' + b.role, text: a.text + ' | ' + b.text,
+                         by: Math.round(Math.min(w, h))});
+        }
+      }
+    }
+    // The source line closes the chart: no legend below it (nor one above and one below).
+    const source = texts.filter(t => t.role === 'title-text').sort((a, b) => b.bottom - a.bottom)[0];
+    if (source) {
+      for (const t of texts) {
+        if (t.role.startsWith('legend') && t.top >= source.bottom - 1) {
+          problems.push({kind: 'legend below the source line', role: t.role, text: t.text, by: Math.round(t.top - source.bottom)});
+        }
+      }
+    }
+    return {index, figure, count: texts.length, problems};
+  });
+}"""
+
+
+def _label_problems(charts: list, where: str) -> list[str]:
+    return [
+        f"{where}: chart {chart['index'] + 1} ({chart['figure']}): {p['kind']} ({p['role']}) "
+        f"'{p['text']}' by {p['by']} px"
+        for chart in charts
+        for p in chart["problems"]
+    ]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", WIDTHS)
+def test_chart_labels_neither_overlap_nor_are_cut(visits, width):
+    """On a phone and a laptop no label of any chart runs into another or is cut by the frame,
+    and no legend sits below the source line."""
+    failures, checked = [], 0
+    for (page_path, seen_width), seen in visits.items():
+        if seen_width != width:
+            continue
+        checked += sum(1 for chart in seen["labels"] if chart["count"])
+        failures += _label_problems(seen["labels"], f"{page_path} at {width} px")
+    assert checked >= sum(s["drawn"] for (_, w), s in visits.items() if w == width) > 0
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.browser
+def test_the_label_check_finds_planted_faults(browser):
+    """The check above, on charts drawn with faults planted: two labels on one spot, a label run
+    past a clipped frame, a legend below the source line; and a clean chart passes."""
+    import altair as alt
+    import pandas as pd
+
+    from afterkarabakh import charts
+
+    charts.setup()
+    rows = pd.DataFrame({"x": [1, 2], "y": [1, 1], "t": ["Stepanakert", "Khankendi"]})
+    piled = (
+        alt.Chart(rows).mark_text(fontSize=11).encode(x=alt.value(60), y=alt.value(40), text="t:N")
+    )
+    cut = (
+        alt.Chart(rows.head(1))
+        .mark_text(align="left", clip=True, fontSize=11)
+        .encode(x=alt.value(180), y=alt.value(20), text=alt.value("A label run past the frame"))
+    )
+    legend = alt.Chart(rows).mark_point().encode(x="x:Q", y="y:Q", color="t:N")
+    below = alt.vconcat(
+        legend.properties(
+            width=200, height=80, title=alt.Title("Source: a planted test.", orient="bottom")
+        )
+    )
+    clean = charts.finish(
+        legend.properties(width=200, height=80),
+        title="A clean chart",
+        description="d",
+        sources=data.sources().index[0],
+    )
+    specs = [
+        alt.layer(piled, legend).properties(width=200, height=80).to_dict(),
+        alt.layer(cut, legend).properties(width=200, height=80).to_dict(),
+        below.to_dict(),
+        clean.to_dict(),
+    ]
+    boxes = "".join(f'<div class="ak-chart" id="c{i}"></div>' for i in range(len(specs)))
+    page = browser.new_page(viewport={"width": 400, "height": 900})
+    page.set_content(
+        f"<html><body>{boxes}<script>{charts.javascript_bundle()}</script></body></html>"
+    )
+    for i, spec in enumerate(specs):
+        page.evaluate(
+            "([id, spec]) => vegaEmbed('#' + id, spec, {renderer: 'svg', actions: false})"
+            ".then(r => r.view.container().querySelector('svg').classList.add('marks'))",
+            [f"c{i}", spec],
+        )
+    found = [{p["kind"] for p in chart["problems"]} for chart in page.evaluate(CHART_LABELS_JS)]
+    page.close()
+    assert "overlap" in found[0], found
+    assert "cut" in found[1], found
+    assert "legend below the source line" in found[2], found
+    assert found[3] == set(), found
+
+
+#: The reference pages whose tables a reader looks things up in.
+REFERENCE_PAGES = (
+    "chapters/appendix_data.html",
+    "chapters/appendix_sources.html",
+    "chapters/glossary.html",
+    "chapters/gazetteer.html",
+)
+
+#: Each table shown in the article: how far it (or the box that scrolls it) runs sideways, and its
+#: cells narrower than three of their own letters' height (where text wraps letter by letter).
+TABLES_JS = """() => Array.from(document.querySelectorAll('article table'))
+  .filter(t => t.offsetParent !== null && t.getBoundingClientRect().width > 0).map(t => {
+    const article = t.closest('article').getBoundingClientRect();
+    let box = null;
+    for (let a = t.parentElement; a && a.tagName !== 'ARTICLE'; a = a.parentElement) {
+      const o = getComputedStyle(a).overflowX;
+      if (o === 'auto' || o === 'scroll') { box = a; break; }
+    }
+    const sideways = Math.max(box ? box.scrollWidth - box.clientWidth : 0,
+                              t.getBoundingClientRect().right - article.right);
+    const narrow = [];
+    for (const cell of t.querySelectorAll('td, th')) {
+      const text = cell.textContent.trim();
+      if (text.length < 4) continue;
+      if (cell.getBoundingClientRect().width < 3 * parseFloat(getComputedStyle(cell).fontSize)) {
+        narrow.push(text.slice(0, 30));
+      }
+    }
+    return {table: String(t.className).slice(0, 40), sideways: Math.round(sideways), narrow};
+  })"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", WIDTHS)
+def test_reference_tables_read_without_sideways_scrolling(visits, width):
+    """The data appendix, sources, glossary and gazetteer: no table scrolls sideways and no cell
+    is so narrow that its words break letter by letter, on a phone and on a laptop."""
+    failures = []
+    for page_path in REFERENCE_PAGES:
+        tables = visits[page_path, width]["tables"]
+        assert tables, f"{page_path}: no table shown"
+        for table in tables:
+            where = f"{page_path} at {width} px, table {table['table']}"
+            if table["sideways"] > 1:
+                failures.append(f"{where}: runs {table['sideways']} px sideways")
+            if table["narrow"]:
+                failures.append(
+                    f"{where}: {len(table['narrow'])} cells too narrow, e.g. {table['narrow'][:3]}"
+                )
+    assert not failures, "\n".join(failures)
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_page_fits_the_screen(visits, width):
@@ -655,15 +875,43 @@ def test_no_serious_accessibility_failures(visits):
     assert not failures, "\n".join(failures)
 
 
+#: Pages printed: a chapter of charts, the chapter with the book's tallest chart (Figure 2.3),
+#: and the data appendix's long tables.
+PRINTED = ("military", "peacekeeping", "appendix_data")
+#: The smallest text a chart may print at (pt).
+MIN_PRINTED_PT = 7.0
+
+
+def _printed_words(pdf: Path) -> list[tuple[int, float, str]]:
+    """(page, height in pt, word) of every word of a PDF, from pdftotext's word boxes."""
+    markup = subprocess.run(
+        [shutil.which("pdftotext"), "-bbox", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    words = []
+    for number, page in enumerate(markup.split("<page ")[1:], 1):
+        for y0, y1, word in re.findall(
+            r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>',
+            page,
+        ):
+            words.append((number, float(y1) - float(y0), html.unescape(word)))
+    return words
+
+
 @pytest.mark.browser
-def test_a_chapter_prints_whole(built_book, server, browser, tmp_path):
-    """Printed to PDF: no empty page, and each chart's title and source line on one and the same page."""
+@pytest.mark.parametrize("name", PRINTED)
+def test_a_chapter_prints_whole(built_book, server, browser, tmp_path, name):
+    """Printed to PDF: no empty page; each chart's title and source line on one and the same page,
+    its text at 7 pt or more; no heading alone at the foot of a page; no page left half empty
+    before a long table."""
     pdftotext = shutil.which("pdftotext")
     if not pdftotext:
         pytest.fail("pdftotext is missing: `make test` installs Debian's poppler-utils")
     context, _ = offline_context(browser, (server,), viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.goto(f"{server}/chapters/military.html", wait_until="load")
+    page.goto(f"{server}/chapters/{name}.html", wait_until="load")
     charts = _wait_for_charts(page)
     # The first line of each chart's title and the last line of its source line, as drawn.
     ends = page.evaluate("""() => Array.from(document.querySelectorAll('div.ak-chart svg')).map(svg => {
@@ -672,19 +920,37 @@ def test_a_chapter_prints_whole(built_book, server, browser, tmp_path):
                                            : [t.textContent]);
       return [lines[0], lines[lines.length - 1]];
     })""")
+    # Every word the charts draw, and the size the body text prints at (to read pdftotext's boxes).
+    chart_words = set(
+        page.evaluate(
+            "() => Array.from(document.querySelectorAll('div.ak-chart svg text'))"
+            ".flatMap(t => t.textContent.split(/\\s+/)).filter(w => w.length > 2)"
+        )
+    )
     page.emulate_media(media="print")
-    pdf = tmp_path / "military.pdf"
+    body_pt = page.evaluate(
+        "() => parseFloat(getComputedStyle(document.querySelector('article p')).fontSize) * 0.75"
+    )
+    headings = page.evaluate(
+        "() => Array.from(document.querySelectorAll('article h1, article h2, article h3'))"
+        ".filter(h => h.offsetParent).map(h => h.innerText.replace(/#$/, '').trim())"
+    )
+    pdf = tmp_path / f"{name}.pdf"
     page.pdf(path=str(pdf), format="A4", print_background=False)
     context.close()
     text = subprocess.run(
         [pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
-    pages = [" ".join(p.split()) for p in text.split("\f")]
-    if pages and not pages[-1]:
-        pages = pages[:-1]  # pdftotext ends with a form feed
+    page_lines = [
+        [" ".join(line.split()) for line in p.splitlines() if line.strip()]
+        for p in text.split("\f")
+    ]
+    if page_lines and not page_lines[-1]:
+        page_lines = page_lines[:-1]  # pdftotext ends with a form feed
+    pages = [" ".join(lines) for lines in page_lines]
     assert pages, "nothing printed"
     empty = [n for n, p in enumerate(pages, 1) if len(p) < 20]
-    assert not empty, f"empty printed pages: {empty} of {len(pages)}"
+    assert not empty, f"{name}: empty printed pages: {empty} of {len(pages)}"
     assert len(ends) == charts
 
     def page_of(line: str, after: int = 1) -> int | None:
@@ -697,6 +963,40 @@ def test_a_chapter_prints_whole(built_book, server, browser, tmp_path):
         end = page_of(last, after=start or 1)
         assert start is not None, f"chart '{first}' not found in the printed chapter"
         assert end == start, f"chart '{first}' is split across printed pages {start} and {end}"
+
+    # Text size: pdftotext's word boxes are the font's full height; the body text (most words)
+    # gives their ratio to the size in points.
+    words = _printed_words(pdf)
+    heights = sorted(h for _, h, _ in words)
+    ratio = max(set(heights), key=heights.count) / body_pt
+    small = sorted(
+        (round(h / ratio, 1), n, w)
+        for n, h, w in words
+        if w in chart_words and h / ratio < MIN_PRINTED_PT
+    )
+    assert not small, (
+        f"{name}: chart text printed below {MIN_PRINTED_PT} pt (pt, page, word): {small[:8]}"
+    )
+
+    # A heading alone at the foot of a page (its text the page's last line, or last but one).
+    orphans = []
+    for heading in headings:
+        key = " ".join(heading.split()[:5])[:40]
+        for number, lines in enumerate(page_lines[:-1], 1):
+            if key and any(line.startswith(key) for line in lines[-2:]):
+                if lines[-1].startswith(key) or len(lines[-1]) < 40:
+                    orphans.append(f"'{heading[:50]}' on page {number}")
+    assert not orphans, f"{name}: headings left at the foot of a page: {orphans}"
+
+    # No page but the last less than a third full when no chart follows (a chart is kept whole).
+    full = sorted(len(lines) for lines in page_lines)[len(page_lines) // 2]
+    starts = {page_of(first) for first, _ in ends}
+    short = [
+        number
+        for number, lines in enumerate(page_lines[:-1], 1)
+        if len(lines) < full / 3 and number + 1 not in starts
+    ]
+    assert not short, f"{name}: pages left short before what follows: {short} ({full} lines a page)"
 
 
 @pytest.mark.browser

@@ -110,3 +110,23 @@ def test_regeneration_is_byte_identical(tmp_path):
     )
     for name in OUTPUTS:
         assert (tmp_path / name).read_bytes() == (GEO / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("name", [geobuild.REGIONAL, geobuild.WORLD])
+@pytest.mark.parametrize("lon, lat", [(34.10, 44.95), (33.52, 44.60)])  # Simferopol, Sevastopol
+def test_crimea_is_a_feature_of_its_own(name, lon, lat):
+    """Natural Earth gives Crimea to Russia: the build splits it off, so no map draws it as Russian."""
+    layer = gpd.read_file(GEO / name)
+    holding = layer[layer.geometry.contains(Point(lon, lat))]
+    assert list(holding["name"]) == ["Crimea"], (
+        f"{name}: ({lon}, {lat}) lies in {list(holding['name'])}"
+    )
+    assert (holding["iso_a3"].fillna("") == "").all()
+
+
+def test_disputed_splits_are_recorded(provenance):
+    recorded = provenance["processing"]["disputed_splits"]
+    assert set(recorded) == set(geobuild.DISPUTED_SPLITS)
+    for name, split in geobuild.DISPUTED_SPLITS.items():
+        assert recorded[name]["from_iso_a3"] == split["from"]
+        assert recorded[name]["bbox"] == list(split["bbox"])

@@ -314,6 +314,32 @@ PALETTES = {
     "themes": theme.THEME_COLOURS,
     "series": dict(enumerate(theme.SERIES_COLOURS)),
     "verdicts": theme.VERDICT_COLOURS,
+    "ICC hosts": theme.ICC_HOST_COLOURS,
+    "presence changes": theme.PRESENCE_CHANGE_COLOURS,
+}
+#: Colours of areas (map fills, the membership bars), as one chart shows them together: they must
+#: stay apart like the palettes above, not reach 3:1 (an area is not a thin line).
+_CSTO = theme.CSTO_STATUS_COLOURS
+AREA_PALETTES = {
+    "CSTO bars": {k: _CSTO[k] for k in list(_CSTO)[:3]},
+    "CSTO map": {
+        **{k: _CSTO[k] for k in list(_CSTO)[1:]},
+        "not a signatory": theme.SHADE,
+        "disputed": theme.DISPUTED_FILL,
+    },
+    "ICC map": {
+        **theme.ICC_STATE_COLOURS,
+        **{f"host {k}": v for k, v in theme.ICC_HOST_COLOURS.items()},
+        "Russia (summits missed)": theme.ACTOR_COLOURS["Russia"],
+        "disputed": theme.DISPUTED_FILL,
+    },
+}
+#: Colours that stand for an actor outside the actor palette (the one place an actor's colour may
+#: appear under another key): palette, key, actor.
+STANDS_FOR_ACTOR = {
+    ("CSTO statuses", "Participation frozen"): "Armenia",  # Armenia alone froze it
+    ("ICC states", "Armenia (state party from 2024)"): "Armenia",
+    ("presence changes", "arrived or grew"): "Russia",  # Russia's presence
 }
 
 
@@ -351,6 +377,51 @@ def test_palette_colours_stay_apart(name, vision):
     assert not close, (
         f"theme.py: {name} colours too close ({vision or 'normal vision'}, CIEDE2000 < {MIN_DISTANCE[vision]}): {close}"
     )
+
+
+@pytest.mark.parametrize("vision", list(MIN_DISTANCE))
+@pytest.mark.parametrize("name", AREA_PALETTES)
+def test_colours_of_areas_shown_together_stay_apart(name, vision):
+    close = [
+        (round(d, 1), a, b)
+        for d, a, b in _closest_pairs(AREA_PALETTES[name], vision)
+        if d < MIN_DISTANCE[vision]
+    ]
+    assert not close, f"theme.py: {name} colours too close ({vision or 'normal vision'}): {close}"
+
+
+OTHER_MEANINGS = {
+    "themes": theme.THEME_COLOURS,
+    "verdicts": theme.VERDICT_COLOURS,
+    "CSTO statuses": theme.CSTO_STATUS_COLOURS,
+    "ICC states": theme.ICC_STATE_COLOURS,
+    "ICC hosts": theme.ICC_HOST_COLOURS,
+    "presence changes": theme.PRESENCE_CHANGE_COLOURS,
+    "fills": {"disputed": theme.DISPUTED_FILL, "shade": theme.SHADE},
+}
+
+
+@pytest.mark.parametrize("name", OTHER_MEANINGS)
+def test_no_colour_of_another_meaning_looks_like_an_actor(name):
+    """An actor's colour means that actor wherever it appears: a theme, verdict or status never
+    takes it or one a reader would take for it (green was Azerbaijan and CSTO members)."""
+    clashes = []
+    for key, colour in OTHER_MEANINGS[name].items():
+        for actor, actor_colour in theme.ACTOR_COLOURS.items():
+            if STANDS_FOR_ACTOR.get((name, key)) == actor and colour == actor_colour:
+                continue
+            distance = ciede2000(cielab(colour), cielab(actor_colour))
+            if distance < theme.OTHER_MEANING_DISTANCE:
+                clashes.append(f"{key} {colour} ~ {actor} {actor_colour} ({distance:.1f})")
+    assert not clashes, f"theme.py: {name} colours that look like an actor's: {clashes}"
+
+
+def test_chapter_modules_take_their_colours_from_the_theme():
+    found = {
+        path.name: re.findall(r"#[0-9A-Fa-f]{6}\b", path.read_text(encoding="utf-8"))
+        for path in (ROOT / "afterkarabakh" / "chapters").glob("*.py")
+    }
+    assert not {k: v for k, v in found.items() if v}, f"hex colours outside theme.py: {found}"
 
 
 def test_the_old_palette_would_fail_the_distance_check():
@@ -481,6 +552,29 @@ def test_timeline_keeps_every_event_visible():
     assert points["encoding"]["href"]["field"] == "url"
 
 
+@pytest.mark.parametrize("height", [170, 220, 260, 333])
+def test_timeline_names_every_lane(height):
+    """Each lane's label is drawn (lanes of a third of a pixel once matched no tick and lost it)."""
+    events = data.load("events")
+    period = events[events["date"] >= "2023-11-01"]
+    lanes = {k: theme.THEME_LABELS[k] for k in theme.THEME_COLOURS if k in set(period["theme"])}
+    chart = charts.timeline(period, row="theme", row_labels=lanes, height=height)
+    shown = [label for group in _visible_labels(chart.to_dict()) for label in group]
+    assert sorted(set(shown) & set(lanes.values())) == sorted(lanes.values()), shown
+
+
+def test_lane_labels_refuse_a_centre_between_pixels():
+    assert (
+        charts.lane_label_expr({"A": 10, "B": 30}) == '{"10": "A", "30": "B"}[datum.value] || \'\''
+    )
+    long = json.loads(
+        charts.lane_label_expr({"Russian military presence": 10}).split("[datum.value]")[0]
+    )["10"]
+    assert len(long) == 2 and " ".join(long) == "Russian military presence"
+    with pytest.raises(ValueError, match="whole pixel"):
+        charts.lane_label_expr({"A": 36.666666666666664})
+
+
 def test_timeline_points_link_to_their_source_in_a_new_tab():
     events, chart = _intro_timeline()
     values = next(iter(chart.to_dict()["datasets"].values()))
@@ -568,13 +662,43 @@ BOOK_MAPS = [
     ("introduction", "region_map"),
     ("military", "deployment_map"),
     ("peacekeeping", "nk_map"),
+    ("aftermath", "transit_map"),
 ]
+#: Shares of its design width a map is drawn at: as designed, and on a 400 px phone.
+MAP_SCALES = (1.0, 0.61)
 
 
-@pytest.fixture(scope="module", params=BOOK_MAPS, ids=[m[0] for m in BOOK_MAPS])
+def _narrowed(spec: dict, scale: float) -> dict:
+    """The spec with its map narrowed as the page's renderer narrows it (scaledSpec in
+    static/afterkarabakh-charts.js): width and height of every view with a projection."""
+    spec = json.loads(json.dumps(spec))
+
+    def walk(node, in_map=False):
+        if isinstance(node, list):
+            for child in node:
+                walk(child, in_map)
+        elif isinstance(node, dict):
+            in_map = in_map or "projection" in node
+            for key in ("width", "height"):
+                if in_map and isinstance(node.get(key), (int, float)):
+                    node[key] = max(1, int(node[key] * scale))
+            for key in ("layer", "vconcat", "hconcat", "concat"):
+                walk(node.get(key), in_map)
+
+    walk(spec)
+    return spec
+
+
+@pytest.fixture(
+    scope="module",
+    params=[(m, s) for m in BOOK_MAPS for s in MAP_SCALES],
+    ids=[f"{m[0]}-{s}" for m in BOOK_MAPS for s in MAP_SCALES],
+)
 def book_map(request):
     charts.setup()
-    return request.param[0], _drawn_labels(_chapter_map(*request.param))
+    (chapter, marker), scale = request.param
+    spec = _narrowed(_chapter_map(chapter, marker), scale)
+    return f"{chapter} at {scale:.0%}", _drawn_labels(spec)
 
 
 def test_map_labels_never_overlap_each_other_or_state_names(book_map):
@@ -582,16 +706,100 @@ def test_map_labels_never_overlap_each_other_or_state_names(book_map):
     assert len(labels) >= 6, f"{chapter}: only {len(labels)} places labelled"
     for i, (a, box_a) in enumerate(labels):
         for b, box_b in labels[i + 1 :] + states:
-            assert not box_a.intersects(box_b), f"{chapter}.ipynb map: label '{a}' overlaps '{b}'"
+            assert not box_a.intersects(box_b), f"{chapter} map: label '{a}' overlaps '{b}'"
 
 
 def test_map_labels_hide_no_marked_place(book_map):
     chapter, (labels, _, symbols) = book_map
     for label, label_box in labels:
         hidden = [p for p in symbols if label_box.contains(Point(p))]
-        assert not hidden, (
-            f"{chapter}.ipynb map: label '{label}' covers a marked place at {hidden[0]}"
-        )
+        assert not hidden, f"{chapter} map: label '{label}' covers a marked place at {hidden[0]}"
+
+
+SIMFEROPOL = Point(34.10, 44.95)
+
+
+def _areas(spec: dict) -> list[dict]:
+    """Every map feature of a spec (inline or in its datasets)."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "geometry" in node and isinstance(node.get("properties"), dict):
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec)
+    return found
+
+
+def _status_maps():
+    frame = pd.DataFrame(
+        {
+            "iso3": ["RUS", "UKR", "ARM"],
+            "status": ["Member", "Left (1999)", "Participation frozen"],
+            "state": ["Russia", "Ukraine", "Armenia"],
+            "source_id": [data.sources().index[0]] * 3,
+        }
+    )
+    scale = alt.Scale(
+        domain=list(theme.CSTO_STATUS_COLOURS), range=list(theme.CSTO_STATUS_COLOURS.values())
+    )
+    world = maps.world_map(
+        frame.rename(columns={"status": "category"}),
+        field="category",
+        scale=scale,
+        fallback="Left (1999)",
+        title="Status",
+    )
+    eurasia = maps.world_status_map(
+        frame,
+        iso3="iso3",
+        field="status",
+        scale=scale,
+        legend_title="Status",
+        tooltip=[("state", "State"), ("status", "Status")],
+    )
+    return {"world_map": (world, "category"), "world_status_map": (eurasia, "status")}
+
+
+@pytest.mark.parametrize("which", ["world_map", "world_status_map"])
+def test_maps_draw_crimea_as_disputed_not_as_russia(which):
+    chart, field = _status_maps()[which]
+    spec = chart.to_dict()
+    holding = [f for f in _areas(spec) if shape(f["geometry"]).buffer(0).contains(SIMFEROPOL)]
+    label = maps.DISPUTED["Crimea"]["label"]
+    coloured = [f for f in holding if field in f["properties"]]
+    assert coloured and all(f["properties"][field] == label for f in coloured), [
+        f["properties"] for f in holding
+    ]
+    scales = [
+        layer["encoding"]["color"]["scale"]
+        for layer in spec.get("layer", [])
+        if "color" in layer.get("encoding", {})
+    ]
+    for scale in scales:
+        assert scale["range"][scale["domain"].index(label)] == theme.DISPUTED_FILL
+
+
+@pytest.mark.parametrize("which", ["world_map", "world_status_map"])
+def test_a_maps_data_table_holds_every_area_it_colours(which):
+    from afterkarabakh import tables
+
+    chart, field = _status_maps()[which]
+    spec = charts.finish(
+        chart, title="t", description="d", sources=data.sources().index[0]
+    ).to_dict()
+    rows = [r for t in tables.tables(spec) for r in t["rows"] if "properties" in r]
+    shown = sorted(r["properties"].get(field) for r in rows)
+    assert shown == sorted(
+        ["Member", "Left (1999)", "Participation frozen", maps.DISPUTED["Crimea"]["label"]]
+    ), shown
+    assert all(r.get("source_id") for r in rows)
 
 
 def test_python_projection_matches_vega():

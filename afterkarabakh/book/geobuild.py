@@ -26,6 +26,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pycountry
 import shapely
 from shapely.affinity import translate
@@ -49,6 +50,14 @@ REGIONAL = "south_caucasus.geojson"
 WORLD = "world_110m.geojson"
 NK = "nagorno_karabakh_1994_2020.geojson"
 PROVENANCE = "geo-provenance.json"
+
+#: Disputed areas that Natural Earth's default countries give to one claimant, split off in this
+#: step: each is the one polygon part of that state lying wholly inside its box (lon/lat degrees)
+#: and becomes a feature of its own, with no ISO code, named as here. The book's maps draw it as
+#: disputed, in neither claimant's colour (afterkarabakh.maps.DISPUTED).
+DISPUTED_SPLITS = {
+    "Crimea": {"from": "RUS", "bbox": (32.0, 44.0, 36.8, 46.3)},
+}
 
 NK_NAME = "Nagorno-Karabakh (de facto area of Armenian control, 1994–2020)"
 NK_SOURCE_NOTE = (
@@ -169,6 +178,31 @@ def read_countries(path: Path) -> gpd.GeoDataFrame:
     return gdf[["iso_a3", "name", "ne_id", "geometry"]]
 
 
+def split_disputed(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Each area of DISPUTED_SPLITS cut out of the state Natural Earth gives it to, as its own feature.
+
+    Exactly one polygon part of the state must lie inside the area's box: anything else means the
+    upstream shapes changed, and the build stops rather than guess.
+    """
+    gdf = gdf.copy()
+    added = []
+    for name, split in DISPUTED_SPLITS.items():
+        rows = gdf.index[gdf["iso_a3"] == split["from"]]
+        assert len(rows) == 1, f"{name}: {len(rows)} features of {split['from']}"
+        parts = list(shapely.get_parts(gdf.at[rows[0], "geometry"]))
+        area = box(*split["bbox"])
+        inside = [p for p in parts if area.contains(p)]
+        assert len(inside) == 1, (
+            f"{name}: {len(inside)} parts of {split['from']} inside {split['bbox']}"
+        )
+        kept = [p for p in parts if p is not inside[0]]
+        gdf.at[rows[0], "geometry"] = shapely.multipolygons(kept) if len(kept) > 1 else kept[0]
+        added.append({"iso_a3": "", "name": name, "ne_id": "", "geometry": inside[0]})
+        log(f"split {name} from {split['from']} ({inside[0].area:.2f} square degrees)")
+    extra = gpd.GeoDataFrame(added, geometry="geometry", crs=gdf.crs)
+    return gpd.GeoDataFrame(pd.concat([gdf, extra], ignore_index=True), crs=gdf.crs)
+
+
 def finish(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Round to DECIMALS, drop what vanished, sort, and check validity.
 
@@ -242,8 +276,8 @@ def build(out: Path) -> None:
         input_info = {
             name: {"sha256": sha256(p), "bytes": p.stat().st_size} for name, p in inputs.items()
         }
-        countries_10m = read_countries(inputs["countries-10m.json"])
-        countries_110m = read_countries(inputs["countries-110m.json"])
+        countries_10m = split_disputed(read_countries(inputs["countries-10m.json"]))
+        countries_110m = split_disputed(read_countries(inputs["countries-110m.json"]))
 
     layers = {
         REGIONAL: (regional_layer(countries_10m), ["iso_a3", "name", "ne_id", "focus"]),
@@ -271,6 +305,15 @@ def build(out: Path) -> None:
             "regional_simplify_tolerance_deg": TOLERANCE,
             "coordinate_decimals": DECIMALS,
             "focus": sorted(FOCUS),
+            "disputed_splits": {
+                name: {
+                    "from_iso_a3": split["from"],
+                    "bbox": list(split["bbox"]),
+                    "rule": "the one polygon part of the state lying wholly inside bbox, "
+                    "made a feature of its own (no ISO code)",
+                }
+                for name, split in DISPUTED_SPLITS.items()
+            },
         },
         "outputs": output_info,
     }

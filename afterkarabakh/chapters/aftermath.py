@@ -96,29 +96,6 @@ def presence_places(deployments: pd.DataFrame, gazetteer: pd.DataFrame) -> pd.Da
     return per_place.merge(gazetteer[["place_id", "label", "lon", "lat"]], on="place_id")
 
 
-#: Labels that would collide in the south of Syunik: (align, dx, dy) per place.
-LABEL_OFFSETS = {
-    "zvartnots": ("right", -8, -8),
-    "ordubad": ("right", -6, 12),
-    "agarak": ("left", 4, 14),
-    "meghri": ("left", 6, -9),
-}
-
-
-def _labels(frame: pd.DataFrame) -> list:
-    """Text layers for the labelled points, moved where LABEL_OFFSETS says."""
-    layers = []
-    for (align, dx, dy), group in frame.groupby(
-        frame["place_id"].map(lambda p: LABEL_OFFSETS.get(p, ("left", 6, -6)))
-    ):
-        layers.append(
-            alt.Chart(group)
-            .mark_text(align=align, dx=dx, dy=dy, fontSize=11, color=theme.INK, clip=True)
-            .encode(longitude="lon:Q", latitude="lat:Q", text="map_label:N")
-        )
-    return layers
-
-
 def transit_map(
     route: pd.DataFrame, presence: pd.DataFrame, gazetteer: pd.DataFrame, hide_labels=()
 ) -> alt.LayerChart:
@@ -137,7 +114,7 @@ def transit_map(
     towns = line[~line["place_id"].isin(presence["place_id"])].assign(
         map_label=lambda f: f["label"]
     )
-    labelled = pd.concat([towns, presence])[["place_id", "lon", "lat", "map_label"]]
+    # Labels are placed by maps.compose, clear of each other, the line and the points, at every width.
     return maps.compose(
         maps.base_map(extent=SYUNIK_EXTENT, height=470),
         maps.lines(
@@ -153,7 +130,7 @@ def transit_map(
         maps.points(
             towns,
             size=40,
-            label=None,
+            label="map_label",
             tooltip=[
                 alt.Tooltip("label:N", title="Place"),
                 alt.Tooltip("note:N", title="On the route"),
@@ -161,7 +138,7 @@ def transit_map(
         ),
         maps.points(
             presence,
-            label=None,
+            label="map_label",
             size=90,
             colour=alt.Color(
                 "status:N",
@@ -175,7 +152,6 @@ def transit_map(
                 alt.Tooltip("what:N", title="Installations"),
             ],
         ),
-        *_labels(labelled),
         extent=SYUNIK_EXTENT,
     )
 

@@ -8,6 +8,8 @@ the rival reading of its conduct ("could not, or would not?") and on proposition
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 import pandas as pd
 
@@ -77,7 +79,12 @@ def effects_chart(steps: pd.DataFrame) -> alt.Chart:
                 title=None,
                 sort=EFFECTS,
                 scale=alt.Scale(domain=EFFECTS),
-                axis=alt.Axis(labelLimit=theme.LABEL_ROOM + 60),
+                # Two short lines each, so a phone's column shows them whole.
+                axis=alt.Axis(
+                    labelExpr=f"{json.dumps({e: charts.wrap_title(e, 130, 11) for e in EFFECTS})}"
+                    "[datum.label]",
+                    labelLimit=theme.LABEL_ROOM,
+                ),
             ),
             yOffset=alt.YOffset("side:N", sort=["EU and the West", "Russia"]),
             x=alt.X(

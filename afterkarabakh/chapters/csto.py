@@ -7,15 +7,8 @@ import pandas as pd
 
 from .. import charts, data, theme
 
-#: Membership statuses, in the order legends list them, and their colours (the CSTO theme's
-#: green for members, Armenia's own blue for its frozen status, greys for states that left).
-STATUS_COLOURS = {
-    "Signatory (treaty not yet in force)": "#88CCAA",
-    "Member": theme.THEME_COLOURS["csto"],
-    "Participation frozen": theme.ACTOR_COLOURS["Armenia"],
-    "Membership suspended (2012)": "#777777",
-    "Left (1999)": "#BBBBBB",
-}
+#: Membership statuses, in the order legends list them, and their colours (from the theme).
+STATUS_COLOURS = theme.CSTO_STATUS_COLOURS
 #: Partners drawn in the bloc colour where the state has no book colour of its own.
 PARTNER_ACTOR = {"USA": "EU and the West", "GRC": "EU and the West"}
 
@@ -42,6 +35,7 @@ def status_2026(membership: pd.DataFrame) -> pd.DataFrame:
                 "status": status,
                 "since": last["date"].strftime("%-d %B %Y") if status != "Member" else "",
                 "joined": steps[steps["step"] == "signature"]["date"].min().strftime("%Y"),
+                "source_id": last["source_id"],
             }
         )
     return pd.DataFrame(rows)
@@ -337,5 +331,6 @@ def status_description(status: pd.DataFrame) -> str:
         f"{text.listing(status.loc[status['status'] == 'Member', 'state'])} as members; "
         f"{text.listing(frozen)}, outlined, with its participation frozen since {frozen_since}; "
         f"{text.listing(suspended['state'])} suspended since {suspended['since'].iloc[0]}; "
-        f"{text.listing(left['state'])} out since {left['since'].iloc[0]}."
+        f"{text.listing(left['state'])} out since {left['since'].iloc[0]}. "
+        "Crimea is drawn apart from Russia and Ukraine, as disputed (annexed by Russia in 2014)."
     )

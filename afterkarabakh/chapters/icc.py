@@ -7,17 +7,9 @@ import pandas as pd
 
 from .. import charts, data, maps, theme
 
-#: Fill of states on the world map (light tones under the points).
-STATE_CATEGORIES = {
-    "Armenia (state party from 2024)": theme.ACTOR_COLOURS["Armenia"],
-    "State party": "#88CCEE",
-    "Withdrawal announced": "#DDCC77",
-    "Withdrawn": "#CC6677",
-    "Not a party, hosted Putin": "#AAAAAA",
-    "Never a party": theme.NEUTRAL_LAND,
-}
-#: Points and bars: the host's standing on the day of the visit (red: a state party).
-HOST_COLOURS = {"state party": "#CC3311", "not a party": "#444444"}
+#: Fill of states on the world map, and the host's standing on the day of a visit (from the theme).
+STATE_CATEGORIES = theme.ICC_STATE_COLOURS
+HOST_COLOURS = theme.ICC_HOST_COLOURS
 
 
 def host_scale(title: str = "Host's standing", legend: alt.Legend | None = None) -> alt.Color:
@@ -36,12 +28,18 @@ def state_categories(states: pd.DataFrame, trips: pd.DataFrame) -> pd.DataFrame:
         "withdrawn": "Withdrawn",
         "withdrawal announced": "Withdrawal announced",
     }
-    rows = states.assign(iso3=states["state_iso3"], category=states["status_2026"].map(labels))[
-        ["iso3", "category"]
-    ]
+    rows = states.assign(iso3=states["state_iso3"], category=states["status_2026"].map(labels))
+    # A withdrawal's own source, where the state's standing comes from it.
+    rows["source_id"] = (
+        rows["withdrawal_source_id"]
+        .where(rows["status_2026"] != "party", rows["source_id"])
+        .fillna(rows["source_id"])
+    )
+    rows = rows[["iso3", "category", "source_id"]]
     rows.loc[rows["iso3"] == "ARM", "category"] = "Armenia (state party from 2024)"
-    hosts = trips.loc[trips["host_status"] == "not a party", "host_iso3"].drop_duplicates()
-    rows = pd.concat([rows, pd.DataFrame({"iso3": hosts, "category": "Not a party, hosted Putin"})])
+    hosts = trips.loc[trips["host_status"] == "not a party", ["host_iso3", "source_id"]]
+    hosts = hosts.drop_duplicates("host_iso3").rename(columns={"host_iso3": "iso3"})
+    rows = pd.concat([rows, hosts.assign(category="Not a party, hosted Putin")])
     return rows.drop_duplicates("iso3")
 
 
@@ -57,14 +55,15 @@ def trips_map(
         title="State",
     )
     coords = places.set_index("place_id")[["lon", "lat", "label"]]
-    visits = (
-        trips.groupby(["place_id", "host", "host_status"], as_index=False)
-        .agg(visits=("trip_id", "count"), first=("date_start", "min"), last=("date_start", "max"))
-        .join(coords, on="place_id")
-    )
-    visits["dates"] = (
-        visits["first"].dt.strftime("%b %Y") + " – " + visits["last"].dt.strftime("%b %Y")
-    )
+    # One row per visit (each with its source, so the map's data table lists them all), carrying
+    # its capital's count and dates: a capital's circles are drawn on top of each other as one.
+    per_place = trips.groupby("place_id")["date_start"]
+    visits = trips.assign(
+        visits=per_place.transform("count"),
+        dates=per_place.transform("min").dt.strftime("%b %Y")
+        + " – "
+        + per_place.transform("max").dt.strftime("%b %Y"),
+    ).join(coords, on="place_id")
     points = (
         alt.Chart(visits)
         .mark_circle(opacity=0.9, stroke="white", strokeWidth=0.8)
@@ -133,12 +132,8 @@ def party_count_chart(counts: pd.DataFrame, states: pd.DataFrame):
         kind=counts["basis"].map({"stated": "stated by a source", "derived": "derived by the book"})
     )
     y = alt.Y("count:Q", title="States parties (number)", scale=alt.Scale(domain=[115, 127]))
-    x = alt.X(
-        "date:T",
-        title="Date",
-        axis=alt.Axis(format="%Y"),
-        scale=alt.Scale(domain=[pd.Timestamp("2011-01-01"), data.as_of()]),
-    )
+    domain = [pd.Timestamp("2011-01-01"), data.as_of()]
+    x = alt.X("date:T", title="Date", axis=alt.Axis(format="%Y"), scale=alt.Scale(domain=domain))
     line = (
         alt.Chart(counts)
         .mark_line(interpolate="step-after", color=theme.THEME_COLOURS["icc"], strokeWidth=2)
@@ -146,7 +141,7 @@ def party_count_chart(counts: pd.DataFrame, states: pd.DataFrame):
     )
     dots = (
         alt.Chart(counts)
-        .mark_point(size=70, filled=True, color="#1F5F8B")
+        .mark_point(size=70, filled=True, color=theme.INK)
         .encode(
             x=x,
             y=y,
@@ -183,21 +178,55 @@ def party_count_chart(counts: pd.DataFrame, states: pd.DataFrame):
             ],
         )
     )
-    # each label goes on the side of its line with more room before the next line, so close dates do not overlap
-    marks = marks.sort_values("date")
-    far = pd.Timedelta(days=10_000)
-    right = marks["date"].diff(-1).abs().fillna(far) > marks["date"].diff().fillna(far)
-    names = [
-        alt.Chart(marks[rows])
-        .mark_text(angle=270, align="right", dx=-4, dy=dy, fontSize=10, color=theme.MUTED_INK)
-        .encode(x="date:T", y=alt.value(4), text="short:N")
-        for rows, dy in ((~right, -5), (right, 12))
+    names = withdrawal_labels(marks, domain, theme.WIDTH)
+    text = alt.Chart(names).transform_filter(charts.WIDTH_FILTER)
+    label = dict(angle=270, align="right", baseline="middle", fontSize=10)
+    layers = [
+        # A short leader from the line to a label moved aside to keep clear of its neighbours.
+        text.transform_filter("abs(datum.shift) > 1")
+        .mark_rule(color=theme.MUTED_INK, strokeWidth=0.8)
+        .encode(x="date:T", x2="label_date:T", y=alt.value(0), y2=alt.value(LABEL_TOP - 3)),
+        text.mark_text(
+            **label, color="white", stroke="white", strokeWidth=3, strokeJoin="round"
+        ).encode(x="label_date:T", y=alt.value(LABEL_TOP), text="short:N"),
+        text.mark_text(**label, color=theme.MUTED_INK).encode(
+            x="label_date:T", y=alt.value(LABEL_TOP), text="short:N"
+        ),
     ]
     return (
-        alt.layer(line, rules, *names, dots)
+        alt.layer(line, rules, *layers, dots)
         .properties(height=280)
         .resolve_scale(shape="independent")
     )
+
+
+#: Where the withdrawal labels start, in px below the top of the plot (room for their leaders).
+LABEL_TOP = 14
+
+
+def withdrawal_labels(marks: pd.DataFrame, domain, width: float) -> pd.DataFrame:
+    """The withdrawals' labels for every width the chart may be drawn at: set upright beside their
+    lines, each moved as little as keeps it clear of its neighbours (a line of 10 px text needs
+    13 px), with the date it is drawn at (``label_date``) and how far it moved (``shift``)."""
+    start, end = (pd.Timestamp(d) for d in domain)
+    span = (end - start) / pd.Timedelta(days=1)
+    sets = []
+    for _, drawn, wmin, wmax in charts.drawn_widths(width):
+        x = [(d - start) / pd.Timedelta(days=1) / span * drawn for d in marks["date"]]
+        # Beside its line, to the right (the last ones are pushed left of theirs at the edge).
+        beside = [p + 7 for p in x]
+        placed = charts.spread(beside, room=13, low=7, high=drawn - 7)
+        sets.append(
+            marks.assign(
+                label_date=[start + pd.Timedelta(days=p / drawn * span) for p in placed],
+                shift=[p - q for p, q in zip(placed, beside)],
+                ak_wmin=wmin,
+                ak_wmax=wmax,
+            )
+        )
+    return pd.concat(sets, ignore_index=True)[
+        ["date", "label_date", "short", "shift", "ak_wmin", "ak_wmax"]
+    ]
 
 
 def withdrawal_marks(states: pd.DataFrame) -> pd.DataFrame:

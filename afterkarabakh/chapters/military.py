@@ -162,8 +162,8 @@ def presence_chart(presence: pd.DataFrame):
     (adds a ``source`` column to ``presence``, in place)."""
     order = ["Armenia"] + sorted(s for s in presence["state"].unique() if s != "Armenia")
     change_scale = alt.Scale(
-        domain=["arrived or grew", "shrank or left"],
-        range=[theme.ACTOR_COLOURS["Russia"], theme.ACTOR_COLOURS["EU and the West"]],
+        domain=list(theme.PRESENCE_CHANGE_COLOURS),
+        range=list(theme.PRESENCE_CHANGE_COLOURS.values()),
     )
     presence["source"] = presence["source_id"].map(data.citation)
     return (

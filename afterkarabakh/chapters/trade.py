@@ -108,6 +108,10 @@ def _lane(frame: pd.DataFrame) -> pd.Series:
     return frame["country_iso3"].map(COUNTRY_NAMES)
 
 
+#: A legend symbol shaped like a bar with its start mark (Vega symbol path, unit square).
+BAR_SYMBOL = "M-1,-0.3H1V0.3H-1Z M-1,-0.8H-0.6V0.8H-1Z"
+
+
 def pressure_timeline(
     measures: pd.DataFrame, milestones: pd.DataFrame, today: pd.Timestamp
 ) -> alt.LayerChart:
@@ -130,6 +134,15 @@ def pressure_timeline(
             domain=["Russian trade measure", "EU milestone"],
             range=[theme.ACTOR_COLOURS["Russia"], theme.ACTOR_COLOURS["EU and the West"]],
         ),
+    )
+    # The legend draws each kind as its marks are drawn: a bar for a measure, a diamond for a milestone.
+    shape = alt.Shape(
+        "kind:N",
+        title=None,
+        scale=alt.Scale(
+            domain=["Russian trade measure", "EU milestone"], range=[BAR_SYMBOL, "diamond"]
+        ),
+        legend=alt.Legend(symbolSize=220, symbolStrokeWidth=0),
     )
     x = alt.X(
         "date_start:T",
@@ -160,6 +173,7 @@ def pressure_timeline(
             y=y,
             yOffset=offset,
             color=colour,
+            shape=shape,
             tooltip=[
                 alt.Tooltip("country:N", title="Country"),
                 alt.Tooltip("date:T", title="Date", format="%-d %b %Y"),
@@ -191,7 +205,7 @@ def trade_chart(long: pd.DataFrame, reexport_end: pd.Timestamp) -> alt.LayerChar
     )
     shade = (
         alt.Chart(band)
-        .mark_rect(color="#EEEEEE")
+        .mark_rect(color=theme.SHADE)
         .encode(x="start:T", x2="end:T", tooltip=[alt.Tooltip("period:N", title="Period")])
     )
     label = (

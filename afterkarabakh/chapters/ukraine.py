@@ -35,7 +35,8 @@ def exports_chart(russia_exports: pd.DataFrame, changes: pd.DataFrame):
                 "label:N",
                 sort=list(changes.sort_values("release_year")["label"]),
                 title="Five-year window, compared with the five years before (one SIPRI release each)",
-                axis=alt.Axis(labelAngle=0),
+                # Upright like the years above: eight windows side by side run together on a phone.
+                axis=alt.Axis(labelAngle=-90),
             ),
             y=alt.Y("value:Q", title="Change in volume (%)"),
             tooltip=[
@@ -99,7 +100,11 @@ def contracts_chart(contract_view: pd.DataFrame):
         .mark_point(size=260, strokeWidth=2)
         .encode(
             x=alt.X(
-                "date_reported:T", title="Date the deal was reported", axis=alt.Axis(format="%b %Y")
+                "date_reported:T",
+                title="Date the deal was reported",
+                axis=alt.Axis(format="%b %Y"),
+                # Room for the rings at both ends: the first one no longer covers the row's name.
+                scale=alt.Scale(padding=12),
             ),
             y=alt.Y(
                 "supplier:N", title=None, sort=theme.actor_scale(contract_view["supplier"]).domain
@@ -114,6 +119,13 @@ def contracts_chart(contract_view: pd.DataFrame):
                     range=[theme.MUTED_INK, "white"],
                 ),
                 title=None,
+                # The legend draws the marks: rings of the same size and stroke, filled or hollow.
+                legend=alt.Legend(
+                    symbolType="circle",
+                    symbolSize=180,
+                    symbolStrokeWidth=2,
+                    symbolStrokeColor=theme.MUTED_INK,
+                ),
             ),
             tooltip=[
                 alt.Tooltip("supplier:N", title="Supplier"),
