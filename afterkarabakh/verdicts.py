@@ -412,7 +412,7 @@ VERDICT_LINES = {
     "overtaken by events": ["overtaken", "by events"],
     "cannot be tested with these data": ["cannot be", "tested with", "these data"],
 }
-MAX_PER_CELL = 4
+MAX_PER_CELL = 3
 #: Below this width (px) of the grid, the verdict chart sets its heads upright and its marks smaller.
 NARROW = 330
 

@@ -556,7 +556,8 @@ def price_chart(series: pd.DataFrame) -> alt.LayerChart:
         .mark_point(filled=True, size=70, color=colour)
         .encode(tooltip=tooltip),
         base.transform_filter(~alt.datum.carried)
-        .mark_text(dy=-10, fontSize=11, color=theme.INK)
+        # Set to the right of each point, so the first price clears the axis's labels.
+        .mark_text(dy=-10, dx=-2, align="left", fontSize=11, color=theme.INK)
         .encode(text=alt.Text("price:Q", format="$,.0f")),
     ).properties(width=theme.WIDTH, height=220)
 
