@@ -2,7 +2,8 @@
 #   make book   build the HTML book into _build/html (sets up .venv first)
 #   make test   run every test (same set-up; installs Debian's chromium if missing)
 # Also: make lab (JupyterLab on the chapters), make bench, make outputs, make clean, make linkcheck,
-#       make chapter NAME=slug (a new chapter from chapters/_template.ipynb, listed in _toc.yml).
+#       make chapter NAME=slug (a new chapter from chapters/_template.ipynb, listed in _toc.yml),
+#       make pdf (the book as one PDF), make release VERSION=x.y.z (a new edition).
 
 PYTHON  ?= python3
 #: The oldest Python the pinned requirements install on (soupsieve needs 3.11.5); the README says so.
@@ -19,7 +20,8 @@ AXE_VERSION := 4.10.3
 AXE_DIR     := $(VENV)/axe-core
 AXE         := $(AXE_DIR)/node_modules/axe-core/axe.min.js
 
-.PHONY: book test lab bench outputs clean browser-deps chapter requirements python-version linkcheck
+.PHONY: book test lab bench outputs clean browser-deps chapter requirements python-version linkcheck \
+        pdf release
 
 # Everything the built pages depend on: when none of it changed, `make book` has nothing to do.
 BOOK_SOURCES := $(shell find chapters data afterkarabakh -type f -not -path '*/__pycache__/*' \
@@ -95,6 +97,23 @@ outputs: $(STAMP)
 chapter: $(STAMP)
 	@test -n "$(NAME)" || { echo "usage: make chapter NAME=slug"; exit 2; }
 	$(BIN)/python -m afterkarabakh.book.notebooks new $(NAME)
+
+# The book as one PDF, printed offline by Debian's chromium from the built pages (one document,
+# so page numbers run through it): _build/pdf/after-karabakh-<version>.pdf, copied to the book's
+# root, where every page's footer links it.
+EDITION_VERSION = $(shell sed -n 's/^VERSION = "\(.*\)"$$/\1/p' afterkarabakh/edition.py)
+PDF := _build/pdf/after-karabakh-$(EDITION_VERSION).pdf
+
+pdf: $(PDF)
+
+$(PDF): $(BOOK_STAMP) browser-deps
+	$(BIN)/python -m afterkarabakh.book.pdf
+
+# A new edition: refuses a dirty tree or failing tests; stamps the version and date (the one place
+# is afterkarabakh/edition.py), records it in CHANGELOG.md, keeps its data, commits and tags it.
+release: $(STAMP)
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=x.y.z"; exit 2; }
+	$(BIN)/python -m afterkarabakh.book.release $(VERSION)
 
 clean:
 	rm -rf _build .pytest_cache
