@@ -21,7 +21,7 @@ AXE_DIR     := $(VENV)/axe-core
 AXE         := $(AXE_DIR)/node_modules/axe-core/axe.min.js
 
 .PHONY: book test lab bench outputs clean browser-deps chapter requirements python-version linkcheck \
-        pdf release
+        pdf release print-deps
 
 # Everything the built pages depend on: when none of it changed, `make book` has nothing to do.
 BOOK_SOURCES := $(shell find chapters data afterkarabakh -type f -not -path '*/__pycache__/*' \
@@ -51,7 +51,10 @@ $(BOOK_STAMP): $(STAMP) $(BOOK_SOURCES)
 
 # The browser test's tools: Debian's chromium, poppler-utils (pdftotext, for the print test) and
 # axe-core (accessibility rules, pinned, from npm; injected into each built page by the test).
-browser-deps: $(AXE)
+browser-deps: print-deps $(AXE)
+
+# What printing needs (make pdf and the print tests): Debian's chromium and poppler-utils, only.
+print-deps:
 	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium and poppler-utils for the browser test..."; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
@@ -106,7 +109,7 @@ PDF := _build/pdf/after-karabakh-$(EDITION_VERSION).pdf
 
 pdf: $(PDF)
 
-$(PDF): $(BOOK_STAMP) browser-deps
+$(PDF): $(BOOK_STAMP) print-deps
 	$(BIN)/python -m afterkarabakh.book.pdf
 
 # A new edition: refuses a dirty tree or failing tests; stamps the version and date (the one place

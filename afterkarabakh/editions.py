@@ -501,7 +501,8 @@ def introduction_html() -> str:
     """The introduction's edition line: which edition this is, where its changes are listed, and
     the book as one PDF and the data as one zip (both at the book's root, seen from a chapter)."""
     return (
-        f'<p class="ak-edition-line">This is {html.escape(edition.label())} of the book. '
+        f'<p class="ak-edition-line">This is edition {edition.VERSION} of the book, dated '
+        f"{edition.date_words()}. "
         f'<a href="{_page("appendix_changes")}">What changed in this edition</a> lists, from the '
         "data themselves, what is new since the previous one. The whole book can be read as "
         f'<a href="../{edition.pdf_name()}">one PDF</a>, and its data downloaded as '
@@ -518,6 +519,13 @@ def data_zip_html() -> str:
         "<code>datapackage.json</code>, the licence, a README and the list of the book's "
         "figures with the datasets each draws on).</p>"
     )
+
+
+def summary_paragraph(prev: Previous, changes: Changes | None):
+    """The page's opening sentence as a paragraph of its own (displayed, not glued)."""
+    from IPython.display import HTML
+
+    return HTML(f"<p>{html.escape(summary_sentence(prev, changes))}</p>")
 
 
 def introduction_line():

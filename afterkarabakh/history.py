@@ -269,3 +269,12 @@ def summary(shown: pd.DataFrame | None = None) -> str:
         f"the dates, {'those of propositions' if many else 'that of proposition'} "
         f"{listing(by_date)}; the table under the chart gives the reason and the evidence for each."
     )
+
+
+def summary_paragraph(shown: pd.DataFrame | None = None):
+    """:func:`summary` as a paragraph, displayed as the last expression of a notebook cell."""
+    import html
+
+    from IPython.display import HTML
+
+    return HTML(f"<p>{html.escape(summary(shown))}</p>")

@@ -159,8 +159,12 @@ def _on_source_read(app, docname, source) -> None:
 
 
 def _on_page_context(app, pagename, templatename, context, doctree) -> None:
-    line = footer_html(context["pathto"])
-    context["theme_extra_footer"] = f"{context.get('theme_extra_footer') or ''}{line}"
+    # The footer set in _config.yml (html.extra_footer), then the edition line.
+    configured = context.get("theme_extra_footer") or app.config.html_theme_options.get(
+        "extra_footer", ""
+    )
+    before = f"<p>{configured}</p>" if configured and not configured.startswith("<") else configured
+    context["theme_extra_footer"] = f"{before or ''}{footer_html(context['pathto'])}"
 
 
 def _on_build_finished(app, exception) -> None:

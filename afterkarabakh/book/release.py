@@ -16,7 +16,9 @@ In order, refusing at the first problem and changing nothing until every check h
 6. the edition's data package is kept as ``editions/after-karabakh-data-<version>.zip`` (the zip
    readers download, with the list of figures), so that a clone without tags can still say what
    the next edition changed;
-7. the lot is committed ("Edition x.y.z") and tagged ``vx.y.z``.
+7. the "What changed in this edition" page is re-executed (its checked output names the edition
+   it compares with);
+8. the lot is committed ("Edition x.y.z") and tagged ``vx.y.z``.
 
 Publishing is then ``make book`` and ``make pdf`` on the tagged commit.
 """
@@ -38,6 +40,7 @@ from .. import edition, editions, paths
 EDITION_FILE = Path("afterkarabakh") / "edition.py"
 CITATION = Path("CITATION.cff")
 DATAPACKAGE = Path("data") / "datapackage.json"
+CHANGES_PAGE = Path("chapters") / "appendix_changes.ipynb"
 CHANGELOG_HEAD = """# Changes, edition by edition
 
 Each edition of *After Karabakh* is listed here, newest first: what changed in its data, which
@@ -187,6 +190,14 @@ def release(
         figures=figures,
     )
     files = [str(EDITION_FILE), str(CITATION), str(DATAPACKAGE), editions.CHANGELOG]
+    page = root / CHANGES_PAGE
+    if page.exists():  # its checked output names the edition it compares with
+        subprocess.run(
+            [sys.executable, "-m", "afterkarabakh.book.notebooks", "refresh", str(CHANGES_PAGE)],
+            cwd=root,
+            check=True,
+        )
+        files.append(str(CHANGES_PAGE))
     _git(root, "add", *files, str(kept.relative_to(root)))
     _git(root, "commit", "-q", "-m", f"Edition {version} ({edition.date_words(day)})")
     _git(root, "tag", "-a", tag, "-m", f"After Karabakh, {edition.label(version, day)}")
