@@ -483,6 +483,21 @@ def changelog_lines(changes: Changes, figures: list | None = None) -> list[str]:
     return lines or ["- No dataset and no verdict changed."]
 
 
+def first_edition_lines(datapackage: Path) -> list[str]:
+    """The changelog's draft for the first edition: what it holds, from its data."""
+    from .verdicts import VERDICTS, counts_phrase
+
+    tables = _tables(datapackage)
+    rows = sum(len(t["rows"]) for name, t in tables.items() if name != "sources")
+    verdicts = [r.get("verdict") for r in tables.get("verdicts", {}).get("rows", {}).values()]
+    counts = {v: verdicts.count(v) for v in VERDICTS}
+    return [
+        f"- The first edition: {len(tables) - 1:,} tables of data holding {rows:,} rows, and a "
+        f"registry of the {len(tables.get('sources', {}).get('rows', {})):,} sources they rest on.",
+        f"- Of the {len(verdicts)} propositions tested, {counts_phrase(counts)}.",
+    ]
+
+
 def what_changed(root: Path = paths.ROOT) -> tuple[Previous, Changes | None]:
     """This build's edition set beside the previous one (``Changes`` is None when there is none
     to compare with)."""

@@ -116,6 +116,8 @@ def test_release_stamps_records_keeps_commits_and_tags(repo):
     assert json.loads((repo / "data" / "datapackage.json").read_text("utf-8"))["version"] == NEXT
     changelog = (repo / editions.CHANGELOG).read_text(encoding="utf-8")
     assert f"## {NEXT} (2 January 2027)" in changelog
+    assert re.search(r"- The first edition: \d+ tables of data holding [\d,]+ rows", changelog)
+    assert "- Of the 20 propositions tested, " in changelog
     assert [r.version for r in editions.recorded(repo)] == [NEXT]
     kept = editions.snapshot_path(NEXT, repo)
     with zipfile.ZipFile(kept) as zipped:

@@ -136,7 +136,7 @@ def draft(root: Path, version: str) -> list[str]:
     with tempfile.TemporaryDirectory() as scratch:
         prev = editions.previous(version=version, root=root, workdir=Path(scratch))
         if prev.version is None:
-            return ["- The first edition."]
+            return editions.first_edition_lines(root / DATAPACKAGE)
         if prev.datapackage is None:
             return [f"- Changes since edition {prev.version}: its data could not be read."]
         changes = editions.compare(prev.datapackage, root / DATAPACKAGE)
