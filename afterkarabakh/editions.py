@@ -143,7 +143,10 @@ def previous(
     edition, with ``unreleased`` set: the build holds changes made since it.
     """
     root = Path(root)
-    workdir = Path(workdir) if workdir else root / "_build" / ".cache" / "editions"
+    if workdir is None:  # the package's cache (outside the checkout when it is installed)
+        cache = getattr(paths, "CACHE", None) if root == paths.ROOT else None
+        workdir = (cache or root / "_build" / ".cache") / "editions"
+    workdir = Path(workdir)
     editions = recorded(root)
     this = next((r for r in editions if r.version == version), None)
     if this is not None:

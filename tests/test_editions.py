@@ -302,3 +302,18 @@ def test_the_page_lists_the_figures_drawn_from_changed_data(previous_edition):
 def test_identical_editions_compare_as_unchanged(data_copy):
     changes = editions.compare(data_copy, paths.DATAPACKAGE)
     assert changes.empty and changes.verdicts == []
+
+
+def test_the_package_version_is_read_from_the_edition_file():
+    """pyproject.toml (when the checkout has one) declares the version dynamic, read by setuptools
+    from afterkarabakh/edition.py without importing anything, never typed."""
+    import tomllib
+
+    file = paths.ROOT / "pyproject.toml"
+    if not file.exists():
+        pytest.skip("no pyproject.toml in this checkout")
+    project = tomllib.loads(file.read_text(encoding="utf-8"))
+    assert "version" not in project["project"], "pyproject.toml types a version; make it dynamic"
+    assert "version" in project["project"].get("dynamic", [])
+    dynamic = project["tool"]["setuptools"]["dynamic"]["version"]
+    assert dynamic == {"attr": "afterkarabakh.edition.VERSION"}
