@@ -4,7 +4,8 @@
 #   make test-fast [NAME=slug]   data, package, hygiene and one chapter under nbval, in under a minute
 #               (NAME defaults to the chapter notebook changed last)
 # Also: make lab (JupyterLab on the chapters), make bench [BEFORE=path], make outputs, make clean, make linkcheck,
-#       make chapter NAME=slug (a new chapter from chapters/_template.ipynb, listed in _toc.yml).
+#       make chapter NAME=slug (a new chapter from chapters/_template.ipynb, listed in _toc.yml),
+#       make pdf (the book as one PDF), make release VERSION=x.y.z (a new edition).
 
 PYTHON  ?= python3
 #: The oldest Python the pinned requirements install on (soupsieve needs 3.11.5); the README says so.
@@ -21,7 +22,8 @@ AXE_VERSION := 4.10.3
 AXE_DIR     := $(VENV)/axe-core
 AXE         := $(AXE_DIR)/node_modules/axe-core/axe.min.js
 
-.PHONY: book test test-fast lab bench outputs clean browser-deps chapter requirements python-version linkcheck
+.PHONY: book test test-fast lab bench outputs clean browser-deps chapter requirements python-version linkcheck \
+        pdf release print-deps
 
 # Everything the built pages depend on: when none of it changed, `make book` has nothing to do.
 BOOK_SOURCES := $(shell find chapters data afterkarabakh -type f -not -path '*/__pycache__/*' \
@@ -51,7 +53,10 @@ $(BOOK_STAMP): $(STAMP) $(BOOK_SOURCES)
 
 # The browser test's tools: Debian's chromium, poppler-utils (pdftotext, for the print test) and
 # axe-core (accessibility rules, pinned, from npm; injected into each built page by the test).
-browser-deps: $(AXE)
+browser-deps: print-deps $(AXE)
+
+# What printing needs (make pdf and the print tests): Debian's chromium and poppler-utils, only.
+print-deps:
 	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium and poppler-utils for the browser test..."; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
@@ -108,6 +113,23 @@ outputs: $(STAMP)
 chapter: $(STAMP)
 	@test -n "$(NAME)" || { echo "usage: make chapter NAME=slug"; exit 2; }
 	$(BIN)/python -m afterkarabakh.book.notebooks new $(NAME)
+
+# The book as one PDF, printed offline by Debian's chromium from the built pages (one document,
+# so page numbers run through it): _build/pdf/after-karabakh-<version>.pdf, copied to the book's
+# root, where every page's footer links it.
+EDITION_VERSION = $(shell sed -n 's/^VERSION = "\(.*\)"$$/\1/p' afterkarabakh/edition.py)
+PDF := _build/pdf/after-karabakh-$(EDITION_VERSION).pdf
+
+pdf: $(PDF)
+
+$(PDF): $(BOOK_STAMP) print-deps
+	$(BIN)/python -m afterkarabakh.book.pdf
+
+# A new edition: refuses a dirty tree or failing tests; stamps the version and date (the one place
+# is afterkarabakh/edition.py), records it in CHANGELOG.md, keeps its data, commits and tags it.
+release: $(STAMP)
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=x.y.z"; exit 2; }
+	$(BIN)/python -m afterkarabakh.book.release $(VERSION)
 
 clean:
 	rm -rf _build .pytest_cache

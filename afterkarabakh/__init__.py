@@ -3,4 +3,8 @@
 Chapters import what they need::
 
     from afterkarabakh import data, charts, maps
+
+The edition (version and date) is stated once, in :mod:`afterkarabakh.edition`.
 """
+
+from .edition import VERSION as __version__  # noqa: F401

@@ -217,6 +217,34 @@ def _characters_that_fit(chart) -> int:
     return max(50, int(plot_width / 5.6))
 
 
+def datasets_of(*things) -> list[str]:
+    """The book's datasets a chart draws on, as far as its frames still say (``data.load`` names
+    each frame in ``attrs``; pandas keeps the name through filters, not through every reshaping)."""
+    found: set[str] = set()
+    seen: set[int] = set()
+
+    def walk(item) -> None:
+        if id(item) in seen:
+            return
+        seen.add(id(item))
+        if isinstance(item, pd.DataFrame):
+            if item.attrs.get("dataset"):
+                found.add(item.attrs["dataset"])
+        elif isinstance(item, (list, tuple)):
+            for part in item:
+                walk(part)
+        elif isinstance(item, dict):
+            for part in item.values():
+                walk(part)
+        elif isinstance(item, alt.SchemaBase) and isinstance(vars(item).get("_kwds"), dict):
+            for part in vars(item)["_kwds"].values():
+                walk(part)
+
+    for thing in things:
+        walk(thing)
+    return sorted(found)
+
+
 def finish(
     chart,
     *,
@@ -261,6 +289,9 @@ def finish(
     meta = {"title": title, "sources": sorted(set(_sources_of(sources)))}
     if name:
         meta["figure"] = name
+    drawn_from = datasets_of(chart, sources)
+    if drawn_from:  # for the list of figures an edition keeps (afterkarabakh.editions)
+        meta["datasets"] = drawn_from
     # Legends belong to the chart, above its source line: a legend left to the outer group would be
     # set below the source line (and a chart with two legends would have one on each side of it).
     return alt.vconcat(

@@ -24,7 +24,7 @@ import re
 import sys
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -193,9 +193,23 @@ def _check_row_references(package: Package, datapackage: Path) -> list[Problem]:
     - ``"row_of": "dataset_field"``: the value is the primary key (composite parts joined by '|')
       of a row of the dataset named in ``dataset_field`` of the same row.
     - ``"field_of": "dataset_field"``: the value is a field of that dataset.
-    So a verdict can never cite a figure the data lack.
+    - ``"not_before": {"dataset": ..., "key": ..., "field": ...}`` (names of fields of the same
+      row): the value, a date, is not earlier than the date held in that field of that row (a
+      verdict at a checkpoint cannot rest on evidence dated after it).
+    So a verdict can never cite a figure the data lack, nor evidence from its future.
     """
     problems = []
+    keyed: dict[str, dict] = {}  # dataset -> {key: row}, read once per validation
+
+    def rows_by_key(name: str) -> dict:
+        if name not in keyed:
+            schema = package.get_resource(name).schema
+            keyed[name] = {
+                "|".join(str(r[k]) for k in schema.primary_key): r
+                for r in package.get_resource(name).read_rows()
+            }
+        return keyed[name]
+
     for resource in package.resources:
         if resource.type != "table":
             continue
@@ -203,7 +217,8 @@ def _check_row_references(package: Package, datapackage: Path) -> list[Problem]:
             f
             for f in resource.schema.fields
             if any(
-                k in f.custom for k in ("required_with", "required_without", "row_of", "field_of")
+                k in f.custom
+                for k in ("required_with", "required_without", "row_of", "field_of", "not_before")
             )
         ]
         if not fields:
@@ -229,6 +244,9 @@ def _check_row_references(package: Package, datapackage: Path) -> list[Problem]:
                             where, row.row_number, field.name, f"required when '{missing}' is empty"
                         )
                     )
+                rule = field.custom.get("not_before")
+                if rule and value not in (None, ""):
+                    problems += _not_before(package, where, row, field.name, rule, rows_by_key)
                 target_field = field.custom.get("row_of") or field.custom.get("field_of")
                 if value in (None, "") or not target_field:
                     continue
@@ -254,11 +272,7 @@ def _check_row_references(package: Package, datapackage: Path) -> list[Problem]:
                             )
                         )
                     continue
-                keys = {
-                    "|".join(str(r[k]) for k in schema.primary_key)
-                    for r in package.get_resource(target).read_rows()
-                }
-                if value not in keys:
+                if value not in rows_by_key(target):
                     problems.append(
                         Problem(
                             where,
@@ -268,6 +282,40 @@ def _check_row_references(package: Package, datapackage: Path) -> list[Problem]:
                         )
                     )
     return problems
+
+
+def _not_before(package: Package, where: str, row, name: str, rule: dict, rows_by_key) -> list:
+    """The ``not_before`` rule for one cell (see :func:`_check_row_references`); a reference that
+    does not resolve is left to ``row_of`` and ``field_of``, which report it."""
+    dataset, key, field = (row[rule[part]] for part in ("dataset", "key", "field"))
+    if not (dataset and key and field) or not package.has_resource(dataset):
+        return []
+    if package.get_resource(dataset).type != "table":
+        return []
+    target = rows_by_key(dataset).get(key)
+    if target is None or field not in target:
+        return []
+    when, value = target[field], row[name]
+    if isinstance(when, datetime):
+        when = when.date()
+    if when is None:
+        return [
+            Problem(where, row.row_number, rule["field"], f"{dataset} row '{key}' has no {field}")
+        ]
+    if not isinstance(when, date):
+        return [
+            Problem(where, row.row_number, rule["field"], f"'{field}' of {dataset} is not a date")
+        ]
+    if value < when:
+        return [
+            Problem(
+                where,
+                row.row_number,
+                name,
+                f"{value} is earlier than its evidence: {dataset} row '{key}' has {field} {when}",
+            )
+        ]
+    return []
 
 
 # --- what a careless or hostile contribution could slip in: refused where it enters -------------

@@ -1094,3 +1094,168 @@ def test_no_internal_ids_in_tooltips_or_tables(built_book):
             if INTERNAL_ID.match(shown):
                 found.append(f"{page.name}: table cell {shown!r}")
     assert not found, "internal ids shown to readers:\n" + "\n".join(sorted(set(found)))
+
+
+# --- editions: the edition on every page, each figure citable, the data and the book whole ------
+
+
+def test_every_page_names_the_edition_and_links_the_pdf_and_the_data(built_book):
+    from afterkarabakh import edition
+
+    line = re.compile(
+        rf'<p class="ak-edition">After Karabakh, {re.escape(edition.label())}\. '
+        rf'<a href="(?P<pdf>[^"]*{re.escape(edition.pdf_name())})">[^<]+</a> · '
+        rf'<a href="(?P<zip>[^"]*data/{re.escape(edition.data_zip_name())})" download>'
+    )
+    for page in _pages(built_book):
+        markup = (built_book / page).read_text(encoding="utf-8")
+        if 'http-equiv="Refresh"' in markup[:500]:
+            continue  # index.html only sends the reader on to the introduction
+        found = line.search(markup)
+        assert found, f"{page}: no edition line in the footer"
+        where = (built_book / page).parent
+        assert (where / found.group("zip")).resolve() == (
+            built_book / "data" / edition.data_zip_name()
+        ).resolve(), f"{page}: the zip link does not reach the book's data folder"
+        assert (where / found.group("pdf")).resolve() == (
+            built_book / edition.pdf_name()
+        ).resolve(), f"{page}: the PDF link does not reach the book's root, where make pdf puts it"
+    intro = (built_book / "chapters" / "introduction.html").read_text(encoding="utf-8")
+    assert f"This is edition {edition.VERSION} of the book, dated {edition.date_words()}" in intro
+
+
+_CITE = re.compile(
+    r'<figure class="ak-numbered-figure[^"]*" id="(?P<id>[^"]+)">.*?'
+    r'<p class="ak-cite-figure-text">(?P<text>[^<]*)</p>'
+    r'<pre class="ak-cite-figure-bibtex"><code>(?P<bibtex>[^<]*)</code></pre>.*?'
+    r'<span class="caption-number">Figure (?P<number>[\d.]+)\s*</span>'
+    r'<span class="caption-text">(?P<title>.*?)</span>',
+    re.S,
+)
+
+
+def test_every_figure_can_be_cited_by_number_title_edition_and_anchor(built_book):
+    from afterkarabakh import edition
+
+    cited = 0
+    for file in _toc_files():
+        markup = (built_book / f"{file}.html").read_text(encoding="utf-8")
+        figures = markup.count('class="ak-numbered-figure')
+        found = list(_CITE.finditer(markup))
+        assert len(found) == figures, f"{file}: {figures} figures, {len(found)} citations"
+        for match in found:
+            text = html.unescape(match.group("text"))
+            title = html.unescape(re.sub(r"<[^>]+>", "", match.group("title")))
+            label = f"Figure {match.group('number')}: {title}"
+            assert f"“{label}”" in text, f"{file}: {text}"
+            assert f"edition {edition.VERSION} ({edition.date_words()})" in text
+            assert text.endswith(f"{file}.html#{match.group('id')}"), text
+            bibtex = html.unescape(match.group("bibtex"))
+            assert f"url = {{{file}.html#{match.group('id')}}}" in bibtex
+            assert f"version = {{{edition.VERSION}}}" in bibtex
+            cited += 1
+    assert cited >= 40, f"only {cited} figures cited"
+
+
+def test_the_data_zip_holds_the_whole_package_and_validates(built_book, tmp_path):
+    import zipfile
+
+    from afterkarabakh import edition
+
+    archive = built_book / "data" / edition.data_zip_name()
+    with zipfile.ZipFile(archive) as zipped:
+        zipped.extractall(tmp_path)
+        names = set(zipped.namelist())
+    folder = tmp_path / archive.stem
+    csvs = {str(p.relative_to(paths.DATA)) for p in paths.DATA.rglob("*.csv")}
+    assert {str(p.relative_to(folder)) for p in folder.rglob("*.csv")} == csvs
+    for extra in ("datapackage.json", "README.md", "LICENSE-CC-BY-4.0.md", "figures.json"):
+        assert f"{archive.stem}/{extra}" in names, extra
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    assert edition.label() in readme and "CC BY 4.0" in readme
+    listed = json.loads((folder / "figures.json").read_text(encoding="utf-8"))
+    assert listed == json.loads((built_book / "figures.json").read_text(encoding="utf-8"))
+    data.validate(folder / "datapackage.json")
+
+
+def test_the_list_of_figures_has_every_numbered_figure(built_book):
+    listed = json.loads((built_book / "figures.json").read_text(encoding="utf-8"))
+    by_page = {}
+    for figure in listed:
+        by_page.setdefault(figure["page"], []).append(figure)
+    for file in _toc_files():
+        markup = (built_book / f"{file}.html").read_text(encoding="utf-8")
+        assert [(f["id"], f["number"]) for f in by_page.get(file, [])] == _FIGURE.findall(markup)
+    assert sum(bool(f["datasets"]) for f in listed) >= len(listed) * 3 // 4, (
+        "most figures name the datasets they draw on"
+    )
+
+
+# --- the book as one PDF (make pdf) ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def book_pdf(built_book, tmp_path_factory) -> tuple[Path, list[str], list[str]]:
+    """The PDF `make pdf` makes, printed once for this module from the shared build, and its
+    text per page (words, and lines as laid out)."""
+    from afterkarabakh.book import pdf
+
+    if not Path(CHROMIUM).exists() or not shutil.which("pdftotext"):
+        pytest.fail("chromium or pdftotext is missing: `make test` installs them")
+    made = pdf.build(built_book, tmp_path_factory.mktemp("pdf"), publish=False)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(made), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    raw = text.split("\f")
+    raw = raw[:-1] if raw and not raw[-1].strip() else raw
+    return made, [" ".join(p.split()) for p in raw], raw
+
+
+@pytest.mark.browser
+def test_the_pdf_has_every_chapter_and_every_figure_whole(built_book, book_pdf):
+    """Every page's title, in its place in the contents; every figure's number and title on one
+    page with its source line; page numbers through the whole book."""
+    from afterkarabakh.book import pdf
+
+    made, pages, raw = book_pdf
+    assert not [n for n, p in enumerate(pages, 1) if len(p) < 20], "empty printed pages"
+    assert all(p.endswith(f"{n} / {len(pages)}") for n, p in enumerate(pages, 1)), (
+        "page numbers run through the book"
+    )
+    starts = pdf.destinations(made)
+    contents = [" ".join(line.split()) for line in raw[1].splitlines() if line.strip()]
+    for _, docs in pdf.toc_parts():
+        for docname in docs:
+            stem = docname.rsplit("/", 1)[-1]
+            built = (built_book / f"{docname}.html").read_text(encoding="utf-8")
+            title = pdf.article(built, docname, set())[0]
+            first = starts[f"page-{stem}"]
+            words = " ".join(title.split()[:5])
+            assert words in pages[first - 1], f"{title!r} does not open page {first}"
+            line = next((line for line in contents if line.startswith(words)), None) or next(
+                (line for line in contents if words in line), ""
+            )
+            assert line.endswith(f" {first}"), f"the contents give {line!r}, not page {first}"
+    listed = json.loads((built_book / "figures.json").read_text(encoding="utf-8"))
+    after = 1
+    for figure in listed:
+        label = f"Figure {figure['number']}"
+        words = " ".join(figure["title"].replace("’", "'").split()[:4])
+        # The caption's number and the chart's drawn title on one page (the prose that refers to
+        # the figure names its number too, but not its title).
+        hits = [
+            n
+            for n, p in enumerate(pages, 1)
+            if n >= after
+            and re.search(rf"{re.escape(label)}(?!\.?\d)", p)
+            and words in p.replace("’", "'")
+        ]
+        assert hits, (
+            f"{label} ({figure['title']!r}) is not on one page with its number: cut or missing"
+        )
+        page = pages[hits[0] - 1].replace("’", "'")
+        at = page.find(words)
+        assert re.search(r"\bSources?:", page[at:]), (
+            f"{label} ({figure['title']!r}) is cut across pages {hits[0]} and {hits[0] + 1}"
+        )
+        after = hits[0]

@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from afterkarabakh import paths
+from afterkarabakh import edition, paths
 from afterkarabakh.book import citing
 
 CONFIG = yaml.safe_load((paths.ROOT / "_config.yml").read_text(encoding="utf-8"))
@@ -51,6 +51,7 @@ def test_citation_file_is_cff_1_2_0():
 
 def test_citation_file_matches_the_book():
     assert CFF["title"] == CONFIG["title"] == CFF["preferred-citation"]["title"]
+    assert (str(CFF["version"]), str(CFF["date-released"])) == (edition.VERSION, edition.DATE)
     assert [a["name"] for a in CFF["authors"]] == [CONFIG["author"]]
     assert str(CFF["preferred-citation"]["year"]) == citing.year_of(str(CONFIG["copyright"]))
 
@@ -125,4 +126,47 @@ def test_the_build_adds_the_block_to_chapters_only():
     assert 'href="military.html"' in context["body"], (
         "the link must work from the chapter's own page"
     )
-    assert f"In <em>{CONFIG['title']}</em>" in context["body"]
+    assert f"In <em>{CONFIG['title']}</em>, edition {edition.VERSION}" in context["body"]
+    assert f"({edition.date_words()})" in context["body"], "the block names the edition's date"
+
+
+def test_citation_names_the_edition_read_from_the_one_place():
+    line = citing.citation_text(
+        book="After Karabakh",
+        authors="The After Karabakh authors",
+        year="2027",
+        chapter="Ukraine's impact",
+        url="chapters/ukraine.html",
+        version="2.1.0",
+        day="2027-01-02",
+    )
+    assert line == (
+        "The After Karabakh authors (2027). “Ukraine's impact”. In After Karabakh, edition 2.1.0 "
+        "(2 January 2027). chapters/ukraine.html"
+    )
+
+
+def test_a_figure_is_cited_by_number_title_edition_date_and_anchor():
+    kwargs = dict(
+        book="After Karabakh",
+        authors="The After Karabakh authors",
+        year="2027",
+        number="3.2",
+        title="Russia's arms exports fell by half & more_",
+        url="chapters/ukraine.html#fig-ukraine-exports",
+        version="2.1.0",
+        day="2027-01-02",
+    )
+    assert citing.figure_citation_text(**kwargs) == (
+        "The After Karabakh authors (2027). “Figure 3.2: Russia's arms exports fell by half & "
+        "more_”. In After Karabakh, edition 2.1.0 (2 January 2027). "
+        "chapters/ukraine.html#fig-ukraine-exports"
+    )
+    bibtex = citing.figure_bibtex(**kwargs)
+    assert bibtex.startswith("@misc{afterkarabakh-2.1.0-fig-3-2,\n")
+    assert "title = {{Figure 3.2: Russia's arms exports fell by half \\& more\\_}}" in bibtex
+    assert "version = {2.1.0}" in bibtex and "date = {2027-01-02}" in bibtex
+    assert "url = {chapters/ukraine.html#fig-ukraine-exports}" in bibtex
+    assert bibtex.count("{") == bibtex.count("}"), "balanced braces"
+    block = citing.figure_citation_html(**{**kwargs, "title": "<b>bold</b>"})
+    assert "<summary>Cite this figure</summary>" in block and "<b>" not in block

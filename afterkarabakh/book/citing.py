@@ -1,15 +1,19 @@
 """A "How to cite" block at the foot of every chapter page, added by the build.
 
 The book's title, authors and year come from ``_config.yml`` (``title``, ``author`` and
-``copyright``), the chapter's title from its first heading, and the address
-from the page's path (prefixed by ``html_baseurl`` when the book sets one), so the block can
-never disagree with the book or with ``CITATION.cff``. Hooked by ``afterkarabakh.book.sphinxext``.
+``copyright``), the edition (version and date) from :mod:`afterkarabakh.edition`, the chapter's
+title from its first heading, and the address from the page's path (prefixed by
+``html_baseurl`` when the book sets one), so the block can never disagree with the book or with
+``CITATION.cff``. Hooked by ``afterkarabakh.book.sphinxext``. Each figure's own citation
+(:func:`figure_citation_html`) is added by :mod:`afterkarabakh.book.figures`.
 """
 
 from __future__ import annotations
 
 import html
 import re
+
+from .. import edition
 
 #: Pages that are parts of the book's apparatus rather than chapters: no citation block.
 APPENDICES = {
@@ -18,6 +22,7 @@ APPENDICES = {
     "chapters/appendix_method",
     "chapters/glossary",
     "chapters/gazetteer",
+    "chapters/appendix_changes",
 }
 
 
@@ -35,22 +40,48 @@ def page_url(pagename: str, baseurl: str = "") -> str:
     return f"{baseurl.rstrip('/')}/{path}" if baseurl else path
 
 
-def citation_text(*, book: str, authors: str, year: str, chapter: str | None, url: str) -> str:
+def edition_words(version: str | None, day: str | None) -> str:
+    """', edition 1.2.3 (4 May 2027)', or nothing when no edition is given."""
+    if not version:
+        return ""
+    return f", edition {version}" + (f" ({edition.date_words(day)})" if day else "")
+
+
+def citation_text(
+    *,
+    book: str,
+    authors: str,
+    year: str,
+    chapter: str | None,
+    url: str,
+    version: str | None = None,
+    day: str | None = None,
+) -> str:
     """One citation in plain text; ``chapter=None`` cites the whole book (its front page)."""
+    ed = edition_words(version, day)
     if chapter:
-        return f"{authors} ({year}). “{chapter}”. In {book}. {url}"
-    return f"{authors} ({year}). {book}. {url}"
+        return f"{authors} ({year}). “{chapter}”. In {book}{ed}. {url}"
+    return f"{authors} ({year}). {book}{ed}. {url}"
 
 
 def citation_html(
-    *, book: str, authors: str, year: str, chapter: str | None, url: str, href: str | None = None
+    *,
+    book: str,
+    authors: str,
+    year: str,
+    chapter: str | None,
+    url: str,
+    href: str | None = None,
+    version: str | None = None,
+    day: str | None = None,
 ) -> str:
     """The block as HTML; ``href`` is the link as seen from the page itself (default: ``url``)."""
     what = "chapter" if chapter else "book"
+    ed = html.escape(edition_words(version, day))
     work = (
-        f"“{html.escape(chapter)}”. In <em>{html.escape(book)}</em>."
+        f"“{html.escape(chapter)}”. In <em>{html.escape(book)}</em>{ed}."
         if chapter
-        else f"<em>{html.escape(book)}</em>."
+        else f"<em>{html.escape(book)}</em>{ed}."
     )
     link = f'<a href="{html.escape(href or url)}">{html.escape(url)}</a>'
     return (
@@ -74,6 +105,80 @@ def _on_page_context(app, pagename, templatename, context, doctree) -> None:
         chapter=None if pagename == root else title,
         url=page_url(pagename, baseurl),
         href=page_url(pagename, baseurl) if baseurl else f"{pagename.rsplit('/', 1)[-1]}.html",
+        version=edition.VERSION,
+        day=edition.DATE,
+    )
+
+
+# --- a figure's citation ---------------------------------------------------------------------------
+
+
+def _bibtex_text(text: str) -> str:
+    """Text inside a BibTeX field: braces and LaTeX's special characters escaped."""
+    for char, escaped in (("\\", "\\textbackslash{}"), ("{", "\\{"), ("}", "\\}")):
+        text = text.replace(char, escaped)
+    for char in "&%$#_":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def figure_label(number: str | None, title: str) -> str:
+    """'Figure 3.2: Title' (or the title alone when the figure has no number)."""
+    return f"Figure {number}: {title}" if number else title
+
+
+def figure_citation_text(
+    *,
+    book: str,
+    authors: str,
+    year: str,
+    number: str | None,
+    title: str,
+    url: str,
+    version: str = edition.VERSION,
+    day: str = edition.DATE,
+) -> str:
+    return (
+        f"{authors} ({year}). “{figure_label(number, title)}”. In {book}"
+        f"{edition_words(version, day)}. {url}"
+    )
+
+
+def figure_bibtex(
+    *,
+    book: str,
+    authors: str,
+    year: str,
+    number: str | None,
+    title: str,
+    url: str,
+    version: str = edition.VERSION,
+    day: str = edition.DATE,
+) -> str:
+    """One ``@misc`` entry, keyed by book, edition and figure number."""
+    slug = re.sub(r"[^a-z0-9]+", "", book.lower())
+    key = f"{slug}-{version}-fig-{(number or 'x').replace('.', '-')}"
+    fields = {
+        "author": "{" + _bibtex_text(authors) + "}",
+        "title": "{" + _bibtex_text(figure_label(number, title)) + "}",
+        "howpublished": f"In \\emph{{{_bibtex_text(book)}}}, edition {version}",
+        "year": year,
+        "date": day,
+        "version": version,
+        "url": url,
+    }
+    body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields.items())
+    return f"@misc{{{key},\n{body}\n}}"
+
+
+def figure_citation_html(**kwargs) -> str:
+    """The "Cite this figure" disclosure: the citation in text, then in BibTeX."""
+    text = figure_citation_text(**kwargs)
+    bibtex = figure_bibtex(**kwargs)
+    return (
+        '<details class="ak-cite-figure"><summary>Cite this figure</summary>'
+        f'<p class="ak-cite-figure-text">{html.escape(text)}</p>'
+        f'<pre class="ak-cite-figure-bibtex"><code>{html.escape(bibtex)}</code></pre></details>'
     )
 
 

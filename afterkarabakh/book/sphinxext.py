@@ -587,4 +587,5 @@ def setup(app):
         "afterkarabakh.book.citing"
     )  # "How to cite this chapter" on each chapter page
     app.setup_extension("afterkarabakh.book.figures")  # every chart a numbered, referable figure
+    app.setup_extension("afterkarabakh.book.downloads")  # the edition, the data zip, figure list
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
