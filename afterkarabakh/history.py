@@ -151,6 +151,8 @@ def chart(title: str, subtitle: str | None = None, name: str | None = None):
     shown = frame()
     dates = shown.drop_duplicates("step").sort_values("step")
     lines = json.dumps({w: [w, d] for w, d in zip(dates["when"], dates["short_date"])})
+    # On a phone's column the five heads keep only month and year, on two short lines.
+    narrow = json.dumps({w: d.split()[-2:] for w, d in zip(dates["when"], dates["short_date"])})
     colour = alt.Color(
         "verdict:N",
         title="Verdict",
@@ -175,7 +177,7 @@ def chart(title: str, subtitle: str | None = None, name: str | None = None):
         x_axis = alt.Axis(
             orient="top",
             labelAngle=0,
-            labelExpr=f"{lines}[datum.label]",
+            labelExpr=f"width < 330 ? {narrow}[datum.label] : {lines}[datum.label]",
             labelFontSize=10,
             labelLimit=120,
             labelBaseline="line-bottom",

@@ -7,6 +7,7 @@ tests/test_consistency.py) read what it produced.
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import html
 import html.parser
@@ -1202,7 +1203,12 @@ def book_pdf(built_book, tmp_path_factory) -> tuple[Path, list[str], list[str]]:
 
     if not Path(CHROMIUM).exists() or not shutil.which("pdftotext"):
         pytest.fail("chromium or pdftotext is missing: `make test` installs them")
-    made = pdf.build(built_book, tmp_path_factory.mktemp("pdf"), publish=False)
+    # In a thread of its own: this module's other browser tests keep a Playwright session (and its
+    # event loop) open in the main thread, and the synchronous API refuses to nest in one.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as worker:
+        made = worker.submit(
+            pdf.build, built_book, tmp_path_factory.mktemp("pdf"), publish=False
+        ).result()
     text = subprocess.run(
         ["pdftotext", "-layout", str(made), "-"], capture_output=True, text=True, check=True
     ).stdout
