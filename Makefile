@@ -1,7 +1,7 @@
 # After Karabakh: two commands on a fresh machine.
 #   make book   build the HTML book into _build/html (sets up .venv first)
 #   make test   run every test (same set-up; installs Debian's chromium if missing)
-# Also: make lab (JupyterLab on the chapters), make bench, make outputs, make clean,
+# Also: make lab (JupyterLab on the chapters), make bench, make lighthouse, make outputs, make clean,
 #       make chapter NAME=slug (a new chapter from chapters/_template.ipynb, listed in _toc.yml).
 
 PYTHON  ?= python3
@@ -15,11 +15,16 @@ LAB_VENV  := .venv-lab
 LAB_STAMP := $(LAB_VENV)/.requirements-installed
 UV        := uv==0.13.9
 
-AXE_VERSION := 4.10.3
+AXE_VERSION := 4.14.1
 AXE_DIR     := $(VENV)/axe-core
-AXE         := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+AXE         := $(AXE_DIR)/.installed-$(AXE_VERSION)
+#: Lighthouse for `make bench` (pinned, from npm): 12.8.2 is the last release that runs on Node 20
+#: (Lighthouse 13 needs Node 22.19 or newer).
+LIGHTHOUSE_VERSION := 12.8.2
+LIGHTHOUSE_DIR     := $(VENV)/lighthouse
+LIGHTHOUSE         := $(LIGHTHOUSE_DIR)/.installed-$(LIGHTHOUSE_VERSION)
 
-.PHONY: book test lab bench outputs clean browser-deps chapter requirements python-version
+.PHONY: book test lab bench lighthouse outputs clean browser-deps chapter requirements python-version
 
 # Everything the built pages depend on: when none of it changed, `make book` has nothing to do.
 BOOK_SOURCES := $(shell find chapters data afterkarabakh -type f -not -path '*/__pycache__/*' \
@@ -56,6 +61,11 @@ browser-deps: $(AXE)
 
 $(AXE):
 	npm install --silent --no-audit --no-fund --prefix $(AXE_DIR) axe-core@$(AXE_VERSION)
+	@touch $@
+
+$(LIGHTHOUSE):
+	npm install --silent --no-audit --no-fund --prefix $(LIGHTHOUSE_DIR) lighthouse@$(LIGHTHOUSE_VERSION)
+	@touch $@
 
 $(LAB_STAMP): requirements-lab.txt requirements.txt | python-version
 	@test -x $(LAB_VENV)/bin/python || $(PYTHON) -m venv $(LAB_VENV)
@@ -79,8 +89,12 @@ requirements: | python-version
 	.venv-tools/bin/uv pip compile requirements.in $(COMPILE) -o requirements.txt
 	.venv-tools/bin/uv pip compile requirements-lab.in $(COMPILE) -o requirements-lab.txt
 
-bench: $(STAMP) browser-deps
+bench: $(STAMP) browser-deps $(LIGHTHOUSE)
 	$(BIN)/python -m afterkarabakh.book.bench
+
+# Lighthouse alone (mobile profile, every content page of the built book): _build/lighthouse.md.
+lighthouse: $(BOOK_STAMP) browser-deps $(LIGHTHOUSE)
+	$(BIN)/python -m afterkarabakh.book.bench lighthouse
 
 # Re-execute the notebooks and keep only the outputs of "# NBVAL_CHECK_OUTPUT" cells.
 outputs: $(STAMP)
