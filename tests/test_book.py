@@ -171,9 +171,10 @@ TOOLTIP_JS = """() => {
 }"""
 
 
-def _tap_each_chart(page) -> list[dict]:
+def _tap_each_chart(page, shot_prefix: Path | None = None) -> list[dict]:
     """Tap one mark per chart, as a reader's thumb would: the tooltip must show, inside the screen
-    and whole; a second tap on the mark must hide it."""
+    and whole; a second tap on the mark must hide it. With ``shot_prefix``, the screen with each
+    tooltip is saved (``<prefix>-<chart>.png``)."""
     results = []
     for index in range(page.locator("div.ak-chart").count()):
         chart = page.locator("div.ak-chart").nth(index)
@@ -186,6 +187,8 @@ def _tap_each_chart(page) -> list[dict]:
         page.touchscreen.tap(spot["x"], spot["y"])
         page.wait_for_timeout(80)
         seen = page.evaluate(TOOLTIP_JS)
+        if shot_prefix is not None:
+            page.screenshot(path=f"{shot_prefix}-{index + 1}.png")
         page.touchscreen.tap(spot["x"], spot["y"])
         page.wait_for_timeout(80)
         seen["hidden_by_second_tap"] = not page.evaluate(TOOLTIP_JS)["visible"]
@@ -240,7 +243,8 @@ def _visit(browser, server: str, built_book: Path, page_path: str, width: int) -
     record["overflow"] = page.evaluate(OVERFLOW_JS)
     record["charts"] = page.evaluate(CHART_FIT_JS)
     if phone and expected:
-        record["taps"] = _tap_each_chart(page)
+        shots = built_book.parent / f"screenshot-400-tap-{page_path.replace('/', '-')[:-5]}"
+        record["taps"] = _tap_each_chart(page, shots if SCREENSHOTS else None)
         page.evaluate("window.scrollTo(0, 0)")
     page.wait_for_load_state("networkidle")
     record["bytes"] = sum(sizes.values())
@@ -512,7 +516,7 @@ def test_each_chart_is_a_still_image_before_any_script_runs(built_book):
         boxes = _CHART_BOX.findall(markup)
         if markup.count('class="ak-chart"') != len(boxes):
             failures.append(f"{page.name}: a chart box not as expected")
-        if boxes and re.search(r"<script[^>]+vega-bundle", markup):
+        if boxes and re.search(r'<script[^>]*\ssrc="[^"]*vega-bundle', markup):
             failures.append(f"{page.name}: the Vega bundle is loaded by the page's HTML")
         if boxes and not re.search(r'<script data-ak-bundle="[^"]+" defer="defer"', markup):
             failures.append(f"{page.name}: the renderer is not deferred or not told the bundle")

@@ -272,6 +272,9 @@ _BLOCKING_SCRIPT = re.compile(
     r'<script src="([^"]*_static/(?:doctools|sphinx_highlight|clipboard\.min|copybutton|togglebutton'
     r'|design-tabs|scripts/sphinx-book-theme)\.js(?:\?v=[0-9a-f]+)?)"></script>'
 )
+#: The theme preloads its two deferred scripts, which then share the network with the stylesheets
+#: the first paint waits for; deferred at the end of the head, they load soon enough.
+_SCRIPT_PRELOAD = re.compile(r'\s*<link rel="preload" as="script" href="[^"]*"\s*/?>')
 _OPTIONS_SCRIPT = re.compile(
     r'<script src="[^"]*_static/documentation_options\.js(?:\?v=[0-9a-f]+)?"></script>'
 )
@@ -285,6 +288,7 @@ def lighten_page(text: str, is_search_page: bool, documentation_options: str | N
     if not is_search_page:  # the search box sends readers to the search page, which loads them
         text = _SEARCH_TAG.sub("", text)
         text = _BLOCKING_SCRIPT.sub(r'<script defer="defer" src="\1"></script>', text)
+        text = _SCRIPT_PRELOAD.sub("", text)
         if documentation_options is not None:
             text = _OPTIONS_SCRIPT.sub(
                 lambda _: f"<script>{documentation_options.strip()}</script>", text
