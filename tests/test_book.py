@@ -252,7 +252,7 @@ def _visit(browser, server: str, built_book: Path, page_path: str, width: int) -
     record["errors"], record["outside"] = list(errors), list(outside)
     if SCREENSHOTS:
         shot = built_book.parent / f"screenshot-{width}-{page_path.replace('/', '-')}.png"
-        page.screenshot(path=str(shot), full_page=True)
+        page.screenshot(path=str(shot), full_page=True, timeout=120000)  # long pages, busy machine
     if width == max(WIDTHS) and AXE.exists():
         page.add_script_tag(path=str(AXE))
         record["axe"] = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")

@@ -367,7 +367,8 @@
       Object.keys(value).forEach(function (k) {
         if (k === "title") { return; }
         var v = value[k];
-        if (v === undefined || v === null) { return; }
+        // A missing value (Vega-Lite writes it as "null") is left out: it says nothing to a reader.
+        if (v === undefined || v === null || v === "" || v === "null" || v === "NaN" || v === "undefined") { return; }
         rows.push("<tr><th scope=\"row\">" + escapeHtml(k) + "</th><td>" +
           escapeHtml(typeof v === "object" ? JSON.stringify(v) : v) + "</td></tr>");
       });
