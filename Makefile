@@ -3,7 +3,7 @@
 #   make test   run every test (same set-up; installs Debian's chromium if missing)
 #   make test-fast [NAME=slug]   data, package, hygiene and one chapter under nbval, in under a minute
 #               (NAME defaults to the chapter notebook changed last)
-# Also: make lab (JupyterLab on the chapters), make bench [BEFORE=path], make outputs, make clean, make linkcheck,
+# Also: make lab (JupyterLab on the chapters), make bench [BEFORE=path], make lighthouse, make outputs, make clean, make linkcheck,
 #       make chapter NAME=slug (a new chapter from chapters/_template.ipynb, listed in _toc.yml),
 #       make pdf (the book as one PDF), make release VERSION=x.y.z (a new edition).
 
@@ -18,11 +18,16 @@ LAB_VENV  := .venv-lab
 LAB_STAMP := $(LAB_VENV)/.requirements-installed
 UV        := uv==0.13.9
 
-AXE_VERSION := 4.10.3
+AXE_VERSION := 4.14.1
 AXE_DIR     := $(VENV)/axe-core
-AXE         := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+AXE         := $(AXE_DIR)/.installed-$(AXE_VERSION)
+#: Lighthouse for `make bench` (pinned, from npm): 12.8.2 is the last release that runs on Node 20
+#: (Lighthouse 13 needs Node 22.19 or newer).
+LIGHTHOUSE_VERSION := 12.8.2
+LIGHTHOUSE_DIR     := $(VENV)/lighthouse
+LIGHTHOUSE         := $(LIGHTHOUSE_DIR)/.installed-$(LIGHTHOUSE_VERSION)
 
-.PHONY: book test test-fast lab bench outputs clean browser-deps chapter requirements python-version linkcheck \
+.PHONY: book test test-fast lab bench lighthouse outputs clean browser-deps chapter requirements python-version linkcheck \
         pdf release print-deps
 
 # Everything the built pages depend on: when none of it changed, `make book` has nothing to do.
@@ -63,6 +68,11 @@ print-deps:
 
 $(AXE):
 	npm install --silent --no-audit --no-fund --prefix $(AXE_DIR) axe-core@$(AXE_VERSION)
+	@touch $@
+
+$(LIGHTHOUSE):
+	npm install --silent --no-audit --no-fund --prefix $(LIGHTHOUSE_DIR) lighthouse@$(LIGHTHOUSE_VERSION)
+	@touch $@
 
 $(LAB_STAMP): requirements-lab.txt requirements.txt | python-version
 	@test -x $(LAB_VENV)/bin/python || $(PYTHON) -m venv $(LAB_VENV)
@@ -97,7 +107,7 @@ requirements: | python-version
 	.venv-tools/bin/uv pip compile requirements-lab.in $(COMPILE) -o requirements-lab.txt
 
 # BEFORE=path times another checkout (with its own .venv, e.g. a worktree of main) in the same run.
-bench: $(STAMP) $(LAB_STAMP) browser-deps
+bench: $(STAMP) $(LAB_STAMP) browser-deps $(LIGHTHOUSE)
 	BEFORE="$(BEFORE)" $(BIN)/python -m afterkarabakh.book.bench
 
 # Maintainers only, needs the network (never run by CI, the tests or the build): are the sources'
@@ -105,6 +115,10 @@ bench: $(STAMP) $(LAB_STAMP) browser-deps
 # `make linkcheck ARGS=--save` also requests captures of live pages the archive lacks.
 linkcheck: $(STAMP)
 	$(BIN)/python -m afterkarabakh.book.linkcheck $(ARGS)
+
+# Lighthouse alone (mobile profile, every content page of the built book): _build/lighthouse.md.
+lighthouse: $(BOOK_STAMP) browser-deps $(LIGHTHOUSE)
+	$(BIN)/python -m afterkarabakh.book.bench lighthouse
 
 # Re-execute the notebooks and keep only the outputs of "# NBVAL_CHECK_OUTPUT" cells.
 outputs: $(STAMP)

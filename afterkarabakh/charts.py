@@ -6,23 +6,27 @@ the source registry so a chart can never cite a source the registry lacks.
 
 Rendering works offline in both places a chart is seen:
 
-* in the built HTML book the page loads, deferred, the Vega bundle that the book
-  serves itself and the book's renderer (``static/afterkarabakh-charts.js``, see
-  :mod:`afterkarabakh.book.sphinxext`); a chart's output is only its spec (as JSON), a
-  line for readers without JavaScript and its data table (:mod:`afterkarabakh.tables`);
+* in the built HTML book a chart's output is its spec (as JSON), its still images (light and dark
+  page, drawn at build time from the same spec by vl-convert and kept by content in
+  ``_build/.cache/charts``: the page shows one at once, at the chart's design size) and its data
+  table (:mod:`afterkarabakh.tables`). The book's renderer (``static/afterkarabakh-charts.js``,
+  deferred, see :mod:`afterkarabakh.book.sphinxext`) fetches the Vega bundle the book serves when
+  a chart first comes near the screen and replaces each still image with the interactive chart;
 * in JupyterLab, which renders Vega-Lite 5 but not the version 6 that Altair 6
   writes, the first chart of a kernel session also carries the same bundle and the
   renderer, so nothing is fetched from a CDN either.
 
 The renderer fits every chart to the width of its column (narrower plotting areas,
 titles wrapped, stacked panels on a phone), redraws it when the column changes
-width, and adds the exports (SVG, PNG, named after the chart) and a CSV download of
-the rows in the table. The marks' generated ARIA labels are switched off
-(``config.aria: false``): the chart's box carries its one description.
+width or the page its colour mode (the colours that change in dark mode travel with the spec,
+from :func:`dark_mode`), shows tooltips on hover and on tap, and adds the exports (SVG, PNG,
+named after the chart) and a CSV download of the rows in the table. The marks' generated ARIA
+labels are switched off (``config.aria: false``): the chart's box carries its one description.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
@@ -51,6 +55,25 @@ def vega_lite_version() -> str:
     return ".".join(alt.VEGALITE_VERSION.split(".")[:2])
 
 
+#: The bundle's last line sets the globals from default imports that Vega and Vega-Lite lack (null);
+#: their module namespaces, found by their first member, take their place.
+_NULL_GLOBALS = "window.vega=__default;window.vegaLite=__default1;"
+_VEGA_NAMESPACE = re.compile(r"const __default=null;const (\w+)=function\(\)\{return\{Dataflow:")
+_VEGA_LITE_NAMESPACE = re.compile(r"const __default1=null;const (\w+)=function\(\)\{return\{")
+
+
+def _with_namespaces(bundle: str) -> str:
+    """The bundle with ``window.vega`` and ``window.vegaLite`` set (the renderer compiles, parses and
+    runs a chart in separate steps with them); unchanged when the bundle is not laid out as expected
+    (the renderer then draws with vega-embed alone)."""
+    vega, lite = _VEGA_NAMESPACE.search(bundle), _VEGA_LITE_NAMESPACE.search(bundle)
+    if not (vega and lite and _NULL_GLOBALS in bundle):
+        return bundle
+    return bundle.replace(
+        _NULL_GLOBALS, f"window.vega={vega.group(1)};window.vegaLite={lite.group(1)};"
+    )
+
+
 @lru_cache(maxsize=1)
 def javascript_bundle() -> str:
     """Vega, Vega-Lite and vega-embed in one script, matching Altair, wrapped in a function scope.
@@ -59,24 +82,22 @@ def javascript_bundle() -> str:
     with other scripts on a Sphinx page; the wrapper keeps them private and only
     the ``window.vega*`` globals it sets escape.
     """
-    from importlib.metadata import version
-
     # Bundling takes vl-convert 1.5 s; every kernel outside the book (nbval, JupyterLab) needs it
     # once, so the first one keeps it on disk under the versions that produce it.
-    cached = (
-        paths.CACHE
-        / f"vega-bundle-altair-{version('altair')}-vl-convert-{version('vl-convert-python')}.js"
-    )
+    cached = paths.CACHE / paths.vega_bundle_name()
     if cached.exists():
         return cached.read_text(encoding="utf-8")
     import vl_convert
 
-    bundle = vl_convert.javascript_bundle(vl_version=vega_lite_version())
+    bundle = _with_namespaces(vl_convert.javascript_bundle(vl_version=vega_lite_version()))
     wrapped = "(function () {\n" + bundle + "\n})();\n"
     cached.parent.mkdir(parents=True, exist_ok=True)
     partial = cached.with_suffix(f".{os.getpid()}.tmp")
     partial.write_text(wrapped, encoding="utf-8")
     partial.replace(cached)  # atomic: parallel kernels never read half a bundle
+    for stale in cached.parent.glob("vega-bundle-*.js"):
+        if stale != cached:
+            stale.unlink(missing_ok=True)
     return wrapped
 
 
@@ -113,6 +134,128 @@ def _lean(spec: dict) -> dict:
     }
 
 
+#: Colours a spec names: hex codes anywhere (a colour column in the data too), names outside the data.
+_HEX = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
+_NAMED = {"white", "black"}
+
+
+def _colours_in(node, in_data: bool = False, found: set | None = None) -> set[str]:
+    found = set() if found is None else found
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _colours_in(value, in_data or key in ("datasets", "data", "values"), found)
+    elif isinstance(node, list):
+        for value in node:
+            _colours_in(value, in_data, found)
+    elif isinstance(node, str) and (
+        _HEX.fullmatch(node) or (not in_data and node.lower() in _NAMED)
+    ):
+        found.add(node)
+    return found
+
+
+def dark_mode(spec: dict) -> dict:
+    """What a chart changes in dark mode: each colour it names that needs a dark counterpart
+    (``theme.dark_colour``), and the configuration added (background, text, lines).
+
+    The page-side renderer applies it when the page is dark; :func:`in_dark_mode` does the same here.
+    """
+    colours = {c: theme.dark_colour(c) for c in sorted(_colours_in(spec))}
+    return {
+        "colours": {c: d for c, d in colours.items() if d != c},
+        "config": theme.dark_config(),
+    }
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    merged = dict(base)
+    for key, value in extra.items():
+        merged[key] = (
+            _merge(merged[key], value)
+            if isinstance(value, dict) and isinstance(merged.get(key), dict)
+            else value
+        )
+    return merged
+
+
+def in_dark_mode(spec: dict, mode: dict | None = None) -> dict:
+    """The spec as drawn on the dark page (the same transformation as the renderer's ``inMode``)."""
+    mode = mode or dark_mode(spec)
+    colours = mode["colours"]
+
+    def swap(node, in_data=False):
+        if isinstance(node, dict):
+            return {
+                k: swap(v, in_data or k in ("datasets", "data", "values")) for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [swap(v, in_data) for v in node]
+        if isinstance(node, str) and node in colours and (not in_data or node.startswith("#")):
+            return colours[node]
+        return node
+
+    swapped = swap(spec)
+    swapped["config"] = _merge(swapped.get("config", {}), mode["config"])
+    return swapped
+
+
+#: Still images of the charts, drawn at build time from the same specs, kept by content in
+#: _build/.cache/charts (the key: the spec, the versions that draw it and the post-processing).
+STATIC_CACHE = paths.ROOT / "_build" / ".cache" / "charts"
+#: The prefix the chart's HTML gives their addresses; the Sphinx extension makes it the page's path
+#: to ``_static/charts/`` and copies the images there.
+STATIC_PREFIX = "_ak_charts_/"
+_STATIC_FORMAT = "1"  # change when the post-processing below changes
+_SVG_NOISE = re.compile(r' (?:role|aria-roledescription|aria-hidden|aria-label|class)="[^"]*"')
+_SVG_GEOMETRY = re.compile(r' (d|transform)="([^"]*)"')
+_LONG_DECIMAL = re.compile(r"(\d\.\d)\d+")
+
+
+def _still(svg: str, title: str, description: str) -> str:
+    """vl-convert's SVG, lighter (no roles or classes, geometry to a tenth of a pixel), titled."""
+    svg = _SVG_NOISE.sub("", svg)
+    svg = _SVG_GEOMETRY.sub(
+        lambda m: " " + m.group(1) + '="' + _LONG_DECIMAL.sub(r"\1", m.group(2)) + '"', svg
+    )
+    head_end = svg.index(">") + 1
+    labels = (
+        f'<title id="t">{html.escape(title)}</title><desc id="d">{html.escape(description)}</desc>'
+    )
+    head = svg[:head_end].replace("<svg ", '<svg role="img" aria-labelledby="t d" ', 1)
+    return head + labels + svg[head_end:]
+
+
+def static_images(spec: dict) -> tuple[str, int, int]:
+    """Draw the chart as two still SVGs (light and dark page), once per content; returns the
+    key of ``<key>.svg`` and ``<key>-dark.svg`` in :data:`STATIC_CACHE`, and their size in px.
+
+    Kernels running in parallel share the folder: each image is written whole under a name of
+    its own, then renamed (atomic), so no kernel reads half an image.
+    """
+    from importlib.metadata import version
+
+    versions = f"{version('altair')}|{version('vl-convert-python')}|{_STATIC_FORMAT}"
+    key = hashlib.sha256(
+        (json.dumps(spec, sort_keys=True, separators=(",", ":")) + versions).encode()
+    ).hexdigest()[:20]
+    light, dark = STATIC_CACHE / f"{key}.svg", STATIC_CACHE / f"{key}-dark.svg"
+    if not (light.exists() and dark.exists()):
+        import vl_convert
+
+        meta = (spec.get("usermeta") or {}).get("afterkarabakh", {})
+        title, description = meta.get("title", ""), spec.get("description", "")
+        STATIC_CACHE.mkdir(parents=True, exist_ok=True)
+        for target, drawn in ((light, spec), (dark, in_dark_mode(spec))):
+            svg = vl_convert.vegalite_to_svg(drawn, vl_version=vega_lite_version())
+            partial = target.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(_still(svg, title, description), encoding="utf-8")
+            partial.replace(target)
+    head = light.read_text(encoding="utf-8")[:600]
+    width = re.search(r'<svg[^>]* width="([\d.]+)"', head)
+    height = re.search(r'<svg[^>]* height="([\d.]+)"', head)
+    return key, round(float(width.group(1))), round(float(height.group(1)))
+
+
 def _html(spec: dict) -> str:
     global _bundle_sent_to_frontend
     spec = dict(spec)
@@ -122,8 +265,14 @@ def _html(spec: dict) -> str:
     element_id = f"ak-chart-{uuid.uuid4().hex[:12]}"
     description = spec.get("description", "")
     name = _slug(meta.get("title") or description[:60])
-    payload = json.dumps(_lean(spec), separators=(",", ":")).replace("</", "<\\/")
+    lean = _lean(spec)
     in_book = bool(os.environ.get(BOOK_BUILD_ENV))
+    # The renderer draws the chart in the page's colour mode; the dark one is described here.
+    usermeta = dict(lean.get("usermeta") or {})
+    usermeta["afterkarabakh"] = {**usermeta.get("afterkarabakh", {}), "dark": dark_mode(lean)}
+    payload = json.dumps({**lean, "usermeta": usermeta}, separators=(",", ":")).replace(
+        "</", "<\\/"
+    )
     preamble = ""
     if not in_book and not _bundle_sent_to_frontend:
         preamble = (
@@ -131,15 +280,36 @@ def _html(spec: dict) -> str:
         )
         _bundle_sent_to_frontend = True
     figure_name = f' data-ak-figure="{meta["figure"]}"' if meta.get("figure") else ""
+    if in_book:
+        # In the book the chart is first a still image, drawn at build time from the same spec at
+        # its design size (the size the renderer keeps on a wide column), light or dark as the page;
+        # the renderer replaces it with the interactive chart when it comes near the screen.
+        key, width, height = static_images(lean)
+        images = "".join(
+            f'<img class="ak-static-{mode} dark-light" src="{STATIC_PREFIX}{key}{suffix}.svg" '
+            f'width="{width}" height="{height}" alt="" loading="lazy" decoding="async">'
+            for mode, suffix in (("light", ""), ("dark", "-dark"))
+        )
+        inside = (
+            f'<div class="ak-static">{images}</div><noscript><p class="ak-nojs">Without JavaScript '
+            "this chart is a still image, without its tooltips and zoom. Its data are in the table "
+            "below.</p></noscript>"
+        )
+        tools = '<div class="ak-tools"></div>\n'  # room for the exports, filled by the renderer
+    else:
+        inside = (
+            '<noscript><p class="ak-nojs">This chart needs JavaScript. '
+            "Its data are in the table below.</p></noscript>"
+        )
+        tools = ""
     figure = (
         f'<div class="ak-figure" data-ak-title="{html.escape(meta.get("title", ""))}"{figure_name}>\n'
         f'<div class="ak-chart" id="{element_id}" role="figure" aria-label="{html.escape(description)}" '
-        f'data-ak-name="{name}"><noscript><p class="ak-nojs">This chart needs JavaScript. '
-        "Its data are in the table below.</p></noscript></div>\n"
+        f'data-ak-name="{name}">{inside}</div>\n{tools}'
         f'<script type="application/json" id="{element_id}-spec">{payload}</script>\n'
         f"{tables.data_html(spec, meta, element_id)}\n</div>"
     )
-    if in_book:  # the page's deferred renderer draws every chart once the page has been read
+    if in_book:  # the page's renderer draws each chart when it comes near the screen
         return figure
     return (
         preamble

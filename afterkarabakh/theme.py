@@ -7,6 +7,8 @@ colour in every chapter, so Russia is the same vermilion on every chart.
 
 from __future__ import annotations
 
+import re
+
 import altair as alt
 
 #: One colour per actor, fixed across the book. Russia keeps Okabe–Ito's vermilion, Armenia its
@@ -258,3 +260,155 @@ PRESENCE_CHANGE_COLOURS: dict[str, str] = {
 DISPUTED_FILL = "#BA84B4"
 #: A light shade behind a period (e.g. the re-export boom) and the land of states a map does not colour.
 SHADE = "#EEEEEE"
+
+
+# --- Dark mode -----------------------------------------------------------------------------------
+# The book follows the page's colour mode (the PyData theme's light and dark). In dark mode a chart
+# is drawn on the page's own dark background, its text and lines light; each actor keeps one colour,
+# the same as in light mode unless that colour is too dark to read on the dark page, in which case
+# its dark variant below is used (each reaches 3:1 against DARK_BACKGROUND and stays apart from the
+# rest of its palette, also with colour-vision deficiencies: tests/test_package.py checks both).
+
+#: The dark page's background (the book theme's, under the PyData theme), and the ink drawn on it.
+DARK_BACKGROUND = "#121212"
+DARK_INK = "#E3E8EC"
+DARK_MUTED_INK = "#A9B1BB"
+
+DARK_ACTOR_COLOURS: dict[str, str] = {
+    **ACTOR_COLOURS,
+    "Georgia": "#C69B51",
+    "EU and the West": "#765D84",
+    "France": "#B36B95",
+    "Israel": "#517058",
+    "Belarus": "#E27984",
+    "Moldova": "#F37EF6",
+}
+DARK_THEME_COLOURS: dict[str, str] = {
+    **THEME_COLOURS,
+    "military-presence": "#C72532",
+    "ukraine": "#DBC77B",
+    "csto": "#697351",
+}
+DARK_SERIES_COLOURS: list[str] = [
+    DARK_THEME_COLOURS[k] for s in SERIES_COLOURS for k, c in THEME_COLOURS.items() if c == s
+]
+DARK_VERDICT_COLOURS: dict[str, str] = dict(VERDICT_COLOURS)  # each reads on the dark page as it is
+
+#: The theme's own neutrals: background, ink, axis lines and grid, land and sea.
+_DARK_NEUTRALS = {
+    "#FFFFFF": DARK_BACKGROUND,
+    "WHITE": DARK_BACKGROUND,
+    INK: DARK_INK,
+    MUTED_INK: DARK_MUTED_INK,
+    "#E6E6E6": "#2F3742",  # gridlines
+    "#888888": "#7D8795",  # axis lines and ticks
+    NEUTRAL_LAND: "#2B323C",
+    "#EEEEEE": "#2B323C",
+    "BLACK": DARK_INK,
+    "#000000": DARK_INK,
+}
+
+
+def _srgb_to_lab(colour: str) -> tuple[float, float, float]:
+    rgb = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    xyz = [
+        (0.4124564 * lin[0] + 0.3575761 * lin[1] + 0.1804375 * lin[2]) / 0.95047,
+        0.2126729 * lin[0] + 0.7151522 * lin[1] + 0.0721750 * lin[2],
+        (0.0193339 * lin[0] + 0.1191920 * lin[1] + 0.9503041 * lin[2]) / 1.08883,
+    ]
+    f = [t ** (1 / 3) if t > (6 / 29) ** 3 else t / (3 * (6 / 29) ** 2) + 4 / 29 for t in xyz]
+    return 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
+
+
+def _lab_to_srgb(lab: tuple[float, float, float]) -> str | None:
+    """The colour as #RRGGBB, or None when it lies outside sRGB."""
+    lightness, a, b = lab
+    fy = (lightness + 16) / 116
+    f = (fy + a / 500, fy, fy - b / 200)
+    x, y, z = (t**3 if t**3 > (6 / 29) ** 3 else 3 * (6 / 29) ** 2 * (t - 4 / 29) for t in f)
+    x, z = x * 0.95047, z * 1.08883
+    lin = [
+        3.2404542 * x - 1.5371385 * y - 0.4985314 * z,
+        -0.9692660 * x + 1.8760108 * y + 0.0415560 * z,
+        0.0556434 * x - 0.2040259 * y + 1.0572252 * z,
+    ]
+    if min(lin) < -0.001 or max(lin) > 1.001:
+        return None
+    rgb = [
+        12.92 * c if c <= 0.0031308 else 1.055 * c ** (1 / 2.4) - 0.055
+        for c in (min(max(v, 0.0), 1.0) for v in lin)
+    ]
+    return "#" + "".join(f"{round(c * 255):02X}" for c in rgb)
+
+
+def _luminance(colour: str) -> float:
+    rgb = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(colour: str, background: str) -> float:
+    high, low = sorted((_luminance(colour), _luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+_DARK_EXPLICIT = {
+    **{
+        light.upper(): dark
+        for palette, dark_palette in (
+            (ACTOR_COLOURS, DARK_ACTOR_COLOURS),
+            (THEME_COLOURS, DARK_THEME_COLOURS),
+            (VERDICT_COLOURS, DARK_VERDICT_COLOURS),
+        )
+        for light, dark in zip(palette.values(), dark_palette.values())
+    },
+    **_DARK_NEUTRALS,
+}
+
+
+def dark_colour(colour: str) -> str:
+    """A colour's counterpart on the dark page (the colour itself when it reads on both).
+
+    The book's palettes and neutrals have fixed counterparts (above); any other grey has its
+    lightness turned over (light fills become dark fills, dark ink light ink); any other colour
+    that does not reach 3:1 against the dark background is lightened, keeping its hue.
+    """
+    key = colour.strip().upper()
+    if key in _DARK_EXPLICIT:
+        return _DARK_EXPLICIT[key]
+    if len(key) == 4 and key.startswith("#"):
+        key = "#" + "".join(c * 2 for c in key[1:])
+    if not re.fullmatch(r"#[0-9A-F]{6}", key):
+        return colour
+    lightness, a, b = _srgb_to_lab(key)
+    if (a * a + b * b) ** 0.5 < 8:  # a grey
+        flipped = 8.3 + (100 - lightness) + 8 if lightness >= 80 else 100 - 0.9 * lightness
+        return _lab_to_srgb((flipped, a, b)) or colour
+    if _contrast(key, DARK_BACKGROUND) >= 3:
+        return colour
+    for step in range(1, 80):
+        for chroma in (1.0, 0.9, 0.8, 0.7, 0.6, 0.5):
+            candidate = _lab_to_srgb((lightness + step, a * chroma, b * chroma))
+            if candidate and _contrast(candidate, DARK_BACKGROUND) >= 3.05:
+                return candidate
+    return DARK_INK
+
+
+def dark_config() -> dict:
+    """What a chart's configuration adds in dark mode (colours Vega would otherwise default to black)."""
+    return {
+        "background": DARK_BACKGROUND,
+        "title": {"color": DARK_INK, "subtitleColor": DARK_MUTED_INK},
+        "legend": {"labelColor": DARK_INK, "titleColor": DARK_INK},
+        "header": {"labelColor": DARK_INK, "titleColor": DARK_INK},
+        "axis": {
+            "labelColor": DARK_MUTED_INK,
+            "titleColor": DARK_INK,
+            "gridColor": _DARK_NEUTRALS["#E6E6E6"],
+            "domainColor": _DARK_NEUTRALS["#888888"],
+            "tickColor": _DARK_NEUTRALS["#888888"],
+        },
+        "text": {"color": DARK_INK},
+        "style": {"guide-label": {"fill": DARK_MUTED_INK}, "guide-title": {"fill": DARK_INK}},
+    }

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from afterkarabakh import paths
+from afterkarabakh.book import bench
 
 
 @pytest.fixture
@@ -22,16 +23,9 @@ def data_copy(tmp_path) -> Path:
 # --- headless Chromium with every outside host blocked (browser tests) ---------------------------
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps trying to reach Google's hosts.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# Without the background-networking flags Chromium keeps trying to reach Google's hosts (the
+# bench's Lighthouse runs use the same flags).
+CHROMIUM_ARGS = bench.CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="module")

@@ -211,9 +211,97 @@ WIDTHS = (400, 1280)
 SCREENSHOTS = bool(os.environ.get("AFTERKARABAKH_SCREENSHOTS"))
 
 
+#: Long tasks (over 50 ms) the page runs, from its first script on (buffered: none is missed).
+LONG_TASKS_JS = """window.__akLongTasks = [];
+new PerformanceObserver(list => list.getEntries().forEach(e =>
+  window.__akLongTasks.push([e.startTime, e.duration]))).observe({type: 'longtask', buffered: true});"""
+
+#: Charts drawn (or being drawn) before any was asked for that lie more than two screens below view.
+FAR_DRAWN_JS = """() => Array.from(document.querySelectorAll('div.ak-chart')).filter(el =>
+  el.getBoundingClientRect().top > 3 * innerHeight && el.getAttribute('data-ak-state')).length"""
+
+#: The longest task (ms) while the renderer fetched the Vega bundle or drew a chart.
+LONGEST_TASK_JS = """() => {
+  const spans = (window.akCharts.windows || []).slice();
+  if (window.akCharts.bundleLoaded) spans.push(window.akCharts.bundleLoaded);
+  let longest = 0;
+  for (const [start, duration] of window.__akLongTasks || []) {
+    if (spans.some(([a, b]) => start < b && start + duration > a)) longest = Math.max(longest, duration);
+  }
+  return {longest: Math.round(longest), drawings: spans.length};
+}"""
+
+#: The centre of a mark with a tooltip, on screen and not covered (largest first), in page coordinates.
+TAPPABLE_JS = """el => {
+  const record = el._akRecord;
+  if (!record || !record.view) return null;
+  const handler = record.view._handler, marks = [];
+  (function walk(node) {
+    if (!node) return;
+    if (Array.isArray(node.items)) node.items.forEach(walk);
+    if (node.mark && node.tooltip != null && node.bounds && node.bounds.width() > 0) marks.push(node);
+  })(record.view.scenegraph().root);
+  const boxes = marks.map(m => handler.getItemBoundingClientRect(m))
+    .filter(b => b.width >= 4 && b.height >= 4).sort((a, b) => b.width * b.height - a.width * a.height);
+  for (const box of boxes) {
+    const x = box.x + Math.min(box.width, 40) / 2, y = box.y + Math.min(box.height, 40) / 2;
+    if (y < 10 || y > innerHeight - 10 || x < 1 || x > innerWidth - 1) continue;
+    const hit = document.elementFromPoint(x, y);
+    if (hit && hit.__data__ && hit.__data__.tooltip != null) return {x, y};
+  }
+  return null;
+}"""
+
+TOOLTIP_JS = """() => {
+  const tip = document.getElementById('ak-tooltip');
+  if (!tip || !tip.classList.contains('ak-tooltip-visible')) return {visible: false};
+  const box = tip.getBoundingClientRect();
+  return {visible: true, inside: box.left >= 0 && box.top >= 0 &&
+            box.right <= document.documentElement.clientWidth && box.bottom <= innerHeight,
+          whole: tip.scrollHeight <= tip.clientHeight + 1 && tip.scrollWidth <= tip.clientWidth + 1,
+          machine: /\b(null|NaN|undefined)\b/.test(tip.innerText),
+          text: tip.innerText.trim().slice(0, 60)};
+}"""
+
+
+def _tap_each_chart(page, shot_prefix: Path | None = None) -> list[dict]:
+    """Tap one mark per chart, as a reader's thumb would: the tooltip must show, inside the screen
+    and whole; a second tap on the mark must hide it. With ``shot_prefix``, the screen with each
+    tooltip is saved (``<prefix>-<chart>.png``)."""
+    results = []
+    for index in range(page.locator("div.ak-chart").count()):
+        chart = page.locator("div.ak-chart").nth(index)
+        chart.evaluate("el => window.scrollTo(0, el.getBoundingClientRect().top + scrollY - 60)")
+        page.wait_for_timeout(50)
+        spot = chart.evaluate(TAPPABLE_JS)
+        if spot is None:
+            results.append({"found": False})
+            continue
+        page.touchscreen.tap(spot["x"], spot["y"])
+        page.wait_for_timeout(80)
+        seen = page.evaluate(TOOLTIP_JS)
+        if shot_prefix is not None:
+            page.screenshot(path=f"{shot_prefix}-{index + 1}.png")
+        page.touchscreen.tap(spot["x"], spot["y"])
+        page.wait_for_timeout(80)
+        seen["hidden_by_second_tap"] = not page.evaluate(TOOLTIP_JS)["visible"]
+        results.append({"found": True, **seen})
+    return results
+
+
 def _visit(browser, server: str, built_book: Path, page_path: str, width: int) -> dict:
-    """Open one page offline at one width and record everything the browser tests assert on."""
-    context, outside = offline_context(browser, (server,), viewport={"width": width, "height": 900})
+    """Open one page offline at one width and record everything the browser tests assert on.
+
+    The phone's visit is a touch screen's (taps, no hover); its charts are also tapped."""
+    phone = width < 600
+    context, outside = offline_context(
+        browser,
+        (server,),
+        viewport={"width": width, "height": 900},
+        has_touch=phone,
+        is_mobile=phone,
+    )
+    context.add_init_script(LONG_TASKS_JS)
     page = context.new_page()
     errors, sizes = [], bench.record_response_sizes(page)
     page.on("console", lambda msg: errors.append(msg.text[:200]) if msg.type == "error" else None)
@@ -225,10 +313,14 @@ def _visit(browser, server: str, built_book: Path, page_path: str, width: int) -
     expected = page.locator("div.ak-chart").count()
     record = {"expected": expected, "errors": errors, "outside": outside}
     if expected:
+        page.wait_for_timeout(300)
+        record["far_drawn"] = page.evaluate(FAR_DRAWN_JS)
+        page.evaluate(bench.DRAW_ALL)
         try:
             page.wait_for_function(bench.ALL_CHARTS_DRAWN, arg=expected, timeout=30000)
         except Exception:  # noqa: BLE001 - reported by the tests with what was drawn
             pass
+        record["tasks"] = page.evaluate(LONGEST_TASK_JS)
     record["drawn_s"] = page.evaluate("performance.now()") / 1000 if expected else 0.0
     record["drawn"] = page.locator("div.ak-chart svg.marks").count()
     # Vega puts the chart's description on its container, which screen readers announce.
@@ -245,13 +337,17 @@ def _visit(browser, server: str, built_book: Path, page_path: str, width: int) -
     record["charts"] = page.evaluate(CHART_FIT_JS)
     record["labels"] = page.evaluate(CHART_LABELS_JS)
     record["tables"] = page.evaluate(TABLES_JS)
+    if phone and expected:
+        shots = built_book.parent / f"screenshot-400-tap-{page_path.replace('/', '-')[:-5]}"
+        record["taps"] = _tap_each_chart(page, shots if SCREENSHOTS else None)
+        page.evaluate("window.scrollTo(0, 0)")
     page.wait_for_load_state("networkidle")
     record["bytes"] = sum(sizes.values())
     # Copied before axe runs: its own probes are not the page's requests or errors.
     record["errors"], record["outside"] = list(errors), list(outside)
     if SCREENSHOTS:
         shot = built_book.parent / f"screenshot-{width}-{page_path.replace('/', '-')}.png"
-        page.screenshot(path=str(shot), full_page=True)
+        page.screenshot(path=str(shot), full_page=True, timeout=120000)  # long pages, busy machine
     if width == max(WIDTHS) and AXE.exists():
         page.add_script_tag(path=str(AXE))
         record["axe"] = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
@@ -337,15 +433,19 @@ def test_every_page_renders_offline(visits):
 
 @pytest.mark.browser
 def test_tooltips_work(built_book, server, browser):
-    """Hovering a timeline point shows the Vega tooltip with the event and its source."""
-    page = browser.new_page()
+    """Hovering a timeline point shows the book's tooltip with the event and its source, inside the
+    window even on a 400 px screen."""
+    page = browser.new_page(viewport={"width": 400, "height": 800})
     page.goto(f"{server}/chapters/introduction.html", wait_until="load")
-    page.wait_for_selector("div.ak-chart[data-ak-state=drawn] svg.marks", timeout=30000)
+    _wait_for_charts(page)
     point = page.locator("div.ak-chart g.mark-symbol path").last
+    point.scroll_into_view_if_needed()
     point.hover(force=True)
-    tooltip = page.locator("#vg-tooltip-element")
+    tooltip = page.locator("#ak-tooltip")
     tooltip.wait_for(state="visible", timeout=10000)
     assert "Source" in tooltip.inner_text()
+    seen = page.evaluate(TOOLTIP_JS)
+    assert seen["inside"] and seen["whole"], f"hover tooltip off screen or cut: {seen}"
     page.close()
 
 
@@ -375,6 +475,206 @@ def test_chart_csv_carries_each_sources_address_day_read_and_archive(built_book,
         )
         assert row["archive_url"] == archive.archive_url(source["url"], source["date_accessed"])
         assert row["Source"].startswith(source["publisher"]) and "Wayback" not in row["Source"]
+
+
+@pytest.mark.browser
+def test_a_tap_on_a_mark_shows_its_tooltip_on_the_screen(visits):
+    """On a 400 px touch screen, a tap on one mark of each chart shows its tooltip, wholly inside
+    the screen and with its whole text (no 'null' for a missing value); a second tap hides it."""
+    failures, tapped = [], 0
+    for (page_path, _width), seen in sorted(visits.items()):
+        for number, tap in enumerate(seen.get("taps", []), 1):
+            where = f"{page_path} chart {number}"
+            tapped += 1
+            if not tap["found"]:
+                failures.append(f"{where}: no mark with a tooltip to tap on screen")
+            elif not tap["visible"]:
+                failures.append(f"{where}: a tap showed no tooltip")
+            elif (
+                not (tap["inside"] and tap["whole"] and tap["hidden_by_second_tap"])
+                or tap["machine"]
+            ):
+                failures.append(f"{where}: {tap}")
+    assert tapped >= 30, f"only {tapped} charts tapped"
+    assert not failures, "\n".join(failures)
+
+
+def _longest_task_on_a_phone(browser, server: str, page_path: str) -> dict:
+    """A fresh phone visit of one page that only draws its charts and times its long tasks."""
+    context, _ = offline_context(
+        browser, (server,), viewport={"width": 400, "height": 900}, has_touch=True, is_mobile=True
+    )
+    context.add_init_script(LONG_TASKS_JS)
+    page = context.new_page()
+    page.goto(f"{server}/{page_path}", wait_until="load")
+    page.evaluate(bench.DRAW_ALL)
+    page.wait_for_function(
+        bench.ALL_CHARTS_DRAWN, arg=page.locator("div.ak-chart").count(), timeout=60000
+    )
+    tasks = page.evaluate(LONGEST_TASK_JS)
+    context.close()
+    return tasks
+
+
+@pytest.mark.browser
+def test_charts_are_drawn_near_the_screen_without_freezing_the_page(visits, browser, server):
+    """On the phone's visit: no chart more than two screens below view is drawn before the reader
+    comes near it, and while the renderer fetches Vega and draws every chart (one at a time, in
+    steps, yielding between them) no task holds the page for more than 200 ms.
+
+    A task's length also depends on what else the machine runs: a page over the limit is visited
+    again, twice at most, and judged by its best visit (the renderer's steps do not change
+    between visits; a busy machine's do)."""
+    failures, lines = (
+        [],
+        ["| page (400 px, touch) | charts | longest task while drawing (ms), per visit |"],
+    )
+    lines.append("|---|---:|---|")
+    for (page_path, width), seen in sorted(visits.items()):
+        if width != min(WIDTHS) or not seen["expected"]:
+            continue
+        if seen["far_drawn"]:
+            failures.append(
+                f"{page_path}: {seen['far_drawn']} chart(s) far below view drawn at once"
+            )
+        tasks = [seen["tasks"]]
+        while tasks[-1]["longest"] > LONG_TASK_LIMIT_MS and len(tasks) < 3:
+            tasks.append(_longest_task_on_a_phone(browser, server, page_path))
+        best = min(t["longest"] for t in tasks)
+        lines.append(f"| {page_path} | {seen['expected']} | {[t['longest'] for t in tasks]} |")
+        if best > LONG_TASK_LIMIT_MS:
+            failures.append(
+                f"{page_path}: a task of {best} ms while drawing {tasks[0]['drawings']} charts "
+                f"(longest in {len(tasks)} visits: {[t['longest'] for t in tasks]})"
+            )
+    (paths.ROOT / "_build" / "long-tasks.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert not failures, "\n".join(failures)
+
+
+LONG_TASK_LIMIT_MS = 200
+
+
+def _rgb(css: str) -> str:
+    r, g, b = (int(v) for v in re.findall(r"\d+", css)[:3])
+    return f"#{r:02X}{g:02X}{b:02X}"
+
+
+#: Per chart: drawn dark or not, its background, the colour of its title and of its axis labels.
+CHART_COLOURS_JS = """() => Array.from(document.querySelectorAll('div.ak-chart')).map(el => {
+  const svg = el.querySelector('svg.marks'), fill = sel => {
+    const t = svg && svg.querySelector(sel); return t ? getComputedStyle(t).fill : null; };
+  return {dark: !!(el._akRecord && el._akRecord.dark), background: svg ? svg.style.backgroundColor : null,
+          title: fill('.role-title-text text'), label: fill('.role-axis-label text')};
+})"""
+
+
+@pytest.mark.browser
+def test_charts_follow_the_pages_colour_mode(server, browser):
+    """The theme's switch to dark mode redraws the charts on the dark page (background, text), the
+    still images and the figure numbers follow it, and a page opened in dark mode shows dark stills."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_package import contrast_ratio
+
+    from afterkarabakh import theme
+
+    context, _ = offline_context(browser, (server,), viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{server}/chapters/introduction.html", wait_until="load")
+    _wait_for_charts(page)
+    assert all(
+        c["background"] in ("white", "rgb(255, 255, 255)") for c in page.evaluate(CHART_COLOURS_JS)
+    )
+    for _ in range(3):  # the theme's button cycles light, dark, auto
+        if page.evaluate("document.documentElement.dataset.theme") == "dark":
+            break
+        page.locator(".theme-switch-button").first.click()
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    page.evaluate(bench.DRAW_ALL)
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('div.ak-chart')).every(el => el._akRecord && "
+        "el._akRecord.dark && el.querySelector('svg.marks'))",
+        timeout=30000,
+    )
+    failures = []
+    for number, chart in enumerate(page.evaluate(CHART_COLOURS_JS), 1):
+        if _rgb(chart["background"]) != theme.DARK_BACKGROUND:
+            failures.append(f"chart {number}: background {chart['background']}")
+        for part in ("title", "label"):
+            if chart[part] and contrast_ratio(_rgb(chart[part]), theme.DARK_BACKGROUND) < 4.5:
+                failures.append(f"chart {number}: {part} {chart[part]} unreadable on the dark page")
+    number_colour = page.evaluate(
+        "getComputedStyle(document.querySelector('figure.ak-numbered-figure .caption-number')).color"
+    )
+    page_colour = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    if contrast_ratio(_rgb(number_colour), _rgb(page_colour)) < 4.5:
+        failures.append(f"figure numbers {number_colour} on {page_colour}")
+    # The mode is kept: opened again, the page shows the dark still images before any drawing.
+    page.goto(f"{server}/chapters/military.html", wait_until="load")
+    stills = page.evaluate(
+        """() => Array.from(document.querySelectorAll('div.ak-static')).map(box =>
+          [getComputedStyle(box.querySelector('.ak-static-light')).display,
+           getComputedStyle(box.querySelector('.ak-static-dark')).display])"""
+    )
+    if not stills or any(light != "none" or dark == "none" for light, dark in stills):
+        failures.append(f"still images in dark mode (light, dark display): {stills}")
+    if SCREENSHOTS:
+        _wait_for_charts(page)
+        page.screenshot(
+            path=str(paths.ROOT / "_build" / "screenshot-dark-1280-military.png"), full_page=True
+        )
+    context.close()
+    assert not failures, "\n".join(failures)
+
+
+#: A still image of each chart, drawn at build time, in the HTML the server sends (no script needed).
+_CHART_BOX = re.compile(
+    r'<div class="ak-chart" id="(ak-chart-[0-9a-f]+)"[^>]*aria-label="([^"]*)"[^>]*>(.*?)</div>\n',
+    re.S,
+)
+_STILL = re.compile(
+    r'<img class="ak-static-(light|dark) dark-light" src="([^"]+)" width="(\d+)" height="(\d+)" alt=""'
+)
+
+
+def test_each_chart_is_a_still_image_before_any_script_runs(built_book):
+    """Every chart's box holds, as served, its still images (light and dark page), sized like the
+    drawing they stand for and carrying the chart's description; the Vega bundle is not in the
+    page's HTML (the renderer fetches it, deferred, when a chart comes near the screen)."""
+    failures, stills = [], 0
+    for page in sorted(built_book.glob("chapters/*.html")):
+        markup = page.read_text(encoding="utf-8")
+        boxes = _CHART_BOX.findall(markup)
+        if markup.count('class="ak-chart"') != len(boxes):
+            failures.append(f"{page.name}: a chart box not as expected")
+        if boxes and re.search(r'<script[^>]*\ssrc="[^"]*vega-bundle', markup):
+            failures.append(f"{page.name}: the Vega bundle is loaded by the page's HTML")
+        if boxes and not re.search(r'<script data-ak-bundle="[^"]+" defer="defer"', markup):
+            failures.append(f"{page.name}: the renderer is not deferred or not told the bundle")
+        for chart_id, description, inside in boxes:
+            modes = {m: (src, int(w), int(h)) for m, src, w, h in _STILL.findall(inside)}
+            if set(modes) != {"light", "dark"}:
+                failures.append(f"{page.name} {chart_id}: still images {sorted(modes)}")
+                continue
+            for mode, (src, width, height) in modes.items():
+                svg_path = (page.parent / src).resolve()
+                if not svg_path.is_file():
+                    failures.append(f"{page.name} {chart_id}: {src} missing")
+                    continue
+                svg = svg_path.read_text(encoding="utf-8")
+                size = re.search(r'<svg[^>]* width="([\d.]+)" height="([\d.]+)"', svg)
+                if not size or (round(float(size[1])), round(float(size[2]))) != (width, height):
+                    failures.append(
+                        f"{page.name} {chart_id} {mode}: drawn size is not {width}x{height}"
+                    )
+                if f'<desc id="d">{description}</desc>' not in svg:
+                    failures.append(
+                        f"{page.name} {chart_id} {mode}: the image lacks the description"
+                    )
+                stills += 1
+    assert stills >= 60, f"only {stills} still images"
+    assert not failures, "\n".join(failures[:20])
 
 
 # --- never stale, still fast ------------------------------------------------------------------
@@ -568,6 +868,7 @@ def test_every_chart_is_a_numbered_figure_and_references_resolve(built_book):
 def _wait_for_charts(page):
     expected = page.locator("div.ak-chart").count()
     if expected:
+        page.evaluate(bench.DRAW_ALL)
         page.wait_for_function(bench.ALL_CHARTS_DRAWN, arg=expected, timeout=60000)
     return expected
 
@@ -873,6 +1174,9 @@ def test_no_serious_accessibility_failures(visits):
                     f"e.g. {where}): {violation['help']}"
                 )
     assert sum("axe" in seen for seen in visits.values()) == len(visits) // len(WIDTHS)
+    pinned = re.search(r"^AXE_VERSION\s*:=\s*(\S+)", (paths.ROOT / "Makefile").read_text(), re.M)
+    used = {seen["axe"]["testEngine"]["version"] for seen in visits.values() if "axe" in seen}
+    assert used == {pinned.group(1)}, f"axe-core {used} ran, the Makefile pins {pinned.group(1)}"
     assert not failures, "\n".join(failures)
 
 

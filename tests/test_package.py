@@ -430,6 +430,63 @@ def test_the_old_palette_would_fail_the_distance_check():
     assert contrast_ratio("#CCBB44", "#FFFFFF") < 3
 
 
+#: The same palettes as drawn on the dark page (the reader's colour mode).
+DARK_PALETTES = {
+    "actors": theme.DARK_ACTOR_COLOURS,
+    "themes": theme.DARK_THEME_COLOURS,
+    "series": dict(enumerate(theme.DARK_SERIES_COLOURS)),
+    "verdicts": theme.DARK_VERDICT_COLOURS,
+}
+
+
+@pytest.mark.parametrize("name", DARK_PALETTES)
+def test_every_dark_mode_colour_reaches_3_to_1_against_the_dark_page(name):
+    faint = {
+        key: round(contrast_ratio(colour, theme.DARK_BACKGROUND), 2)
+        for key, colour in DARK_PALETTES[name].items()
+        if contrast_ratio(colour, theme.DARK_BACKGROUND) < 3
+    }
+    assert not faint, f"theme.py: dark {name} colours below 3:1 against the dark page: {faint}"
+    assert contrast_ratio(theme.DARK_MUTED_INK, theme.DARK_BACKGROUND) >= 4.5
+
+
+@pytest.mark.parametrize("vision", list(MIN_DISTANCE))
+@pytest.mark.parametrize("name", DARK_PALETTES)
+def test_dark_mode_palette_colours_stay_apart(name, vision):
+    close = [
+        (round(d, 1), a, b)
+        for d, a, b in _closest_pairs(DARK_PALETTES[name], vision)
+        if d < MIN_DISTANCE[vision]
+    ]
+    assert not close, (
+        f"theme.py: dark {name} colours too close ({vision or 'normal vision'}): {close}"
+    )
+
+
+def test_dark_mode_keeps_one_colour_per_actor_and_redraws_the_spec():
+    assert list(theme.DARK_ACTOR_COLOURS) == list(theme.ACTOR_COLOURS)
+    assert len(set(theme.DARK_ACTOR_COLOURS.values())) == len(theme.ACTOR_COLOURS)
+    # An actor too dark for the dark page is swapped, in the scale and in a colour column alike;
+    # a data value that merely reads "white" is not a colour.
+    france = theme.ACTOR_COLOURS["France"]
+    frame = pd.DataFrame({"x": [1, 2], "c": [france, "#123456"], "name": ["white", "b"]})
+    chart = (
+        alt.Chart(frame)
+        .mark_point(stroke="white")
+        .encode(x="x:Q", color=alt.Color("c:N", scale=None), tooltip="name:N")
+    )
+    spec = charts.finish(chart, title="T", description="d", sources=data.sources().index[0])
+    light = spec.to_dict()
+    dark = charts.in_dark_mode(light)
+    rows = next(iter(dark["datasets"].values()))
+    assert rows[0]["c"] == theme.DARK_ACTOR_COLOURS["France"] != france
+    assert contrast_ratio(rows[1]["c"], theme.DARK_BACKGROUND) >= 3
+    assert rows[0]["name"] == "white"
+    assert dark["config"]["background"] == theme.DARK_BACKGROUND
+    assert dark["vconcat"][0]["mark"]["stroke"] == theme.DARK_BACKGROUND
+    assert charts.dark_mode(light)["colours"]["white"] == theme.DARK_BACKGROUND
+
+
 # --- Titles ---
 @pytest.mark.parametrize(
     "title, lines",
@@ -580,7 +637,8 @@ def test_timeline_points_link_to_their_source_in_a_new_tab():
     values = next(iter(chart.to_dict()["datasets"].values()))
     registry = data.sources()
     assert [v["url"] for v in values] == list(registry.loc[events["source_id"], "url"])
-    assert 'loader: { target: "_blank"' in charts.RENDERER_JS.read_text(encoding="utf-8")
+    # The renderer's loader (every chart's, for links) opens them in a new tab.
+    assert 'var LINKS = { target: "_blank"' in charts.RENDERER_JS.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(

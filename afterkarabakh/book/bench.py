@@ -20,6 +20,9 @@ It also reports the share of data rows that rest on relay or reference sources a
 of sources that show no publication date (targets: at most 10% each).
 In the browser, every page at most 1.5 MB transferred (everything it loads, uncompressed) with all
 its charts drawn within 1.2 s of navigation.
+Lighthouse (pinned; mobile profile: a mid-range phone, simulated slow 4G and CPU), on every chapter
+and appendix page: performance at least 0.9, largest contentful paint at most 2.5 s, total blocking time at most
+200 ms, accessibility and best practices 1.0, SEO at least 0.95 (``make lighthouse`` runs it alone).
 """
 
 from __future__ import annotations
@@ -37,6 +40,17 @@ from .. import appendix, paths
 from . import build
 
 BUILD = paths.ROOT / "_build"
+#: Headless Chromium without the background requests it would otherwise send to Google's hosts
+#: (the browser tests use the same flags).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 HTML = BUILD / "html"
 PAGE_LIMIT_KB = 500
 FLOOR_CELL = "from afterkarabakh import charts, data\ncharts.setup()\ndata.load('events')"
@@ -47,6 +61,8 @@ ALL_CHARTS_DRAWN = (
     "n => document.querySelectorAll('div.ak-chart[data-ak-state=drawn],"
     " div.ak-chart[data-ak-state=failed]').length >= n"
 )
+#: The renderer draws a chart when it comes near the screen; this asks it to draw them all now.
+DRAW_ALL = "() => { if (window.akCharts) { window.akCharts.drawAll(); } }"
 
 
 def content_pages(html_dir: Path = HTML) -> list[str]:
@@ -62,6 +78,11 @@ def content_pages(html_dir: Path = HTML) -> list[str]:
             continue
         pages.append(str(relative))
     return pages
+
+
+def chapter_pages(html_dir: Path = HTML) -> list[str]:
+    """The book's own pages (chapters and appendices), not Sphinx's index and search pages."""
+    return [p for p in content_pages(html_dir) if p.startswith("chapters/")]
 
 
 def record_response_sizes(page) -> dict[str, int]:
@@ -88,6 +109,7 @@ def page_metrics(
     page.goto(f"{base_url}/{page_path}", wait_until="load")
     charts = page.locator("div.ak-chart").count()
     if charts:
+        page.evaluate(DRAW_ALL)
         page.wait_for_function(ALL_CHARTS_DRAWN, arg=charts, timeout=60000)
     drawn = page.evaluate("performance.now()") / 1000
     page.wait_for_load_state("networkidle")
@@ -122,7 +144,7 @@ def browser_metrics(pages: list[str]) -> list[dict]:
             browser = playwright.chromium.launch(
                 executable_path=shutil.which("chromium") or "/usr/bin/chromium",
                 headless=True,
-                args=["--no-sandbox", "--disable-gpu"],
+                args=CHROMIUM_ARGS,
             )
             results = [page_metrics(browser, base, p) for p in pages]
             browser.close()
@@ -143,6 +165,160 @@ def metrics_table(results: list[dict]) -> list[str]:
             f"| {r['drawn_s']:.2f} | {DRAWN_LIMIT_S} | {'ok' if ok else 'OVER TARGET'} |"
         )
     return lines
+
+
+#: Lighthouse, installed by the Makefile (pinned, from npm) into .venv/lighthouse.
+LIGHTHOUSE = paths.ROOT / ".venv" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
+#: Category scores each content page must reach, and the two timings the issue names.
+LIGHTHOUSE_TARGETS = {"performance": 0.9, "accessibility": 1.0, "best-practices": 1.0, "seo": 0.95}
+LCP_LIMIT_S, TBT_LIMIT_MS = 2.5, 200
+#: Runs per page; the median run (by performance score) is reported, as Lighthouse's own guidance
+#: advises: one run's timings vary with what else the machine does.
+LIGHTHOUSE_RUNS = 3
+_COMPRESSED = (".html", ".css", ".js", ".svg", ".json", ".csv", ".txt")
+
+
+def compressing_server(directory: Path):
+    """The built book on localhost, served as a web host serves it: text files gzip-compressed for
+    a browser that accepts it (Lighthouse's simulated network counts the bytes that travel).
+    Returns the running server and its base URL."""
+    import functools
+    import gzip
+    import http.server
+    import threading
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def send_head(self):
+            path = Path(self.translate_path(self.path))
+            accepts = "gzip" in self.headers.get("Accept-Encoding", "")
+            if not (accepts and path.is_file() and path.suffix in _COMPRESSED):
+                return super().send_head()
+            import io
+
+            body = gzip.compress(path.read_bytes(), compresslevel=6)
+            self.send_response(200)
+            self.send_header("Content-Type", self.guess_type(str(path)))
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "max-age=3600")
+            self.end_headers()
+            return io.BytesIO(body)
+
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(directory))
+    )
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
+
+
+def lighthouse_page(url: str) -> dict:
+    """One Lighthouse run (mobile profile, the four categories) on Debian's chromium, headless."""
+    import json
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch) / "report.json"
+        subprocess.run(
+            [
+                str(LIGHTHOUSE),
+                url,
+                "--quiet",
+                "--output=json",
+                f"--output-path={report}",
+                "--only-categories=performance,accessibility,best-practices,seo",
+                "--chrome-flags=--headless=new " + " ".join(CHROMIUM_ARGS),
+            ],
+            check=True,
+            env={**os.environ, "CHROME_PATH": shutil.which("chromium") or "/usr/bin/chromium"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        result = json.loads(report.read_text(encoding="utf-8"))
+    audits = result["audits"]
+    scores = {key: category["score"] for key, category in result["categories"].items()}
+    failing = sorted(
+        audit_ref["id"]
+        for key, category in result["categories"].items()
+        if key != "performance"
+        for audit_ref in category["auditRefs"]
+        if audit_ref["weight"] > 0
+        and (audits[audit_ref["id"]].get("score") or 0) < 1
+        and audits[audit_ref["id"]].get("scoreDisplayMode") in ("binary", "numeric")
+    )
+    return {
+        "scores": scores,
+        "fcp_s": audits["first-contentful-paint"]["numericValue"] / 1000,
+        "lcp_s": audits["largest-contentful-paint"]["numericValue"] / 1000,
+        "tbt_ms": audits["total-blocking-time"]["numericValue"],
+        "cls": audits["cumulative-layout-shift"]["numericValue"],
+        "failing": failing,
+    }
+
+
+def lighthouse_ok(r: dict) -> bool:
+    return (
+        all((r["scores"].get(k) or 0) >= v for k, v in LIGHTHOUSE_TARGETS.items())
+        and r["lcp_s"] <= LCP_LIMIT_S
+        and r["tbt_ms"] <= TBT_LIMIT_MS
+    )
+
+
+def lighthouse_report(pages: list[str]) -> list[str]:
+    """Lighthouse on each page of the built book, served compressed on localhost; a Markdown table."""
+    if not LIGHTHOUSE.exists():
+        return [f"Lighthouse is missing at {LIGHTHOUSE}: `make bench` installs it (npm)."]
+    httpd, base = compressing_server(HTML)
+    rows = []
+    try:
+        for page in pages:
+            print(f"bench: Lighthouse on {page} ...", file=sys.stderr, flush=True)
+            runs = sorted(
+                (lighthouse_page(f"{base}/{page}") for _ in range(LIGHTHOUSE_RUNS)),
+                key=lambda r: r["scores"]["performance"] or 0,
+            )
+            median = runs[len(runs) // 2]
+            median["range"] = (runs[0]["scores"]["performance"], runs[-1]["scores"]["performance"])
+            rows.append((page, median))
+    finally:
+        httpd.shutdown()
+    targets = LIGHTHOUSE_TARGETS
+    lines = [
+        "Lighthouse "
+        + _lighthouse_version()
+        + ", mobile profile (simulated slow 4G, 4x CPU slowdown), Debian's chromium, headless, "
+        f"the built book served compressed on localhost; the median of {LIGHTHOUSE_RUNS} runs per "
+        "page (by performance; the range of its performance scores in brackets). Targets: performance "
+        f"{targets['performance']}, LCP {LCP_LIMIT_S} s, TBT {TBT_LIMIT_MS} ms, accessibility "
+        f"{targets['accessibility']}, best practices {targets['best-practices']}, SEO {targets['seo']}.",
+        "",
+        "| page | performance | FCP (s) | LCP (s) | TBT (ms) | CLS | accessibility | best practices "
+        "| SEO | | failing audits |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for page, r in rows:
+        s = r["scores"]
+        lines.append(
+            f"| {page} | {s['performance']:.2f} ({r['range'][0]:.2f}–{r['range'][1]:.2f}) "
+            f"| {r['fcp_s']:.1f} | {r['lcp_s']:.1f} "
+            f"| {r['tbt_ms']:.0f} | {r['cls']:.3f} | {s['accessibility']:.2f} "
+            f"| {s['best-practices']:.2f} | {s['seo']:.2f} | {_verdict(lighthouse_ok(r))} "
+            f"| {', '.join(r['failing'])} |"
+        )
+    return lines
+
+
+def _lighthouse_version() -> str:
+    import json
+
+    package = LIGHTHOUSE.parent.parent / "lighthouse" / "package.json"
+    try:
+        return json.loads(package.read_text(encoding="utf-8"))["version"]
+    except (OSError, ValueError, KeyError):
+        return "(version unknown)"
 
 
 #: Test runs that failed (a failing test still gives a time, but the report says so), with the
@@ -414,6 +590,8 @@ def main() -> int:
     ]
     print("bench: pages in the browser ...", file=sys.stderr, flush=True)
     lines += ["", *metrics_table(browser_metrics(content_pages()))]
+    print("bench: Lighthouse on every chapter page ...", file=sys.stderr, flush=True)
+    lines += ["", *lighthouse_report(chapter_pages())]
     lines += [
         "",
         "| shared assets | KB |",
@@ -433,5 +611,13 @@ def main() -> int:
     return 0
 
 
+def lighthouse_only() -> int:
+    """``make lighthouse``: the Lighthouse section alone, on the book as built."""
+    report = "\n".join(["# Lighthouse", "", *lighthouse_report(chapter_pages())]) + "\n"
+    (BUILD / "lighthouse.md").write_text(report, encoding="utf-8")
+    print(report)
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(lighthouse_only() if sys.argv[1:] == ["lighthouse"] else main())

@@ -1,25 +1,28 @@
 """Sphinx glue for the book (loaded through ``_config.yml``).
 
-It does four things the stock Jupyter Book 1.x does not:
+It does five things the stock Jupyter Book 1.x does not:
 
 1. **The bibliography comes from the one source registry.** ``data/sources.csv``
    is turned into the BibTeX file sphinxcontrib-bibtex reads, so ``{cite}`` in
    prose and the ``source_id`` of every data row resolve against the same list.
 2. **Vega is served by the book.** The vl-convert bundle (matching Altair) is
-   written under ``_static/vendor`` and added only to pages that draw charts, so
-   the built book asks no other host for anything.
+   written under ``_static/vendor``; pages that draw charts load the book's renderer, which
+   fetches the bundle when a chart first comes near the screen, and the charts' still images
+   (``_static/charts``), so the built book asks no other host for anything.
 3. **No stale charts.** Notebooks are executed whenever Sphinx re-reads them
    (``execute_notebooks: force``), and every notebook is declared dependent on
    the data files and the shared package, so a changed CSV or helper re-reads and
    re-executes the notebooks, while a build with no change re-reads nothing.
 4. **The book build is marked** in the environment, so chart outputs rely on the
    page's bundle instead of embedding their own.
-5. **Light, accessible pages.** The Vega bundle and the book's chart renderer load
-   with ``defer`` (text first); the theme's 1.5 MB ``fontawesome.js`` is dropped and
+5. **Light, accessible pages.** The book's chart renderer and Sphinx's own scripts load
+   with ``defer`` (text first; ``documentation_options.js`` inline, the theme's stylesheet
+   without its chained import); the theme's 1.5 MB ``fontawesome.js`` is dropped and
    the few icons the pages use are drawn from their SVG paths (no icon font either);
    the search index loads only on the search page; sphinx-design's assets only on
-   pages that use it; the bibliography's deprecated ARIA role becomes a list item; a
-   favicon is served.
+   pages that use it; the bibliography's deprecated ARIA role becomes a list item; controls
+   whose label does not contain what they show lose the label; each page gets a description
+   (its first paragraph) for search engines; a favicon is served.
 6. **Citations that outlive their links.** Each bibliography entry's address becomes a Robust
    Link with a link to the archive's copy nearest the day it was read
    (:mod:`afterkarabakh.archive`), and the registry the book serves (``data/sources.csv``) gains
@@ -29,6 +32,7 @@ It does four things the stock Jupyter Book 1.x does not:
 from __future__ import annotations
 
 import hashlib
+import html
 import os
 import re
 import urllib.parse
@@ -169,9 +173,7 @@ def _on_doctree_read(app, doctree) -> None:
 
 def _vendor_js_name() -> str:
     """Named after the packages that produce the bundle, read without importing them (fast)."""
-    from importlib.metadata import version
-
-    return f"{VENDOR_DIR}/vega-bundle-altair-{version('altair')}-vl-convert-{version('vl-convert-python')}.js"
+    return f"{VENDOR_DIR}/{paths.vega_bundle_name()}"
 
 
 def _is_thebe(asset) -> bool:
@@ -258,12 +260,51 @@ _ICON_FONT_RULE = re.compile(
 )
 
 
-def lighten_page(text: str, is_search_page: bool) -> str:
-    """The built page without the icon script, the search index (outside search) and deprecated roles."""
+#: Controls whose accessible name (aria-label) does not contain the words they show (WCAG 2.5.3,
+#: "label in name"): the theme's search button (it shows "Search" and its keyboard shortcut) and
+#: MyST-NB's toggles of hidden code ("Show code cell source"). Without the label their name is
+#: what they show; the shortcut is hidden from screen readers, which announce it otherwise.
+_SEARCH_BUTTON_LABEL = re.compile(
+    r'(<button class="btn search-button-field[^"]*"[^>]*?) aria-label="Search"'
+)
+_SEARCH_SHORTCUT = '<span class="search-button__kbd-shortcut">'
+_TOGGLE_LABEL = '<summary aria-label="Toggle hidden content">'
+
+
+#: Sphinx's and the themes' scripts that the head loads one by one before the page can paint. They
+#: act once the page is read (on DOMContentLoaded), so they load deferred, in the same order; the
+#: tiny ``documentation_options.js``, which inline scripts of the head extend, comes inline.
+_BLOCKING_SCRIPT = re.compile(
+    r'<script src="([^"]*_static/(?:doctools|sphinx_highlight|clipboard\.min|copybutton|togglebutton'
+    r'|design-tabs|scripts/sphinx-book-theme)\.js(?:\?v=[0-9a-f]+)?)"></script>'
+)
+#: The theme preloads its two deferred scripts, which then share the network with the stylesheets
+#: the first paint waits for; deferred at the end of the head, they load soon enough.
+_SCRIPT_PRELOAD = re.compile(r'\s*<link rel="preload" as="script" href="[^"]*"\s*/?>')
+_OPTIONS_SCRIPT = re.compile(
+    r'<script src="[^"]*_static/documentation_options\.js(?:\?v=[0-9a-f]+)?"></script>'
+)
+
+
+def lighten_page(text: str, is_search_page: bool, documentation_options: str | None = None) -> str:
+    """The built page without the icon script, the search index (outside search), deprecated
+    roles and labels that do not match what their controls show; outside the search page (whose
+    search runs as it loads) Sphinx's scripts no longer hold up its first paint."""
     text = _FONTAWESOME_TAG.sub("", text)
     if not is_search_page:  # the search box sends readers to the search page, which loads them
         text = _SEARCH_TAG.sub("", text)
+        text = _BLOCKING_SCRIPT.sub(r'<script defer="defer" src="\1"></script>', text)
+        text = _SCRIPT_PRELOAD.sub("", text)
+        if documentation_options is not None:
+            text = _OPTIONS_SCRIPT.sub(
+                lambda _: f"<script>{documentation_options.strip()}</script>", text
+            )
     text = text.replace('role="doc-biblioentry"', 'role="listitem"')
+    text = _SEARCH_BUTTON_LABEL.sub(r"\1", text)
+    text = text.replace(
+        _SEARCH_SHORTCUT, '<span class="search-button__kbd-shortcut" aria-hidden="true">'
+    )
+    text = text.replace(_TOGGLE_LABEL, "<summary>")
     return text
 
 
@@ -332,7 +373,7 @@ def purge_css(css: str, tokens: set) -> str:
     return "".join(out)
 
 
-def _scan(file: Path, outdir: Path, is_page: bool) -> dict:
+def _scan(file: Path, outdir: Path, is_page: bool, options: str | None = None) -> dict:
     """Lighten a built page in place; the words (and icon names) of a page or script."""
     original = file.read_text(encoding="utf-8", errors="ignore")
     icons = []
@@ -340,7 +381,9 @@ def _scan(file: Path, outdir: Path, is_page: bool) -> dict:
         icons = sorted(
             {c for c in re.findall(r"\bfa-[a-z0-9-]+", original) if c not in FA_MODIFIERS}
         )
-        lightened = lighten_page(original, file.name == "search.html" and file.parent == outdir)
+        lightened = lighten_page(
+            original, file.name == "search.html" and file.parent == outdir, options
+        )
         if lightened != original:
             file.write_text(lightened, encoding="utf-8")
             original = lightened
@@ -350,6 +393,21 @@ def _scan(file: Path, outdir: Path, is_page: bool) -> dict:
         "tokens": sorted(set(re.findall(r"[\w-]+", original))),
         "icons": icons,
     }
+
+
+_CSS_IMPORT_ONLY = re.compile(r'\s*(?:/\*.*?\*/\s*)*@import\s+"([^"]+)";\s*', re.S)
+
+
+def _inline_css_import(css_file: Path) -> None:
+    """A stylesheet that only imports another (the theme's ``theme.css`` imports ``basic.css``)
+    becomes that stylesheet, so the page's first paint waits for one request, not two in a row."""
+    if not css_file.exists():
+        return
+    match = _CSS_IMPORT_ONLY.fullmatch(css_file.read_text(encoding="utf-8"))
+    if match:
+        imported = (css_file.parent / match.group(1)).resolve()
+        if imported.is_file():
+            css_file.write_text(imported.read_text(encoding="utf-8"), encoding="utf-8")
 
 
 def _lighten_build(outdir: Path) -> None:
@@ -367,6 +425,11 @@ def _lighten_build(outdir: Path) -> None:
     except (OSError, ValueError):
         cache = {}
     scanned = {}
+    options_js = static / "documentation_options.js"
+    options = options_js.read_text(encoding="utf-8") if options_js.exists() else None
+    if options is not None and "</" in options:
+        options = None  # never inline what could close the script tag
+    _inline_css_import(static / "styles" / "theme.css")
     pages = [p for p in outdir.rglob("*.html")]
     scripts = [p for p in static.rglob("*.js") if p.name != "fontawesome.js"]
     for file in [*pages, *scripts]:
@@ -376,7 +439,7 @@ def _lighten_build(outdir: Path) -> None:
         if known and known["signature"] == [stat.st_mtime_ns, stat.st_size]:
             scanned[key] = known
         else:
-            scanned[key] = _scan(file, outdir, is_page=file.suffix == ".html")
+            scanned[key] = _scan(file, outdir, is_page=file.suffix == ".html", options=options)
     cache_file.parent.mkdir(parents=True, exist_ok=True)
     cache_file.write_text(json.dumps(scanned), encoding="utf-8")
     # Every word of every page and script: a class named nowhere in them styles nothing.
@@ -399,14 +462,81 @@ def _lighten_build(outdir: Path) -> None:
         )
 
 
+#: Shortest paragraph taken as a page's description, and the longest description search engines show.
+_DESCRIPTION_MIN, _DESCRIPTION_MAX = 40, 160
+
+
+def page_description(doctree) -> str:
+    """The page's first paragraph of prose (not a caption, table, admonition or notebook cell's
+    output), cut at a word to the length search engines show."""
+    from docutils import nodes
+
+    if doctree is None:
+        return ""
+    skip = (nodes.admonition, nodes.caption, nodes.table, nodes.figure, nodes.footnote)
+    for paragraph in doctree.findall(nodes.paragraph):
+        parent, inside = paragraph.parent, False
+        while parent is not None:
+            if isinstance(parent, skip) or (
+                isinstance(parent, nodes.container) and parent.get("nb_element")
+            ):
+                inside = True
+                break
+            parent = parent.parent
+        text = " ".join(paragraph.astext().split())
+        if inside or len(text) < _DESCRIPTION_MIN:
+            continue
+        if len(text) > _DESCRIPTION_MAX:
+            text = text[: _DESCRIPTION_MAX - 1].rsplit(" ", 1)[0].rstrip(",;:–—-") + "…"
+        return text
+    return ""
+
+
+#: Without JavaScript a chart stays a still image: shown whole, scaled to the column.
+NOSCRIPT_STYLE = (
+    "<noscript><style>div.ak-static img { max-width: 100% !important; height: auto !important; }"
+    " div.ak-tools:empty { display: none; }</style></noscript>"
+)
+_STATIC_IMAGE = re.compile(re.escape("_ak_charts_/") + r"([0-9a-f]+(?:-dark)?\.svg)")
+
+
+def _static_images(app, body: str, pathto) -> str:
+    """The chart images' addresses relative to the page; each image copied into _static/charts."""
+    from .. import charts
+
+    names = set(_STATIC_IMAGE.findall(body))
+    if not names:
+        return body
+    target = Path(app.outdir) / "_static" / "charts"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        if not (target / name).exists():
+            partial = target / f"{name}.{os.getpid()}.tmp"
+            partial.write_bytes((charts.STATIC_CACHE / name).read_bytes())
+            partial.replace(target / name)
+    prefix = pathto("_static/charts/", 1)
+    return body.replace("_ak_charts_/", prefix if prefix.endswith("/") else prefix + "/")
+
+
 def _on_page_context(app, pagename, templatename, context, doctree) -> None:
-    # Jupyter Book always loads sphinx-thebe, whose inline script points at a CDN and is
-    # declared twice (a console error); the book has no live code, so drop it.
     body = context.get("body", "")
     if "ak-chart" in body:
-        # Deferred: the text shows first; the renderer runs after the bundle, in order.
-        app.add_js_file(_vendor_js_name(), priority=100, loading_method="defer")
-        app.add_js_file(RENDERER_JS, priority=101, loading_method="defer")
+        # The renderer loads (deferred) after the text; it fetches the Vega bundle itself when a
+        # chart first comes near the screen, so the bundle never delays the first paint.
+        bundle = context["pathto"]("_static/" + _vendor_js_name(), 1)
+        app.add_js_file(
+            RENDERER_JS, priority=101, loading_method="defer", **{"data-ak-bundle": bundle}
+        )
+        context["body"] = body = _static_images(app, body, context["pathto"])
+        context["metatags"] = context.get("metatags", "") + NOSCRIPT_STYLE
+    description = page_description(doctree)
+    if description:
+        context["metatags"] = (
+            context.get("metatags", "")
+            + f'\n<meta name="description" content="{html.escape(description)}" />'
+        )
+    # Jupyter Book always loads sphinx-thebe, whose inline script points at a CDN and is
+    # declared twice (a console error); the book has no live code, so drop it.
     # In place: the context shares these lists with the builder, which resets them for every page.
     for key in ("script_files", "css_files"):
         if key in context:
