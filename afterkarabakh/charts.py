@@ -667,7 +667,10 @@ def timeline(
         alt.Tooltip("date:T", title="Date", format="%-d %b %Y"),
         alt.Tooltip("title:N", title="Event"),
         alt.Tooltip("description:N", title="What happened"),
-        alt.Tooltip("source:N", title="Source (click the point to open it)"),
+        alt.Tooltip(
+            "source:N",
+            title='Source (click the point, or tap it and then "Open the source", to read it)',
+        ),
     ]
     x = alt.X(
         "date:T",

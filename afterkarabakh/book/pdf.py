@@ -255,7 +255,7 @@ def destinations(pdf: Path) -> dict[str, int]:
 
 def print_document(document: Path, pdf: Path, browser) -> None:
     """Open the assembled document offline, let every chart draw, and print it to ``pdf``."""
-    from .bench import ALL_CHARTS_DRAWN
+    from .bench import ALL_CHARTS_DRAWN, DRAW_ALL
 
     context = browser.new_context(viewport={"width": COLUMN_PX, "height": 1000})
     blocked: list[str] = []
@@ -272,6 +272,8 @@ def print_document(document: Path, pdf: Path, browser) -> None:
     page.goto(document.resolve().as_uri(), wait_until="load")
     charts = page.locator("div.ak-chart").count()
     if charts:
+        # The renderer draws a chart only when it nears the screen; a printout needs them all.
+        page.evaluate(DRAW_ALL)
         page.wait_for_function(ALL_CHARTS_DRAWN, arg=charts, timeout=600_000)
     failed = page.locator("div.ak-chart[data-ak-state=failed]").count()
     if failed:
