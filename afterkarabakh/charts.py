@@ -287,7 +287,10 @@ def _html(spec: dict) -> str:
         key, width, height = static_images(lean)
         images = "".join(
             f'<img class="ak-static-{mode} dark-light" src="{STATIC_PREFIX}{key}{suffix}.svg" '
-            f'width="{width}" height="{height}" alt="" loading="lazy" decoding="async">'
+            f'width="{width}" height="{height}" alt="" loading="lazy" decoding="async" '
+            # Its height held (the theme sizes images by their width), so a narrow column shows
+            # the whole image scaled down in the box the drawing will fill.
+            f'style="height:{height}px">'
             for mode, suffix in (("light", ""), ("dark", "-dark"))
         )
         inside = (
@@ -669,7 +672,7 @@ def timeline(
         alt.Tooltip("description:N", title="What happened"),
         alt.Tooltip(
             "source:N",
-            title='Source (click the point, or tap it and then "Open the source", to read it)',
+            title="Source (click the point, or tap it and then “Open the source”, to read it)",
         ),
     ]
     x = alt.X(

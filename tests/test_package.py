@@ -1049,3 +1049,31 @@ def test_counts_read_as_a_writer_writes_them():
     assert text.all_of(2, 2, "mission") == "both missions"
     assert text.all_of(0, 4, "mission") == "none of the four missions"
     assert text.capitalised(text.words(5)) == "Five"
+
+
+def test_an_edited_static_file_has_every_page_written_again(tmp_path, monkeypatch):
+    """Sphinx copies static files only when it writes a page: an edited stylesheet or renderer
+    dates the built pages back so that all are written, with the new file and its checksum."""
+    import os
+
+    from afterkarabakh import paths
+    from afterkarabakh.book import build
+
+    package = tmp_path / "package"
+    (package / "static").mkdir(parents=True)
+    (package / "static" / "book.css").write_text("p { color: black; }", encoding="utf-8")
+    monkeypatch.setattr(paths, "PACKAGE", package)
+    output = tmp_path / "html"
+    (output / "_static").mkdir(parents=True)
+    (output / "chapters").mkdir()
+    page = output / "chapters" / "one.html"
+    page.write_text("<p>one</p>", encoding="utf-8")
+    (output / "_static" / "book.css").write_text("p { color: black; }", encoding="utf-8")
+    assert not build.rewrite_pages_if_static_changed(output)
+    assert page.stat().st_mtime > 0
+    (package / "static" / "book.css").write_text("p { color: navy; }", encoding="utf-8")
+    assert build.rewrite_pages_if_static_changed(output)
+    assert page.stat().st_mtime == 0
+    os.utime(page)
+    (output / "_static" / "book.css").unlink()  # a new file, not yet served, counts too
+    assert build.rewrite_pages_if_static_changed(output)

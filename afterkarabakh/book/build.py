@@ -11,6 +11,7 @@ the CLI calls, with the same arguments, and ``jobs`` set.
 
 from __future__ import annotations
 
+import filecmp
 import os
 import subprocess
 import sys
@@ -61,6 +62,34 @@ def one_page_per_task(docnames, nproc: int, maxbatch: int = 10) -> list[list[str
     return [[doc] for doc in ordered[:nproc] + ordered[nproc:][::-1]]
 
 
+def rewrite_pages_if_static_changed(output: Path) -> bool:
+    """Have Sphinx write every page again when one of the package's static files (the renderer,
+    the stylesheet) differs from its copy in the built book; returns whether it must.
+
+    Sphinx copies static files only when it writes a page, and gives each page the files'
+    checksums (``?v=``) then: with no page to write, an edited stylesheet would never reach the
+    book, nor a reader's cache. An HTML file older than its source is written again from the
+    kept doctree, without reading (so executing) the notebook again; dating the pages to the
+    epoch makes them all older.
+    """
+    served = output / "_static"
+    source = paths.PACKAGE / "static"
+    changed = [
+        path
+        for path in source.rglob("*")
+        if path.is_file()
+        and not (
+            (copy := served / path.relative_to(source)).exists()
+            and filecmp.cmp(path, copy, shallow=False)
+        )
+    ]
+    if not changed or not served.is_dir():
+        return False
+    for page in output.rglob("*.html"):
+        os.utime(page, (0, 0))
+    return True
+
+
 def build() -> int:
     import sphinx.builders
     from jupyter_book.cli.main import builder_specific_actions
@@ -71,6 +100,8 @@ def build() -> int:
     root = paths.ROOT
     output = root / "_build" / "html"
     print(f"Building the book with {jobs()} parallel reader(s) into {output}", flush=True)
+    if rewrite_pages_if_static_changed(output):
+        print("A static file changed: every page is written again.", flush=True)
     result = build_sphinx(
         str(root),
         str(output),

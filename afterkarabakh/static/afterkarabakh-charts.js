@@ -423,7 +423,7 @@
 
   function hideTip() {
     pinned = null;
-    if (tip) { tip.classList.remove("ak-tooltip-visible"); }
+    if (tip) { tip.classList.remove("ak-tooltip-visible", "ak-tooltip-pinned"); }
   }
 
   /* Vega's tooltip handler: on hover (mouse, pen) the tooltip follows the pointer over a mark;
@@ -434,6 +434,7 @@
       if (pinned && pinned.item === item) { hideTip(); return; }
       showTip(value, event, item && item.href);
       pinned = { item: item };
+      tipElement().classList.add("ak-tooltip-pinned");
       return;
     }
     if (pinned || lastPointer === "touch") { return; }
