@@ -436,15 +436,20 @@ def text_box(
 
     Widths are estimated a little generously from the characters (system sans-serif fonts).
     """
+    width = text_width(text, font_size, bold)
+    height = font_size * 1.25
+    left = {"left": x, "right": x - width, "center": x - width / 2}[align]
+    return box(left, y - height / 2, left + width, y + height / 2)
+
+
+def text_width(text: str, font_size: float = LABEL_FONT_SIZE, bold: bool = False) -> float:
+    """A one-line label's width in pixels, estimated a little generously from its characters."""
     ems = sum(
         0.3 if c in "iljtfrI.,:;'’!|() -/" else 0.9 if c in "mwMW" else 0.7 if c.isupper() else 0.58
         for c in text
     )
     # 1.06: wide enough for DejaVu Sans, the widest of the usual system fonts.
-    width = ems * font_size * (1.1 if bold else 1.0) * 1.06 + 2
-    height = font_size * 1.25
-    left = {"left": x, "right": x - width, "center": x - width / 2}[align]
-    return box(left, y - height / 2, left + width, y + height / 2)
+    return ems * font_size * (1.1 if bold else 1.0) * 1.06 + 2
 
 
 #: Candidate places for a label next to its point: (dx, dy) in units of the symbol's radius plus
@@ -521,12 +526,16 @@ def place_labels(
         # What this label must not touch: everything taken but the shapes that hold its own point
         # (tested once per label, then against every candidate at once).
         blockers = np.array([o for o in taken if not o.contains(Point(row.x, row.y))], dtype=object)
+        shapely.prepare(blockers)
+        # The frame is a rectangle: a label inside it is a matter of four comparisons.
+        fx0, fy0, fx1, fy1 = frame_box.bounds
+        width, half = text_width(row.text), LABEL_FONT_SIZE * 1.25 / 2
         best = None
         for rank, lx, ly, align, leader in options:
-            label_box = text_box(lx, ly, row.text, align)
-            if not frame_box.contains(label_box):
+            left = {"left": lx, "right": lx - width, "center": lx - width / 2}[align]
+            if not (fx0 <= left and left + width <= fx1 and fy0 <= ly - half and ly + half <= fy1):
                 continue
-            shapes = [label_box]
+            label_box = box(left, ly - half, left + width, ly + half)
             line = None
             if leader is not None:
                 length = math.hypot(*leader)
@@ -538,10 +547,13 @@ def place_labels(
                     label_box.exterior.project(Point(row.x, row.y))
                 )
                 line = LineString([start, (end.x, end.y)])
-                shapes.append(line.buffer(0.75))
-            shapes[0] = label_box.buffer(1.5)  # a little air between a label and anything else
-            if own_point.intersects(shapes[0]) or any(
-                shapely.intersects(s, blockers).any() for s in shapes
+            # A little air between a label and anything else (1.5 px), and around a leader (0.75):
+            # "within that distance", not a buffered copy of each candidate, which cost most of
+            # the placing.
+            if (
+                shapely.dwithin(own_point, label_box, 1.5)
+                or shapely.dwithin(label_box, blockers, 1.5).any()
+                or (line is not None and shapely.dwithin(line, blockers, 0.75).any())
             ):
                 continue
             cost = rank + 0.5 * int(shapely.intersects(label_box, soft_array).sum())
