@@ -433,7 +433,7 @@ def verdict_counts(shown: pd.DataFrame | None = None) -> dict[str, int]:
 def chart(
     title: str = "Twenty propositions, twenty verdicts",
     subtitle: str | None = "One mark per proposition, by the chapter that tests it; "
-    "hover for the wording, the reason and the deciding figure, "
+    "hover or tap for the wording, the reason and the deciding figure, "
     "click to open the section that decides it",
     name: str | None = None,
 ):
