@@ -1,9 +1,9 @@
 """Load the book's datasets by name, validated against ``data/datapackage.json``.
 
 Every chapter reads its numbers through :func:`load`. The data package is
-validated with Frictionless (types, constraints, primary and foreign keys) the
-first time any dataset is asked for, and again whenever a data file changes, so
-a notebook can never chart a row that breaks the schema. A problem raises
+validated (types, constraints and primary keys by Frictionless, foreign keys and the
+book's own rules by this module) the first time any dataset is asked for, and again
+whenever a data file changes, so a notebook can never chart a row that breaks the schema. A problem raises
 :class:`DataError`, whose message names the file, the row and the field.
 
 Validation runs once per content of the package (a stamp keyed on the files' hash, shared by
@@ -517,13 +517,7 @@ def _checked(datapackage: Path, fingerprint: tuple) -> bool:
     if stamp.exists():
         return True
     _raise_problems(_frictionless_package(datapackage, fingerprint), datapackage)
-    try:
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        partial = stamp.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(str(datapackage), encoding="utf-8")
-        partial.replace(stamp)  # atomic: parallel kernels never see half a stamp
-    except OSError:  # a read-only install: validate in every kernel rather than fail
-        pass
+    _write_stamp(stamp, str(datapackage))
     return True
 
 
@@ -542,8 +536,98 @@ def _checked_path(datapackage: Path | None) -> tuple[Path, tuple]:
     return path, fingerprint
 
 
+def _schema_report(package: Package, datapackage: Path):
+    """Frictionless's validation of the package (its metadata, then each resource's types,
+    constraints and keys), with two savings that change no verdict:
+
+    - a resource is checked by Frictionless only when its own content is new: its file, its
+      description and the package's description, hashed with this module (a stamp per resource
+      under :data:`VALIDATED_CACHE`), so an edit to one file re-checks that file, not all 77;
+    - foreign keys are checked by :func:`_check_foreign_keys`, over every resource on every
+      validation (Frictionless would re-read each referenced table for each resource that
+      refers to it, and cache nothing across them).
+    """
+    from frictionless import FrictionlessException, Report, Resource
+
+    try:
+        package.to_descriptor(validate=True)
+    except FrictionlessException as exception:
+        return Report.from_validation(time=0, errors=exception.to_errors())
+    described = json.loads(datapackage.read_text(encoding="utf-8"))
+    shared = json.dumps({k: v for k, v in described.items() if k != "resources"}, sort_keys=True)
+    by_name = {r["name"]: r for r in described["resources"]}
+    reports, stamps = [], []
+    for resource in package.resources:
+        digest = hashlib.sha256(Path(__file__).read_bytes() + shared.encode())
+        digest.update(json.dumps(by_name.get(resource.name), sort_keys=True).encode())
+        file = datapackage.parent / resource.path
+        digest.update(file.read_bytes() if file.is_file() else b"<missing>")
+        stamp = VALIDATED_CACHE / "resources" / digest.hexdigest()
+        if stamp.exists():
+            continue
+        descriptor = resource.to_descriptor()
+        if "schema" in descriptor:
+            descriptor["schema"].pop("foreignKeys", None)
+        report = Resource(descriptor, basepath=resource.basepath).validate()
+        reports.append(report)
+        if report.valid:
+            stamps.append(stamp)
+    for stamp in stamps:
+        _write_stamp(stamp, str(datapackage))
+    return Report.from_validation_reports(time=0, reports=reports)
+
+
+def _check_foreign_keys(package: Package, datapackage: Path) -> list[Problem]:
+    """Every foreign key of every table (all single fields): a value, where given, is a value of
+    the referenced field. Values are compared as written, as the book writes its keys."""
+    values: dict[tuple[str, str], set[str]] = {}
+
+    def referenced(name: str, field: str) -> set[str] | None:
+        if (name, field) not in values:
+            rows = next(_text_rows(package, datapackage, name), (None, None))[1]
+            values[name, field] = None if rows is None else {row.get(field) for _, row in rows}
+        return values[name, field]
+
+    problems = []
+    for resource, rows in _text_rows(package, datapackage):
+        where = _relative(datapackage, resource.path)
+        for key in resource.schema.foreign_keys:
+            (field,), reference = key["fields"], key["reference"]
+            target = reference.get("resource") or resource.name
+            (target_field,) = reference["fields"]
+            known = referenced(target, target_field)
+            if known is None:
+                problems.append(
+                    Problem(where, None, field, f"foreign-key: no dataset '{target}' to refer to")
+                )
+                continue
+            for line, row in rows:
+                value = row.get(field)
+                if value not in (None, "") and value not in known:
+                    problems.append(
+                        Problem(
+                            where,
+                            line,
+                            field,
+                            f"foreign-key: '{value}' is not a value of '{target_field}' in {target}",
+                        )
+                    )
+    return problems
+
+
+def _write_stamp(stamp: Path, text: str) -> None:
+    """A validation remembered; written whole or not at all (parallel kernels never see half)."""
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        partial = stamp.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(stamp)
+    except OSError:  # a read-only install: validate in every kernel rather than fail
+        pass
+
+
 def _raise_problems(package: Package, datapackage: Path) -> None:
-    report = package.validate()
+    report = _schema_report(package, datapackage)
     problems = []
     for task in report.tasks:
         for error in task.errors:
@@ -579,6 +663,8 @@ def _raise_problems(package: Package, datapackage: Path) -> None:
                 str(datapackage.relative_to(datapackage.parent.parent)), None, None, error.message
             )
         )
+    if not report.errors:
+        problems += _check_foreign_keys(package, datapackage)
     if not problems:
         problems = (
             _check_list_references(package, datapackage)

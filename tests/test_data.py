@@ -629,6 +629,50 @@ def test_a_validated_package_is_not_validated_again_until_its_content_changes(
     assert len(calls) == 2
 
 
+def test_a_reference_to_an_unknown_row_of_another_dataset_is_refused(data_copy):
+    """Foreign keys between datasets (not only to the registry): a site on no known place."""
+    line = _edit(data_copy.parent / "lever_sites.csv", 0, "place_id", "atlantis")
+    message = _rejected(data_copy, "lever_sites.csv", line, "place_id")
+    assert "foreign-key" in message and "'atlantis'" in message and "places" in message
+
+
+def test_an_edit_has_frictionless_check_again_only_the_file_edited(data_copy, monkeypatch):
+    """A chapter author who edits one file waits for that file's check, not the whole package's;
+    the foreign keys into and out of it are still checked (by the book's own pass)."""
+    from frictionless import Resource
+
+    checked = []
+    real = Resource.validate
+    monkeypatch.setattr(
+        Resource,
+        "validate",
+        lambda self, *a, **k: (checked.append(self.name), real(self, *a, **k))[1],
+    )
+    # A package description no earlier run has seen: every resource is checked once.
+    data_copy.write_text(
+        data_copy.read_text(encoding="utf-8").replace(
+            '"description": "', f'"description": "{uuid.uuid4()} ', 1
+        ),
+        encoding="utf-8",
+    )
+    data.validate(data_copy)
+    assert len(checked) == len(data.names(data_copy)) + 3  # the tables and the three map files
+    checked.clear()
+    data._checked.cache_clear()
+    _edit(data_copy.parent / "places.csv", 0, "lat", "40.1")
+    data.validate(data_copy)
+    assert checked == ["places"]
+    checked.clear()
+    data._checked.cache_clear()
+    sources = data_copy.parent / "sources.csv"
+    rows = list(csv.DictReader(sources.open(newline="", encoding="utf-8")))
+    used = rows[0]["id"]
+    _edit(sources, 0, "id", used + "-renamed")  # rows citing the old id now point at nothing
+    with pytest.raises(data.DataError, match="foreign-key"):
+        data.validate(data_copy)
+    assert checked == ["sources"]
+
+
 # --- verdicts as the book shows them: a published chapter never shows a pending verdict ------
 
 
