@@ -553,13 +553,14 @@ def _schema_report(package: Package, datapackage: Path):
         package.to_descriptor(validate=True)
     except FrictionlessException as exception:
         return Report.from_validation(time=0, errors=exception.to_errors())
-    described = json.loads(datapackage.read_text(encoding="utf-8"))
-    shared = json.dumps({k: v for k, v in described.items() if k != "resources"}, sort_keys=True)
-    by_name = {r["name"]: r for r in described["resources"]}
+    described = _descriptor(datapackage, _fingerprint(datapackage))
+    shared = {k: v for k, v in described.items() if k not in ("resources", "_by_name")}
+    common = hashlib.sha256(Path(__file__).read_bytes())
+    common.update(json.dumps(shared, sort_keys=True).encode())
     reports, stamps = [], []
     for resource in package.resources:
-        digest = hashlib.sha256(Path(__file__).read_bytes() + shared.encode())
-        digest.update(json.dumps(by_name.get(resource.name), sort_keys=True).encode())
+        digest = common.copy()
+        digest.update(json.dumps(described["_by_name"].get(resource.name), sort_keys=True).encode())
         file = datapackage.parent / resource.path
         digest.update(file.read_bytes() if file.is_file() else b"<missing>")
         stamp = VALIDATED_CACHE / "resources" / digest.hexdigest()

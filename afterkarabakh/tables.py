@@ -105,28 +105,26 @@ def _views(node: dict, data_key=None, marks=()):
         yield from _views(node["spec"], data_key)
 
 
+def spec_nodes(spec):
+    """Every object of a chart's JSON spec, depth first (views, encodings, data, features)."""
+    if isinstance(spec, dict):
+        yield spec
+        for value in spec.values():
+            yield from spec_nodes(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            yield from spec_nodes(value)
+
+
 def _rows(spec: dict, key) -> list:
     kind, ref = key
     if kind == "name":
         return spec.get("datasets", {}).get(ref, [])
-    found = []
-
-    def look(node):
-        if isinstance(node, dict):
-            values = (
-                (node.get("data") or {}).get("values")
-                if isinstance(node.get("data"), dict)
-                else None
-            )
-            if values is not None and id(values) == ref:
-                found.append(values)
-            for value in node.values():
-                look(value)
-        elif isinstance(node, list):
-            for value in node:
-                look(value)
-
-    look(spec)
+    found = [
+        node["data"]["values"]
+        for node in spec_nodes(spec)
+        if isinstance(node.get("data"), dict) and id(node["data"].get("values")) == ref
+    ]
     return found[0] if found else []
 
 

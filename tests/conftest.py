@@ -22,7 +22,7 @@ def data_copy(tmp_path) -> Path:
 
 # --- headless Chromium with every outside host blocked (browser tests) ---------------------------
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = bench.CHROMIUM
 # Without the background-networking flags Chromium keeps trying to reach Google's hosts (the
 # bench's Lighthouse runs use the same flags).
 CHROMIUM_ARGS = bench.CHROMIUM_ARGS

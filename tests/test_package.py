@@ -13,7 +13,7 @@ import pytest
 import vl_convert
 from shapely.geometry import Point, shape
 
-from afterkarabakh import charts, data, maps, text, theme
+from afterkarabakh import charts, data, maps, tables, text, theme
 from afterkarabakh.paths import ROOT
 
 
@@ -779,20 +779,11 @@ SIMFEROPOL = Point(34.10, 44.95)
 
 def _areas(spec: dict) -> list[dict]:
     """Every map feature of a spec (inline or in its datasets)."""
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "geometry" in node and isinstance(node.get("properties"), dict):
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(spec)
-    return found
+    return [
+        node
+        for node in tables.spec_nodes(spec)
+        if "geometry" in node and isinstance(node.get("properties"), dict)
+    ]
 
 
 def _status_maps():

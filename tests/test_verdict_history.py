@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from afterkarabakh import data, history, theme, verdicts
+from afterkarabakh import data, history, tables, theme, verdicts
 
 
 def test_every_proposition_has_a_verdict_at_each_checkpoint():
@@ -116,19 +116,10 @@ def test_the_history_chart_has_a_mark_per_proposition_and_date_coloured_by_verdi
     rows = [row for rows in spec["datasets"].values() for row in rows]
     assert len(rows) == 100 and {r["proposition"] for r in rows} == set(range(1, 21))
     colours = {}
-
-    def walk(node):
-        if isinstance(node, dict):
-            colour = node.get("encoding", {}).get("color", {})
-            if colour.get("field") == "verdict":
-                colours.update(zip(colour["scale"]["domain"], colour["scale"]["range"]))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(spec)
+    for node in tables.spec_nodes(spec):
+        colour = node.get("encoding", {}).get("color", {})
+        if isinstance(colour, dict) and colour.get("field") == "verdict":
+            colours.update(zip(colour["scale"]["domain"], colour["scale"]["range"]))
     assert colours == theme.VERDICT_COLOURS
     assert "Held only later" in str(spec) and "Never held" in str(spec)
     # The description says what the chart shows: each group with its propositions.

@@ -40,6 +40,8 @@ from .. import appendix, paths
 from . import build
 
 BUILD = paths.ROOT / "_build"
+#: Debian's chromium, which `make test` installs: the browser tests, the bench and the PDF use it.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 #: Headless Chromium without the background requests it would otherwise send to Google's hosts
 #: (the browser tests use the same flags).
 CHROMIUM_ARGS = [
@@ -142,7 +144,7 @@ def browser_metrics(pages: list[str]) -> list[dict]:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
-                executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                executable_path=CHROMIUM,
                 headless=True,
                 args=CHROMIUM_ARGS,
             )
@@ -233,7 +235,7 @@ def lighthouse_page(url: str) -> dict:
                 "--chrome-flags=--headless=new " + " ".join(CHROMIUM_ARGS),
             ],
             check=True,
-            env={**os.environ, "CHROME_PATH": shutil.which("chromium") or "/usr/bin/chromium"},
+            env={**os.environ, "CHROME_PATH": CHROMIUM},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )

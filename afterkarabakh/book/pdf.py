@@ -29,20 +29,10 @@ import time
 from pathlib import Path
 
 from .. import edition, paths
+from .bench import ALL_CHARTS_DRAWN, CHROMIUM, CHROMIUM_ARGS, DRAW_ALL
 
 HTML_DIR = paths.ROOT / "_build" / "html"
 PDF_DIR = paths.ROOT / "_build" / "pdf"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-#: As the tests launch it (tests/conftest.py): no sandbox, no GPU, no background traffic.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: A4 with 16 mm side margins: a text column of 178 mm, 673 CSS pixels, the width charts are drawn at.
 PAGE_MARGINS = {"top": "16mm", "bottom": "18mm", "left": "16mm", "right": "16mm"}
 COLUMN_PX = 673
@@ -255,8 +245,6 @@ def destinations(pdf: Path) -> dict[str, int]:
 
 def print_document(document: Path, pdf: Path, browser) -> None:
     """Open the assembled document offline, let every chart draw, and print it to ``pdf``."""
-    from .bench import ALL_CHARTS_DRAWN, DRAW_ALL
-
     context = browser.new_context(viewport={"width": COLUMN_PX, "height": 1000})
     blocked: list[str] = []
 
