@@ -1,15 +1,78 @@
-"""Shared fixtures: a scratch copy of the data package that a test may break on purpose, and
-headless Chromium with the network cut off."""
+"""Shared fixtures: a scratch copy of the data package that a test may break on purpose, the
+book built once for the whole run (and served: see :mod:`one_build`), and headless Chromium with
+the network cut off."""
 
 from __future__ import annotations
 
+import functools
+import http.server
+import os
 import shutil
+import threading
+import uuid
 from pathlib import Path
 
+import one_build
 import pytest
+from one_build import SESSION_ENV
 
 from afterkarabakh import paths
-from afterkarabakh.book import bench
+from afterkarabakh.book import bench, build
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--one-build",
+        action="store_true",
+        help="build the book once, from the start of the run, and check each chapter's outputs "
+        "on the notebook that build executed (nbval's comparison) instead of executing it again",
+    )
+
+
+def pytest_configure(config):
+    os.environ.setdefault(SESSION_ENV, uuid.uuid4().hex)
+    if config.getoption("--one-build"):
+        one_build.start(config)
+
+
+def pytest_unconfigure(config):
+    one_build.finish(config)
+
+
+@pytest.fixture(scope="session")
+def built_book() -> Path:
+    """The book built exactly as `make book` builds it (warnings are errors, notebook errors
+    raise), once for the whole run: every test module, in every worker, reads that one build."""
+    returncode, log = build.shared(os.environ[SESSION_ENV])
+    assert returncode == 0, f"strict book build failed:\n{log}"
+    return build.OUTPUT
+
+
+def book_pages(html: Path) -> list[str]:
+    """Every page of the built book (its address from the book's root), but Sphinx's own files."""
+    pages = sorted(
+        str(p.relative_to(html))
+        for p in html.rglob("*.html")
+        if not p.relative_to(html).parts[0].startswith("_")
+    )
+    assert "chapters/introduction.html" in pages
+    return pages
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(built_book):
+    """The built book served on localhost, as a reader's browser would fetch it."""
+    handler = functools.partial(_QuietHandler, directory=str(built_book))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
 
 
 @pytest.fixture

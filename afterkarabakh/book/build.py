@@ -12,6 +12,7 @@ the CLI calls, with the same arguments, and ``jobs`` set.
 from __future__ import annotations
 
 import filecmp
+import json
 import os
 import subprocess
 import sys
@@ -29,9 +30,14 @@ def jobs() -> int:
     return int(os.environ.get(JOBS_ENV) or os.cpu_count() or 1)
 
 
-def command() -> list[str]:
-    """The command line of a strict, parallel build (this module run by the book's Python)."""
-    return [sys.executable, "-m", "afterkarabakh.book.build"]
+#: Where the book is built: the pages in ``html``, Sphinx's and myst-nb's working files beside it.
+OUTPUT = paths.ROOT / "_build" / "html"
+
+
+def command(output: Path | None = None) -> list[str]:
+    """The command line of a strict, parallel build (this module run by the book's Python);
+    ``output`` builds into another folder (its parent holds that build's working files)."""
+    return [sys.executable, "-m", "afterkarabakh.book.build", *([str(output)] if output else [])]
 
 
 def bare_command() -> list[str]:
@@ -39,9 +45,36 @@ def bare_command() -> list[str]:
     return [str(Path(sys.executable).with_name("jupyter-book")), "build", str(paths.ROOT), *STRICT]
 
 
-def run(**kwargs) -> subprocess.CompletedProcess:
-    """Build into _build/html the way the Makefile does."""
-    return subprocess.run(command(), cwd=paths.ROOT, text=True, **kwargs)
+def run(output: Path | None = None, **kwargs) -> subprocess.CompletedProcess:
+    """Build into _build/html (or ``output``) the way the Makefile does."""
+    return subprocess.run(command(output), cwd=paths.ROOT, text=True, **kwargs)
+
+
+def shared(session: str, timeout: float = 1800) -> tuple[int, str]:
+    """The book built once for a test session, by whichever process asks first: the others wait
+    for that build and get its result (its return code and the end of its log), so every test
+    of a run reads one build and no notebook is executed for it twice.
+
+    A lock file beside the build makes the others wait; the session's result is kept beside it.
+    """
+    import fcntl
+
+    lock = OUTPUT.parent / ".build.lock"
+    record = OUTPUT.parent / ".build-session.json"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+        if record.exists():
+            saved = json.loads(record.read_text(encoding="utf-8"))
+            if saved["session"] == session:
+                return saved["returncode"], saved["log"]
+        result = run(capture_output=True, timeout=timeout)
+        log = f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+        record.write_text(
+            json.dumps({"session": session, "returncode": result.returncode, "log": log}),
+            encoding="utf-8",
+        )
+        return result.returncode, log
 
 
 def one_page_per_task(docnames, nproc: int, maxbatch: int = 10) -> list[list[str]]:
@@ -90,7 +123,7 @@ def rewrite_pages_if_static_changed(output: Path) -> bool:
     return True
 
 
-def build() -> int:
+def build(output: Path = OUTPUT) -> int:
     import sphinx.builders
     from jupyter_book.cli.main import builder_specific_actions
     from jupyter_book.sphinx import build_sphinx
@@ -98,7 +131,7 @@ def build() -> int:
     sphinx.builders.make_chunks = one_page_per_task
 
     root = paths.ROOT
-    output = root / "_build" / "html"
+    output = Path(output).resolve()
     print(f"Building the book with {jobs()} parallel reader(s) into {output}", flush=True)
     if rewrite_pages_if_static_changed(output):
         print("A static file changed: every page is written again.", flush=True)
@@ -126,4 +159,4 @@ def build() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(build())
+    sys.exit(build(*map(Path, sys.argv[1:2])))
