@@ -81,7 +81,7 @@ $(LAB_STAMP): requirements-lab.txt requirements.txt | python-version
 	@touch $(LAB_STAMP)
 
 test: $(STAMP) $(LAB_STAMP) browser-deps
-	$(BIN)/python -m pytest -c tests/pytest.ini --rootdir . --one-build
+	$(BIN)/python -m pytest -c tests/pytest.ini --rootdir . --one-build --no-loadscope-reorder
 
 # For a chapter author: the data package and its loader, the package, notebook hygiene and lint,
 # and one chapter under nbval (the chapter changed last unless NAME is given); no book build, no

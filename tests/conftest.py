@@ -35,6 +35,18 @@ def pytest_configure(config):
         one_build.start(config)
 
 
+#: Under ``--one-build`` the modules that take longest once the book is built are handed out
+#: first (with ``--no-loadscope-reorder``, xdist hands out modules in this order), so that they
+#: start as the build ends and the many short modules fill in around them.
+LONGEST_FIRST = ("test_browser.py", "test_print.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--one-build"):
+        rank = {name: number for number, name in enumerate(LONGEST_FIRST)}
+        items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 def pytest_unconfigure(config):
     one_build.finish(config)
 

@@ -243,8 +243,8 @@ def destinations(pdf: Path) -> dict[str, int]:
     return found
 
 
-def print_document(document: Path, pdf: Path, browser) -> None:
-    """Open the assembled document offline, let every chart draw, and print it to ``pdf``."""
+def open_document(document: Path, browser):
+    """Open the assembled document offline and let every chart draw; returns the page."""
     context = browser.new_context(viewport={"width": COLUMN_PX, "height": 1000})
     blocked: list[str] = []
 
@@ -268,6 +268,21 @@ def print_document(document: Path, pdf: Path, browser) -> None:
         raise RuntimeError(f"{failed} of {charts} charts failed to draw")
     if blocked:
         raise RuntimeError(f"the book asked for outside files: {blocked[:5]}")
+    return page
+
+
+#: Fills the contents' page numbers in the open document (their boxes have a fixed width, so
+#: nothing else on any page moves).
+FILL_NUMBERS_JS = """numbers => {
+  for (const [anchor, number] of Object.entries(numbers)) {
+    const link = document.querySelector(`#ak-pdf-toc a[href="#${anchor}"] .ak-pdf-number`);
+    if (link) link.textContent = String(number);
+  }
+}"""
+
+
+def print_page(page, pdf: Path) -> None:
+    """Print the open document to ``pdf``: A4, page numbers in the footer, an outline, tagged."""
     from . import citing
 
     footer = FOOTER % {
@@ -285,7 +300,6 @@ def print_document(document: Path, pdf: Path, browser) -> None:
         outline=True,
         tagged=True,
     )
-    context.close()
 
 
 def build(html_dir: Path = HTML_DIR, out_dir: Path = PDF_DIR, publish: bool = True) -> Path:
@@ -306,10 +320,14 @@ def build(html_dir: Path = HTML_DIR, out_dir: Path = PDF_DIR, publish: bool = Tr
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
         try:
+            # Printed once to learn where each page starts, then again with the contents'
+            # numbers filled in, in the same open document (no second load, no second drawing),
+            # until the numbers hold (their fixed-width boxes make that the second print).
+            text, entries = assemble(html_dir)
+            document.write_text(text, encoding="utf-8")
+            page = open_document(document, browser)
             for _ in range(3):
-                text, entries = assemble(html_dir, numbers)
-                document.write_text(text, encoding="utf-8")
-                print_document(document, pdf, browser)
+                print_page(page, pdf)
                 found = destinations(pdf)
                 pages = {
                     f"page-{stem}": found.get(f"page-{stem}") for _, e in entries for stem, *_ in e
@@ -320,6 +338,8 @@ def build(html_dir: Path = HTML_DIR, out_dir: Path = PDF_DIR, publish: bool = Tr
                 if pages == numbers:
                     break
                 numbers = pages
+                page.evaluate(FILL_NUMBERS_JS, numbers)
+            page.context.close()
         finally:
             browser.close()
     (out_dir / "contents.json").write_text(json.dumps(numbers, indent=2) + "\n", encoding="utf-8")
