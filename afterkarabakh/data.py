@@ -22,7 +22,6 @@ import json
 import os
 import re
 import sys
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -197,16 +196,27 @@ def _check_row_references(package: Package, datapackage: Path) -> list[Problem]:
       row): the value, a date, is not earlier than the date held in that field of that row (a
       verdict at a checkpoint cannot rest on evidence dated after it).
     So a verdict can never cite a figure the data lack, nor evidence from its future.
+
+    The files are read as text (each once per validation) and only the cells a rule compares are
+    typed, each by its own field, as Frictionless types it: reading whole tables through
+    Frictionless's typed rows cost most of a validation.
     """
     problems = []
-    keyed: dict[str, dict] = {}  # dataset -> {key: row}, read once per validation
+    written: dict[str, list] = {}  # dataset -> [(row number, {field: text})]
+    keyed: dict[str, dict] = {}  # dataset -> {key: row}
+
+    def rows_of(name: str) -> list:
+        if name not in written:
+            written[name] = next(_text_rows(package, datapackage, name), (None, []))[1]
+        return written[name]
 
     def rows_by_key(name: str) -> dict:
         if name not in keyed:
             schema = package.get_resource(name).schema
+            key_fields = [schema.get_field(k) for k in schema.primary_key]
             keyed[name] = {
-                "|".join(str(r[k]) for k in schema.primary_key): r
-                for r in package.get_resource(name).read_rows()
+                "|".join(str(_typed(f, row.get(f.name))) for f in key_fields): row
+                for _, row in rows_of(name)
             }
         return keyed[name]
 
@@ -224,40 +234,33 @@ def _check_row_references(package: Package, datapackage: Path) -> list[Problem]:
         if not fields:
             continue
         where = _relative(datapackage, resource.path)
-        for row in resource.read_rows():
+        for line, row in rows_of(resource.name):
             for field in fields:
-                value = row[field.name]
+                value = row.get(field.name) or None
                 needed_by = field.custom.get("required_with")
-                if needed_by and row[needed_by] not in (None, "") and value in (None, ""):
+                if needed_by and row.get(needed_by) and value is None:
                     problems.append(
-                        Problem(
-                            where,
-                            row.row_number,
-                            field.name,
-                            f"required when '{needed_by}' is given",
-                        )
+                        Problem(where, line, field.name, f"required when '{needed_by}' is given")
                     )
                 missing = field.custom.get("required_without")
-                if missing and row[missing] in (None, "") and value in (None, ""):
+                if missing and not row.get(missing) and value is None:
                     problems.append(
-                        Problem(
-                            where, row.row_number, field.name, f"required when '{missing}' is empty"
-                        )
+                        Problem(where, line, field.name, f"required when '{missing}' is empty")
                     )
                 rule = field.custom.get("not_before")
-                if rule and value not in (None, ""):
-                    problems += _not_before(package, where, row, field.name, rule, rows_by_key)
+                if rule and value is not None:
+                    problems += _not_before(package, where, line, row, field, rule, rows_by_key)
                 target_field = field.custom.get("row_of") or field.custom.get("field_of")
-                if value in (None, "") or not target_field:
+                if value is None or not target_field:
                     continue
-                target = row[target_field]
+                target = row.get(target_field)
                 if (
                     not target
                     or not package.has_resource(target)
                     or package.get_resource(target).type != "table"
                 ):
                     problems.append(
-                        Problem(where, row.row_number, target_field, f"'{target}' is not a dataset")
+                        Problem(where, line, target_field, f"'{target}' is not a dataset")
                     )
                     continue
                 schema = package.get_resource(target).schema
@@ -265,10 +268,7 @@ def _check_row_references(package: Package, datapackage: Path) -> list[Problem]:
                     if value not in schema.field_names:
                         problems.append(
                             Problem(
-                                where,
-                                row.row_number,
-                                field.name,
-                                f"'{value}' is not a field of {target}",
+                                where, line, field.name, f"'{value}' is not a field of {target}"
                             )
                         )
                     continue
@@ -276,7 +276,7 @@ def _check_row_references(package: Package, datapackage: Path) -> list[Problem]:
                     problems.append(
                         Problem(
                             where,
-                            row.row_number,
+                            line,
                             field.name,
                             f"'{value}' is not a row of {target} (key: {', '.join(schema.primary_key)})",
                         )
@@ -284,35 +284,39 @@ def _check_row_references(package: Package, datapackage: Path) -> list[Problem]:
     return problems
 
 
-def _not_before(package: Package, where: str, row, name: str, rule: dict, rows_by_key) -> list:
+def _typed(field, text: str | None):
+    """A cell as Frictionless types it (None where it is empty or does not read as its type)."""
+    return field.read_cell(text if text is not None else "")[0]
+
+
+def _not_before(
+    package: Package, where: str, line: int, row: dict, field, rule: dict, rows_by_key
+) -> list:
     """The ``not_before`` rule for one cell (see :func:`_check_row_references`); a reference that
     does not resolve is left to ``row_of`` and ``field_of``, which report it."""
-    dataset, key, field = (row[rule[part]] for part in ("dataset", "key", "field"))
-    if not (dataset and key and field) or not package.has_resource(dataset):
+    dataset, key, name = (row.get(rule[part]) for part in ("dataset", "key", "field"))
+    if not (dataset and key and name) or not package.has_resource(dataset):
         return []
     if package.get_resource(dataset).type != "table":
         return []
     target = rows_by_key(dataset).get(key)
-    if target is None or field not in target:
+    schema = package.get_resource(dataset).schema
+    if target is None or name not in target or not schema.has_field(name):
         return []
-    when, value = target[field], row[name]
+    when, value = _typed(schema.get_field(name), target[name]), _typed(field, row[field.name])
     if isinstance(when, datetime):
         when = when.date()
     if when is None:
-        return [
-            Problem(where, row.row_number, rule["field"], f"{dataset} row '{key}' has no {field}")
-        ]
+        return [Problem(where, line, rule["field"], f"{dataset} row '{key}' has no {name}")]
     if not isinstance(when, date):
-        return [
-            Problem(where, row.row_number, rule["field"], f"'{field}' of {dataset} is not a date")
-        ]
+        return [Problem(where, line, rule["field"], f"'{name}' of {dataset} is not a date")]
     if value < when:
         return [
             Problem(
                 where,
-                row.row_number,
-                name,
-                f"{value} is earlier than its evidence: {dataset} row '{key}' has {field} {when}",
+                line,
+                field.name,
+                f"{value} is earlier than its evidence: {dataset} row '{key}' has {name} {when}",
             )
         ]
     return []
@@ -376,7 +380,7 @@ def _check_source_text(package: Package, datapackage: Path) -> list[Problem]:
                 if field is None or value is None:
                     continue
                 message = None
-                hidden = next((c for c in value if _hidden(c, allow_newline=False)), None)
+                hidden = _hidden(value, allow_newline=False)
                 if hidden:
                     message = f"holds an invisible or control character (U+{ord(hidden):04X})"
                 elif field in ("publisher", "title") and value and not value.strip():
@@ -455,11 +459,21 @@ def _check_key_case(package: Package, datapackage: Path) -> list[Problem]:
     return problems
 
 
-def _hidden(char: str, allow_newline: bool) -> bool:
-    """A control character, or one that hides or reverses text (a bidirectional override)."""
-    if char == "\n" and allow_newline:
-        return False
-    return unicodedata.category(char) == "Cc" or char in archive.INVISIBLE
+def _hidden_pattern(allow_newline: bool) -> re.Pattern:
+    """A control character (Unicode's category Cc: U+0000-U+001F and U+007F-U+009F), or one that
+    hides or reverses text (a bidirectional override), as one character class: a cell is searched
+    once rather than character by character."""
+    controls = "\x00-\x09\x0b-\x1f\x7f-\x9f" + ("" if allow_newline else "\n")
+    return re.compile(f"[{controls}{re.escape(''.join(sorted(archive.INVISIBLE)))}]")
+
+
+_HIDDEN = {allow: _hidden_pattern(allow) for allow in (True, False)}
+
+
+def _hidden(text: str, allow_newline: bool) -> str | None:
+    """The first control or text-hiding character in ``text``, if any."""
+    found = _HIDDEN[allow_newline].search(text)
+    return found.group() if found else None
 
 
 def _check_hidden_characters(package: Package, datapackage: Path) -> list[Problem]:
@@ -472,7 +486,7 @@ def _check_hidden_characters(package: Package, datapackage: Path) -> list[Proble
             continue
         for line, row in rows:
             for field, value in row.items():
-                hidden = next((c for c in value or "" if _hidden(c, allow_newline=True)), None)
+                hidden = _hidden(value or "", allow_newline=True)
                 if field is not None and hidden:
                     problems.append(
                         Problem(
