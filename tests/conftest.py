@@ -35,10 +35,11 @@ def pytest_configure(config):
         one_build.start(config)
 
 
-#: Under ``--one-build`` the modules that take longest once the book is built are handed out
-#: first (with ``--no-loadscope-reorder``, xdist hands out modules in this order), so that they
-#: start as the build ends and the many short modules fill in around them.
-LONGEST_FIRST = ("test_browser.py", "test_print.py")
+#: Under ``--one-build``, the order in which xdist hands out modules (``--no-loadscope-reorder``),
+#: two to each worker to begin with: the browser tests (the longest once the book is built) wait
+#: for the build on one worker while the data and package tests, which need no book, run beside
+#: the build on the other; the printed book comes next, and the many short modules fill in last.
+LONGEST_FIRST = ("test_browser.py", "test_data.py", "test_package.py", "test_print.py")
 
 
 def pytest_collection_modifyitems(config, items):
