@@ -16,6 +16,7 @@ times (default 2), and each takes its fastest run (wall clock; the kernel's own 
 shown beside it, steadier when others work). ``make bench BEFORE=path`` times another checkout
 (with its own ``.venv``, e.g. a worktree of main) in the same run, alternately with this one:
 its clean build, floor and notebooks (and its ``make test`` with ``BEFORE_TEST=1``).
+``BENCH_LIGHTHOUSE=0`` leaves Lighthouse out (the quarter of an hour it takes).
 It also reports the share of data rows that rest on relay or reference sources alone and the share
 of sources that show no publication date (targets: at most 10% each).
 In the browser, every page at most 1.5 MB transferred (everything it loads, uncompressed) with all
@@ -592,8 +593,11 @@ def main() -> int:
     ]
     print("bench: pages in the browser ...", file=sys.stderr, flush=True)
     lines += ["", *metrics_table(browser_metrics(content_pages()))]
-    print("bench: Lighthouse on every chapter page ...", file=sys.stderr, flush=True)
-    lines += ["", *lighthouse_report(chapter_pages())]
+    if os.environ.get("BENCH_LIGHTHOUSE", "1") != "0":
+        print("bench: Lighthouse on every chapter page ...", file=sys.stderr, flush=True)
+        lines += ["", *lighthouse_report(chapter_pages())]
+    else:
+        lines += ["", "Lighthouse not run (BENCH_LIGHTHOUSE=0); `make lighthouse` runs it alone."]
     lines += [
         "",
         "| shared assets | KB |",
