@@ -11,12 +11,15 @@ turns rings clockwise before a layer reaches Vega.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import altair as alt
 import geopandas as gpd
+import numpy as np
 import pandas as pd
-from shapely.geometry import MultiPolygon, Polygon, box
+import shapely
+from shapely.geometry import MultiPolygon, Point, Polygon, box
 from shapely.geometry.polygon import orient
 from shapely.ops import polylabel
 
@@ -402,7 +405,6 @@ def mercator(extent=REGION_EXTENT, width: float = theme.WIDTH, height: float = 4
     Returns ``(forward, inverse)``: lon/lat degrees to pixels from the top-left corner, and back.
     This is d3-geo's ``fitSize`` (the frame's projected bounds scaled to fit, then centred).
     """
-    import math
 
     def raw(lon, lat):
         return math.radians(lon), -math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
@@ -466,6 +468,87 @@ _NEAR = [
 ]
 
 
+#: The candidates further out, reached by a leader line, in the order tried: rings 22 to 80 px
+#: from the point, each tried from the horizontal outwards (right before left, up before down),
+#: 15 degrees apart. As rows (rank, dx, dy, align, length): the same for every label, so made once.
+_FAR = []
+for _rank, _distance in enumerate((22, 34, 48, 64, 80), start=len(_NEAR)):
+    for _angle in sorted(
+        range(-180, 180, 15), key=lambda a: min(abs(a), abs(abs(a) - 180)) * 2 + (a < 0)
+    ):
+        _dx = math.cos(math.radians(_angle)) * _distance
+        _dy = math.sin(math.radians(_angle)) * _distance
+        _align = "left" if _dx > 5 else "right" if _dx < -5 else "center"
+        _FAR.append((_rank, _dx, _dy, _align, math.hypot(_dx, _dy)))
+_ALIGNS = ("left", "right", "center")
+
+
+def _candidate_groups():
+    """The candidates as arrays, one group per step at which placing may stop (see place_labels).
+
+    The places next to the point (:data:`_NEAR`) are one group; each ring of :data:`_FAR` is
+    another. Per group: rank, the offsets (in units of the gap for the near ones, pixels for the
+    far ones), the alignment code (index into ``_ALIGNS``) and, for the far ones, the leader's
+    length and its unit direction (as ``place_labels`` computed them, one candidate at a time).
+    """
+    near = np.array([(rank, ux, uy) for rank, (ux, uy, _) in enumerate(_NEAR)], dtype=float)
+    groups = [
+        dict(
+            rank=near[:, 0],
+            ux=near[:, 1],
+            uy=near[:, 2],
+            align=np.array([_ALIGNS.index(a) for _, _, a in _NEAR]),
+            leader=False,
+        )
+    ]
+    for rank in sorted({row[0] for row in _FAR}):
+        ring = [row for row in _FAR if row[0] == rank]
+        groups.append(
+            dict(
+                rank=np.array([row[0] for row in ring], dtype=float),
+                dx=np.array([row[1] for row in ring]),
+                dy=np.array([row[2] for row in ring]),
+                align=np.array([_ALIGNS.index(row[3]) for row in ring]),
+                length=np.array([row[4] for row in ring]),
+                # leader[0] / length, as the start of the leader is computed.
+                udx=np.array([row[1] / row[4] for row in ring]),
+                udy=np.array([row[2] / row[4] for row in ring]),
+                leader=True,
+            )
+        )
+    return groups
+
+
+_GROUPS = _candidate_groups()
+
+
+def _near_pairs(bounds: np.ndarray, others: np.ndarray, margin: float):
+    """Index pairs (i, j) of ``bounds`` rows and ``others`` rows whose boxes, grown by ``margin``,
+    overlap: the only pairs an exact test of contact or distance up to ``margin`` can find."""
+    if not len(bounds) or not len(others):
+        return np.empty(0, dtype=int), np.empty(0, dtype=int)
+    close = (
+        (others[None, :, 0] <= bounds[:, None, 2] + margin)
+        & (others[None, :, 2] >= bounds[:, None, 0] - margin)
+        & (others[None, :, 1] <= bounds[:, None, 3] + margin)
+        & (others[None, :, 3] >= bounds[:, None, 1] - margin)
+    )
+    return np.nonzero(close)
+
+
+def _any_within(geometries, bounds, others, others_bounds, distance: float) -> np.ndarray:
+    """For each geometry, whether any of ``others`` lies within ``distance`` of it.
+
+    Exactly ``shapely.dwithin(g, others, distance).any()`` for each ``g``, with the exact test run
+    only on the pairs whose bounding boxes come that close (a 1 px margin on top, for rounding).
+    """
+    hit = np.zeros(len(geometries), dtype=bool)
+    i, j = _near_pairs(bounds, others_bounds, distance + 1)
+    if len(i):
+        hit[i[shapely.dwithin(geometries[i], others[j], distance)]] = True
+    return hit
+
+
 def place_labels(
     labels: pd.DataFrame, obstacles: list, frame_box, soft: list | None = None
 ) -> pd.DataFrame:
@@ -475,32 +558,52 @@ def place_labels(
     polygon outlines) are avoided where an equally close position is free of them. Returns the
     labels kept, with the anchor ``lx``, ``ly``, the ``align``, the ``box`` and, for labels set
     away from their point, the leader line's start ``x0``, ``y0`` (else NaN).
+
+    Each label tries its candidates in a fixed order (:data:`_NEAR`, then the rings of
+    :data:`_FAR`) and takes the cheapest that fits (rank, plus half a point per soft outline
+    crossed, plus up to two for a leader pointing into the crowd), stopping at the first that
+    costs no more than its rank. The candidates of a group are tested together (shapely's
+    vectorised predicates, each only against the obstacles whose bounding boxes are near), which
+    gives the same choice as testing them one by one, at a fraction of the cost.
     """
-    import math
-
-    import numpy as np
-    import shapely
-    from shapely.geometry import LineString, Point
-
     soft = soft or []
     soft_array = np.array(soft, dtype=object)
+    soft_bounds = shapely.bounds(soft_array).reshape(-1, 4)
     kept = []
-    taken = list(obstacles)
+    taken = np.array(list(obstacles), dtype=object)
+    shapely.prepare(taken)
+    taken_bounds = shapely.bounds(taken).reshape(-1, 4)
     everyone = labels[["x", "y"]].to_numpy()
     labels = labels.copy()
     # A label whose place is drawn by another layer's symbol (a marker at the same spot) keeps
     # clear of that symbol as of its own.
+    symbols = [
+        o
+        for o in obstacles
+        if o.geom_type == "Polygon" and o.area < 400  # a marker's box, not a state or a line
+    ]
+    holds = (
+        shapely.contains(
+            np.array(symbols, dtype=object)[None, :],
+            shapely.points(everyone)[:, None],
+        )
+        if symbols and len(everyone)
+        else np.zeros((len(everyone), 0), dtype=bool)
+    )
     labels["radius"] = [
         max(
             [r]
             + [
                 math.hypot(o.bounds[2] - o.bounds[0], o.bounds[3] - o.bounds[1]) / 2
-                for o in obstacles
-                if o.geom_type == "Polygon" and o.contains(Point(x, y)) and o.area < 400
+                for o, inside in zip(symbols, hits)
+                if inside
             ]
         )
-        for x, y, r in zip(labels["x"], labels["y"], labels["radius"])
+        for r, hits in zip(labels["radius"], holds)
     ]
+    # The frame is a rectangle: a label inside it is a matter of four comparisons.
+    fx0, fy0, fx1, fy1 = frame_box.bounds
+    half = LABEL_FONT_SIZE * 1.25 / 2
     for row in labels.sort_values(["priority"], kind="stable").itertuples():
         # Leaders point away from the crowd: the mean of the other places within 60 px.
         near = everyone[(abs(everyone[:, 0] - row.x) < 60) & (abs(everyone[:, 1] - row.y) < 60)]
@@ -509,74 +612,102 @@ def place_labels(
         )
         away_norm = math.hypot(*away)
         gap = row.radius + 3
-        options = []
-        for rank, (ux, uy, align) in enumerate(_NEAR):
-            options.append((rank, row.x + ux * gap, row.y + uy * gap * 1.0, align, None))
-        for rank, distance in enumerate((22, 34, 48, 64, 80), start=len(_NEAR)):
-            for angle in sorted(
-                range(-180, 180, 15), key=lambda a: min(abs(a), abs(abs(a) - 180)) * 2 + (a < 0)
-            ):
-                dx, dy = (
-                    math.cos(math.radians(angle)) * distance,
-                    math.sin(math.radians(angle)) * distance,
-                )
-                align = "left" if dx > 5 else "right" if dx < -5 else "center"
-                options.append((rank, row.x + dx, row.y + dy, align, (dx, dy)))
-        own_point = Point(row.x, row.y).buffer(row.radius)
-        # What this label must not touch: everything taken but the shapes that hold its own point
-        # (tested once per label, then against every candidate at once).
-        blockers = np.array([o for o in taken if not o.contains(Point(row.x, row.y))], dtype=object)
-        shapely.prepare(blockers)
-        # The frame is a rectangle: a label inside it is a matter of four comparisons.
-        fx0, fy0, fx1, fy1 = frame_box.bounds
-        width, half = text_width(row.text), LABEL_FONT_SIZE * 1.25 / 2
+        point = Point(row.x, row.y)
+        own_point = point.buffer(row.radius)
+        # What this label must not touch: everything taken but the shapes that hold its own point.
+        free = ~shapely.contains(taken, point)
+        blockers, blocker_bounds = taken[free], taken_bounds[free]
+        width = text_width(row.text)
         best = None
-        for rank, lx, ly, align, leader in options:
-            left = {"left": lx, "right": lx - width, "center": lx - width / 2}[align]
-            if not (fx0 <= left and left + width <= fx1 and fy0 <= ly - half and ly + half <= fy1):
+        for group in _GROUPS:
+            if group["leader"]:
+                lx, ly = row.x + group["dx"], row.y + group["dy"]
+            else:
+                lx, ly = row.x + group["ux"] * gap, row.y + group["uy"] * gap * 1.0
+            code = group["align"]
+            left = np.where(code == 0, lx, np.where(code == 1, lx - width, lx - width / 2))
+            top, bottom = ly - half, ly + half
+            fits = (fx0 <= left) & (left + width <= fx1) & (fy0 <= top) & (bottom <= fy1)
+            idx = np.flatnonzero(fits)
+            if not len(idx):
                 continue
-            label_box = box(left, ly - half, left + width, ly + half)
-            line = None
-            if leader is not None:
-                length = math.hypot(*leader)
-                start = (
-                    row.x + leader[0] / length * (row.radius + 1),
-                    row.y + leader[1] / length * (row.radius + 1),
-                )
-                end = label_box.exterior.interpolate(
-                    label_box.exterior.project(Point(row.x, row.y))
-                )
-                line = LineString([start, (end.x, end.y)])
+            bounds = np.column_stack([left[idx], top[idx], left[idx] + width, bottom[idx]])
+            boxes = shapely.box(bounds[:, 0], bounds[:, 1], bounds[:, 2], bounds[:, 3])
             # A little air between a label and anything else (1.5 px), and around a leader (0.75):
-            # "within that distance", not a buffered copy of each candidate, which cost most of
-            # the placing.
-            if (
-                shapely.dwithin(own_point, label_box, 1.5)
-                or shapely.dwithin(label_box, blockers, 1.5).any()
-                or (line is not None and shapely.dwithin(line, blockers, 0.75).any())
-            ):
-                continue
-            cost = rank + 0.5 * int(shapely.intersects(label_box, soft_array).sum())
-            if leader is not None and away_norm:
-                # 0 straight away from the crowd, 2 straight into it.
-                cost += 1 - (leader[0] * away[0] + leader[1] * away[1]) / (
-                    math.hypot(*leader) * away_norm
+            # "within that distance", not a buffered copy of each candidate.
+            blocked = shapely.dwithin(own_point, boxes, 1.5) | _any_within(
+                boxes, bounds, blockers, blocker_bounds, 1.5
+            )
+            lines = None
+            if group["leader"]:
+                # From the symbol's edge, along the candidate's direction, to the nearest point
+                # of the label's box.
+                rings = shapely.get_exterior_ring(boxes)
+                ends = shapely.line_interpolate_point(
+                    rings, shapely.line_locate_point(rings, point)
                 )
-            if best is None or cost < best[0]:
-                best = (cost, lx, ly, align, label_box, line)
-            if cost == rank:
+                starts = np.column_stack(
+                    [
+                        row.x + group["udx"][idx] * (row.radius + 1),
+                        row.y + group["udy"][idx] * (row.radius + 1),
+                    ]
+                )
+                ends = shapely.get_coordinates(ends)
+                lines = shapely.linestrings(np.stack([starts, ends], axis=1))
+                open_ = np.flatnonzero(~blocked)
+                blocked[open_] = _any_within(
+                    lines[open_],
+                    shapely.bounds(lines[open_]).reshape(-1, 4),
+                    blockers,
+                    blocker_bounds,
+                    0.75,
+                )
+            ok = np.flatnonzero(~blocked)
+            if not len(ok):
+                continue
+            crossed = np.zeros(len(ok), dtype=int)
+            i, j = _near_pairs(bounds[ok], soft_bounds, 1)
+            if len(i):
+                np.add.at(crossed, i[shapely.intersects(boxes[ok][i], soft_array[j])], 1)
+            rank = group["rank"][idx][ok]
+            cost = rank + 0.5 * crossed
+            if group["leader"] and away_norm:
+                # 0 straight away from the crowd, 2 straight into it.
+                cost = cost + (
+                    1
+                    - (group["dx"][idx][ok] * away[0] + group["dy"][idx][ok] * away[1])
+                    / (group["length"][idx][ok] * away_norm)
+                )
+            # Candidate by candidate, the search would stop at the first costing just its rank.
+            stop = np.flatnonzero(cost == rank)
+            last = stop[0] + 1 if len(stop) else len(cost)
+            pick = int(np.argmin(cost[:last]))
+            if best is None or cost[pick] < best[0]:
+                k = idx[ok[pick]]
+                line = lines[ok[pick]] if lines is not None else None
+                best = (
+                    cost[pick],
+                    lx[k],
+                    ly[k],
+                    _ALIGNS[code[k]],
+                    boxes[ok[pick]],
+                    line,
+                )
+            if len(stop):
                 break
         if best is None:
             continue
         _, lx, ly, align, label_box, line = best
-        taken.append(label_box.buffer(1))
-        if line is not None:
-            taken.append(line.buffer(1))
+        new = [label_box.buffer(1)] + ([line.buffer(1)] if line is not None else [])
+        new = np.array(new, dtype=object)
+        shapely.prepare(new)
+        taken = np.concatenate([taken, new])
+        taken_bounds = np.concatenate([taken_bounds, shapely.bounds(new).reshape(-1, 4)])
         kept.append(
             dict(
                 row._asdict(),
-                lx=lx,
-                ly=ly,
+                lx=float(lx),
+                ly=float(ly),
                 align=align,
                 box=label_box,
                 x0=line.coords[0][0] if line is not None else float("nan"),
@@ -622,8 +753,6 @@ def _collect(base, overlays, extent, width, height):
     Also returns the state names that fit at this size: inside the frame and clear of each
     other (the larger state keeps its name where two would touch).
     """
-    import numpy as np
-    import shapely
     from shapely.geometry import LineString, shape
 
     forward, _ = mercator(extent, width, height)
