@@ -45,6 +45,43 @@ def disputed(frame: gpd.GeoDataFrame) -> pd.Series:
     return frame["name"].isin(DISPUTED) & (frame["iso_a3"].fillna("") == "")
 
 
+#: The channel classes of the encodings maps use (field, value). Given a shorthand string or a
+#: ``{"value": ...}`` dict, Altair finds the class through its schema-matching ``from_dict``, which
+#: builds a table of every schema class each time (about 5 ms a channel, a tenth of a second a
+#: map); :func:`_channels` builds the same object directly.
+_CHANNEL_CLASSES = {
+    "longitude": (alt.Longitude, None),
+    "latitude": (alt.Latitude, None),
+    "longitude2": (alt.Longitude2, alt.Longitude2Value),
+    "latitude2": (alt.Latitude2, alt.Latitude2Value),
+    "text": (alt.Text, alt.TextValue),
+    "order": (alt.Order, alt.OrderValue),
+    "detail": (alt.Detail, None),
+    "tooltip": (alt.Tooltip, alt.TooltipValue),
+    "color": (alt.Color, alt.ColorValue),
+    "shape": (alt.Shape, alt.ShapeValue),
+}
+
+
+def _channels(**encoding) -> dict:
+    """``encoding`` for ``Chart.encode`` with shorthands and value dicts made channel objects."""
+
+    def wrap(name, value):
+        field, constant = _CHANNEL_CLASSES[name]
+        if isinstance(value, (list, tuple)):
+            return [wrap(name, v) for v in value]
+        if isinstance(value, str):
+            return field(shorthand=value)
+        if constant is not None and isinstance(value, dict) and list(value) == ["value"]:
+            return constant(value=value["value"])
+        return value
+
+    return {
+        name: wrap(name, value) if name in _CHANNEL_CLASSES else value
+        for name, value in encoding.items()
+    }
+
+
 def _with_disputed(scale: alt.Scale) -> alt.Scale:
     """A colour scale with the disputed areas' label and fill added at the end."""
     domain, colours = list(scale.domain), list(scale.range)
@@ -193,7 +230,7 @@ def base_map(
         layers.append(
             alt.Chart(labels)
             .mark_text(fontSize=STATE_FONT_SIZE, fontWeight=600, color=theme.MUTED_INK, opacity=0.7)
-            .encode(longitude="lon:Q", latitude="lat:Q", text="label:N")
+            .encode(**_channels(longitude="lon:Q", latitude="lat:Q", text="label:N"))
             .properties(name=STATE_LABELS)
         )
     return alt.layer(*layers).properties(width=width, height=height, projection=projection(extent))
@@ -271,7 +308,7 @@ def points(
     encoding = dict(longitude="lon:Q", latitude="lat:Q", color=colour, tooltip=tooltip)
     if shape is not None:
         encoding["shape"] = shape
-    layers = [marks.encode(**encoding)]
+    layers = [marks.encode(**_channels(**encoding))]
     if label:
         named = frame[frame[label].fillna("").astype(str) != ""]
         kinds = named["kind"] if "kind" in named else pd.Series("", index=named.index)
@@ -287,7 +324,7 @@ def points(
         layers.append(
             alt.Chart(named)
             .mark_text(align="left", fontSize=LABEL_FONT_SIZE, color=theme.INK)
-            .encode(longitude="lon:Q", latitude="lat:Q", text="text:N")
+            .encode(**_channels(longitude="lon:Q", latitude="lat:Q", text="text:N"))
             .properties(name=PLACE_LABELS)
         )
     return alt.layer(*layers)
@@ -307,11 +344,13 @@ def lines(
         alt.Chart(frame)
         .mark_line(color=colour, strokeWidth=2.5, strokeDash=dash or [])
         .encode(
-            longitude="lon:Q",
-            latitude="lat:Q",
-            order=f"{order}:Q",
-            detail=f"{group}:N",
-            tooltip=tooltip,
+            **_channels(
+                longitude="lon:Q",
+                latitude="lat:Q",
+                order=f"{order}:Q",
+                detail=f"{group}:N",
+                tooltip=tooltip,
+            )
         )
     )
 
@@ -837,7 +876,11 @@ def _label_layers(placed: pd.DataFrame) -> list:
             alt.Chart(leaders[["lon0", "lat0", "lon1", "lat1", *width_columns]])
             .transform_filter(charts.WIDTH_FILTER)
             .mark_rule(color=theme.MUTED_INK, strokeWidth=0.8)
-            .encode(longitude="lon0:Q", latitude="lat0:Q", longitude2="lon1:Q", latitude2="lat1:Q")
+            .encode(
+                **_channels(
+                    longitude="lon0:Q", latitude="lat0:Q", longitude2="lon1:Q", latitude2="lat1:Q"
+                )
+            )
         )
     # Each set is placed inside the frame it is drawn in; the clip only guards against a font
     # much wider than the estimate of text_box.
@@ -845,7 +888,7 @@ def _label_layers(placed: pd.DataFrame) -> list:
         text = alt.Chart(group[["text", "alon", "alat", *width_columns]]).transform_filter(
             charts.WIDTH_FILTER
         )
-        encoding = dict(longitude="alon:Q", latitude="alat:Q", text="text:N")
+        encoding = _channels(longitude="alon:Q", latitude="alat:Q", text="text:N")
         layers.append(
             text.mark_text(
                 align=align,
