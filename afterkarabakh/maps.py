@@ -132,9 +132,7 @@ def _clockwise(geometry):
     return geometry
 
 
-def to_altair_data(
-    frame: gpd.GeoDataFrame, extent=None, simplify: float | None = None
-) -> alt.InlineData:
+def to_altair_data(frame: gpd.GeoDataFrame, extent=None, simplify: float | None = None) -> Features:
     """GeoJSON features for Vega: clipped to ``extent``, optionally simplified, rings clockwise."""
     frame = frame.copy()
     if extent is not None:
@@ -148,7 +146,19 @@ def to_altair_data(
     # features that is a walk through every coordinate (0.15 s for the world), and the chart
     # they go into is checked whole when it is drawn.
     with alt.utils.schemapi.debug_mode(False):
-        return alt.InlineData(values=features, format=alt.DataFormat(type="json"))
+        return Features(values=features, format=alt.DataFormat(type="json"))
+
+
+class Features(alt.InlineData):
+    """Inline GeoJSON features that Altair's copies share instead of copying.
+
+    Altair copies a chart deeply each time it is layered, sized or resolved, coordinate list by
+    coordinate list (a map's features were most of the cost of composing it). The features are
+    never changed once made, so a copy can hold the same object; the spec is the same.
+    """
+
+    def __deepcopy__(self, memo=None):
+        return self
 
 
 def projection(extent=REGION_EXTENT) -> alt.Projection:
@@ -523,39 +533,37 @@ _ALIGNS = ("left", "right", "center")
 
 
 def _candidate_groups():
-    """The candidates as arrays, one group per step at which placing may stop (see place_labels).
+    """The candidates as arrays, in two groups tested one after the other (see place_labels).
 
-    The places next to the point (:data:`_NEAR`) are one group; each ring of :data:`_FAR` is
-    another. Per group: rank, the offsets (in units of the gap for the near ones, pixels for the
-    far ones), the alignment code (index into ``_ALIGNS``) and, for the far ones, the leader's
-    length and its unit direction (as ``place_labels`` computed them, one candidate at a time).
+    The places next to the point (:data:`_NEAR`) are one group, all of :data:`_FAR` the other:
+    a label with room next to its point is never tested further out, and one that needs a leader
+    rarely stops before the last ring (a leader costs more than its rank unless it points
+    straight away from the crowd), so its rings are tested together. Per group: rank, the offsets
+    (in units of the gap for the near ones, pixels for the far ones), the alignment code (index
+    into ``_ALIGNS``) and, for the far ones, the leader's length and its unit direction (as
+    ``place_labels`` computed them, one candidate at a time).
     """
     near = np.array([(rank, ux, uy) for rank, (ux, uy, _) in enumerate(_NEAR)], dtype=float)
-    groups = [
+    return [
         dict(
             rank=near[:, 0],
             ux=near[:, 1],
             uy=near[:, 2],
             align=np.array([_ALIGNS.index(a) for _, _, a in _NEAR]),
             leader=False,
-        )
+        ),
+        dict(
+            rank=np.array([row[0] for row in _FAR], dtype=float),
+            dx=np.array([row[1] for row in _FAR]),
+            dy=np.array([row[2] for row in _FAR]),
+            align=np.array([_ALIGNS.index(row[3]) for row in _FAR]),
+            length=np.array([row[4] for row in _FAR]),
+            # leader[0] / length, as the start of the leader is computed.
+            udx=np.array([row[1] / row[4] for row in _FAR]),
+            udy=np.array([row[2] / row[4] for row in _FAR]),
+            leader=True,
+        ),
     ]
-    for rank in sorted({row[0] for row in _FAR}):
-        ring = [row for row in _FAR if row[0] == rank]
-        groups.append(
-            dict(
-                rank=np.array([row[0] for row in ring], dtype=float),
-                dx=np.array([row[1] for row in ring]),
-                dy=np.array([row[2] for row in ring]),
-                align=np.array([_ALIGNS.index(row[3]) for row in ring]),
-                length=np.array([row[4] for row in ring]),
-                # leader[0] / length, as the start of the leader is computed.
-                udx=np.array([row[1] / row[4] for row in ring]),
-                udy=np.array([row[2] / row[4] for row in ring]),
-                leader=True,
-            )
-        )
-    return groups
 
 
 _GROUPS = _candidate_groups()
@@ -717,7 +725,8 @@ def place_labels(
                     - (group["dx"][idx][ok] * away[0] + group["dy"][idx][ok] * away[1])
                     / (group["length"][idx][ok] * away_norm)
                 )
-            # Candidate by candidate, the search would stop at the first costing just its rank.
+            # Candidate by candidate, the search would stop at the first costing just its rank,
+            # keeping the cheapest up to there (the first of equals).
             stop = np.flatnonzero(cost == rank)
             last = stop[0] + 1 if len(stop) else len(cost)
             pick = int(np.argmin(cost[:last]))
@@ -772,7 +781,7 @@ def _mark(unit) -> tuple[str, dict]:
     mark = unit.mark
     if isinstance(mark, str):
         return mark, {}
-    props = {k: v for k, v in mark.to_dict().items()}
+    props = mark.to_dict(validate=False)
     return props.get("type"), props
 
 
