@@ -378,11 +378,11 @@ def compose(base: alt.LayerChart, *overlays, extent=REGION_EXTENT) -> alt.LayerC
     and :data:`charts.WIDTH_FILTER` draws only the set placed for the width the map has.
     """
     width, height = base.width, base.height
-    placed_sets, state_sets, kept_overlays = [], [], None
+    placed_sets, state_sets = [], []
+    scene = _scene(base, overlays)
     for scale, w, wmin, wmax in charts.drawn_widths(width):
         h = charts.scaled(height, scale)
-        labels, obstacles, soft, kept, states = _collect(base, overlays, extent, w, h)
-        kept_overlays = kept if kept_overlays is None else kept_overlays
+        labels, obstacles, soft, states = _collect(scene, extent, w, h)
         state_sets.append(states.assign(ak_wmin=wmin, ak_wmax=wmax))
         if len(labels):
             placed = place_labels(
@@ -395,7 +395,7 @@ def compose(base: alt.LayerChart, *overlays, extent=REGION_EXTENT) -> alt.LayerC
                 placed_sets.append(
                     _to_lonlat(placed, extent, w, h).assign(ak_wmin=wmin, ak_wmax=wmax)
                 )
-    layers = [_with_state_labels(base, pd.concat(state_sets, ignore_index=True)), *kept_overlays]
+    layers = [_with_state_labels(base, pd.concat(state_sets, ignore_index=True)), *scene["kept"]]
     if placed_sets:
         layers.extend(_label_layers(pd.concat(placed_sets, ignore_index=True)))
     # Overlays keep their own colour legends: the base map's state colours carry no legend.
@@ -448,6 +448,20 @@ KIND_PRIORITY = {
 }
 
 
+def _raw(lon: float, lat: float) -> tuple[float, float]:
+    """Mercator before fitting: lon/lat degrees to radians east and (down) north."""
+    return math.radians(lon), -math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def _fit(extent, width: float, height: float) -> tuple[float, float, float]:
+    """The scale ``k`` and offsets ``tx``, ``ty`` that fit ``extent`` in the frame: a point's
+    pixels are ``k * x + tx``, ``k * y + ty`` of its :func:`_raw` coordinates."""
+    west, south, east, north = extent
+    (x0, y0), (x1, y1) = _raw(west, north), _raw(east, south)
+    k = min(width / (x1 - x0), height / (y1 - y0))
+    return k, (width - k * (x0 + x1)) / 2, (height - k * (y0 + y1)) / 2
+
+
 def mercator(extent=REGION_EXTENT, width: float = theme.WIDTH, height: float = 400):
     """The book's projection as Vega computes it: Mercator fitted to ``extent`` in a width × height frame.
 
@@ -455,16 +469,10 @@ def mercator(extent=REGION_EXTENT, width: float = theme.WIDTH, height: float = 4
     This is d3-geo's ``fitSize`` (the frame's projected bounds scaled to fit, then centred).
     """
 
-    def raw(lon, lat):
-        return math.radians(lon), -math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-
-    west, south, east, north = extent
-    (x0, y0), (x1, y1) = raw(west, north), raw(east, south)
-    k = min(width / (x1 - x0), height / (y1 - y0))
-    tx, ty = (width - k * (x0 + x1)) / 2, (height - k * (y0 + y1)) / 2
+    k, tx, ty = _fit(extent, width, height)
 
     def forward(lon, lat):
-        x, y = raw(lon, lat)
+        x, y = _raw(lon, lat)
         return k * x + tx, k * y + ty
 
     def inverse(px, py):
@@ -795,31 +803,27 @@ def _units(chart, data=None):
         yield chart, own
 
 
-def _collect(base, overlays, extent, width, height):
-    """Labels to place, and what they must avoid, from the layers of a map (in pixels).
+def _scene(base, overlays) -> dict:
+    """What a map's layers hold for placing labels, read once for all its drawn widths.
 
-    Also returns the state names that fit at this size: inside the frame and clear of each
-    other (the larger state keeps its name where two would touch).
+    Positions are kept in raw Mercator units (:func:`_raw`); at each width :func:`_collect` puts
+    them in pixels with that width's scale and offset, exactly as :func:`mercator` does. Returns
+    a dict: ``states`` (label, lon, lat, x, y of each state name), ``labels`` (each place-label
+    frame with its raw x, y), ``obstacles`` (``("points", half size, x, y)`` or ``("line", xy)``,
+    in layer order), ``outlines`` (geoshape features, raw) and ``kept`` (the overlays without
+    their place-label layers).
     """
-    from shapely.geometry import LineString, shape
+    from shapely.geometry import shape
 
-    forward, _ = mercator(extent, width, height)
-    labels, obstacles, soft = [], [], []
-    frame_box = box(1, 1, width - 1, height - 1)
-    state_rows = []
+    def raw(lons, lats):
+        xy = [_raw(lon, lat) for lon, lat in zip(lons, lats)]
+        return np.array([p[0] for p in xy], dtype=float), np.array([p[1] for p in xy], dtype=float)
+
+    scene = dict(states=[], labels=[], obstacles=[], outlines=[], kept=[])
     for unit, frame in _units(base):
         if getattr(unit, "name", None) == STATE_LABELS:
             for row in frame.itertuples():
-                x, y = forward(row.lon, row.lat)
-                name_box = text_box(x, y, row.label, "center", STATE_FONT_SIZE, bold=True)
-                if not frame_box.contains(name_box) or any(
-                    name_box.intersects(other) for other in obstacles
-                ):
-                    continue
-                obstacles.append(name_box)
-                state_rows.append({"label": row.label, "lon": row.lon, "lat": row.lat})
-    states = pd.DataFrame(state_rows, columns=["label", "lon", "lat"])
-    kept = []
+                scene["states"].append((row.label, row.lon, row.lat, *_raw(row.lon, row.lat)))
     for overlay in overlays:
         parts = [
             u for u in getattr(overlay, "layer", []) if getattr(u, "name", None) != PLACE_LABELS
@@ -828,36 +832,74 @@ def _collect(base, overlays, extent, width, height):
             kind, props = _mark(unit)
             frame = values if isinstance(values, pd.DataFrame) else None
             if getattr(unit, "name", None) == PLACE_LABELS:
-                xy = [forward(lon, lat) for lon, lat in zip(frame["lon"], frame["lat"])]
-                labels.append(frame.assign(x=[p[0] for p in xy], y=[p[1] for p in xy]))
+                scene["labels"].append((frame, *raw(frame["lon"], frame["lat"])))
             elif (
                 kind in ("point", "circle", "square")
                 and frame is not None
                 and props.get("size", 30)
             ):
                 half = props.get("size", 30) ** 0.5 / 2
-                for lon, lat in zip(frame["lon"], frame["lat"]):
-                    x, y = forward(lon, lat)
-                    obstacles.append(box(x - half, y - half, x + half, y + half))
+                scene["obstacles"].append(("points", half, *raw(frame["lon"], frame["lat"])))
             elif kind == "line" and frame is not None:
                 group, order = _field(unit.encoding.detail), _field(unit.encoding.order)
                 for _, line in frame.groupby(group) if group else [(None, frame)]:
                     line = line.sort_values(order) if order else line
-                    coords = [forward(lon, lat) for lon, lat in zip(line["lon"], line["lat"])]
-                    if len(coords) > 1:
-                        obstacles.append(LineString(coords).buffer(2))
+                    if len(line) > 1:
+                        scene["obstacles"].append(
+                            ("line", np.column_stack(raw(line["lon"], line["lat"])))
+                        )
             elif kind == "geoshape" and isinstance(values, alt.InlineData):
                 for feature in values.values:
-                    outline = shapely.transform(
-                        shape(feature["geometry"]),
-                        lambda xy: np.array([forward(lon, lat) for lon, lat in xy]).reshape(-1, 2),
-                    ).boundary
-                    soft.append(outline)
+                    scene["outlines"].append(
+                        shapely.transform(
+                            shape(feature["geometry"]),
+                            lambda xy: np.array([_raw(lon, lat) for lon, lat in xy]).reshape(-1, 2),
+                        )
+                    )
         if isinstance(overlay, alt.LayerChart) and len(parts) != len(overlay.layer):
             overlay = overlay.copy()
             overlay.layer = parts
-        kept.append(overlay)
-    return labels, obstacles, soft, kept, states
+        scene["kept"].append(overlay)
+    return scene
+
+
+def _collect(scene: dict, extent, width, height):
+    """Labels to place, and what they must avoid, from a map's :func:`_scene` (in pixels).
+
+    Also returns the state names that fit at this size: inside the frame and clear of each
+    other (the larger state keeps its name where two would touch).
+    """
+    k, tx, ty = _fit(extent, width, height)
+    labels, obstacles, soft = [], [], []
+    frame_box = box(1, 1, width - 1, height - 1)
+    state_rows = []
+    for label, lon, lat, rx, ry in scene["states"]:
+        name_box = text_box(k * rx + tx, k * ry + ty, label, "center", STATE_FONT_SIZE, bold=True)
+        if not frame_box.contains(name_box) or any(
+            name_box.intersects(other) for other in obstacles
+        ):
+            continue
+        obstacles.append(name_box)
+        state_rows.append({"label": label, "lon": lon, "lat": lat})
+    states = pd.DataFrame(state_rows, columns=["label", "lon", "lat"])
+    for frame, rx, ry in scene["labels"]:
+        labels.append(frame.assign(x=k * rx + tx, y=k * ry + ty))
+    for kind, *shape_ in scene["obstacles"]:
+        if kind == "points":
+            half, rx, ry = shape_
+            x, y = k * rx + tx, k * ry + ty
+            obstacles.extend(shapely.box(x - half, y - half, x + half, y + half))
+        else:
+            (xy,) = shape_
+            line = shapely.linestrings(np.column_stack([k * xy[:, 0] + tx, k * xy[:, 1] + ty]))
+            obstacles.append(line.buffer(2))
+    for outline in scene["outlines"]:
+        soft.append(
+            shapely.transform(
+                outline, lambda xy: np.column_stack([k * xy[:, 0] + tx, k * xy[:, 1] + ty])
+            ).boundary
+        )
+    return labels, obstacles, soft, states
 
 
 def _to_lonlat(placed: pd.DataFrame, extent, width, height) -> pd.DataFrame:
