@@ -591,14 +591,53 @@ def _near_pairs(bounds: np.ndarray, others: np.ndarray, margin: float):
     return np.nonzero(close)
 
 
-def _any_within(geometries, bounds, others, others_bounds, distance: float) -> np.ndarray:
+def _rectangles(geometries) -> np.ndarray:
+    """Bounds of each geometry that is an axis-aligned rectangle (a box), NaN for the others."""
+    cores = np.full((len(geometries), 4), np.nan)
+    boxes = np.flatnonzero(
+        (shapely.get_type_id(geometries) == 3)
+        & (shapely.get_num_coordinates(geometries) == 5)
+        & (shapely.get_num_interior_rings(geometries) == 0)
+    )
+    if len(boxes):
+        corners = shapely.get_coordinates(geometries[boxes]).reshape(-1, 5, 2)
+        bounds = shapely.bounds(geometries[boxes])
+        on_edges = (
+            (corners[:, :, 0] == bounds[:, [0]]) | (corners[:, :, 0] == bounds[:, [2]])
+        ).all(axis=1) & (
+            (corners[:, :, 1] == bounds[:, [1]]) | (corners[:, :, 1] == bounds[:, [3]])
+        ).all(axis=1)
+        # Each side runs along x or along y (no diagonal: not a bow tie of the four corners).
+        steps = np.diff(corners, axis=1)
+        straight = ((steps[:, :, 0] == 0) != (steps[:, :, 1] == 0)).all(axis=1)
+        rect = boxes[on_edges & straight]
+        cores[rect] = shapely.bounds(geometries[rect])
+    return cores
+
+
+def _any_within(
+    geometries, bounds, others, others_bounds, distance: float, others_cores=None
+) -> np.ndarray:
     """For each geometry, whether any of ``others`` lies within ``distance`` of it.
 
     Exactly ``shapely.dwithin(g, others, distance).any()`` for each ``g``, with the exact test run
     only on the pairs whose bounding boxes come that close (a 1 px margin on top, for rounding).
+    ``others_cores`` (optional) are boxes known to lie inside each of ``others`` (NaN where none;
+    the geometries are then boxes themselves): a box of ``bounds`` that overlaps one of them
+    shares area with it, so is within any distance of it without the exact test.
     """
     hit = np.zeros(len(geometries), dtype=bool)
     i, j = _near_pairs(bounds, others_bounds, distance + 1)
+    if not len(i):
+        return hit
+    if others_cores is not None:
+        core = others_cores[j]
+        inside = (np.minimum(bounds[i, 2], core[:, 2]) > np.maximum(bounds[i, 0], core[:, 0])) & (
+            np.minimum(bounds[i, 3], core[:, 3]) > np.maximum(bounds[i, 1], core[:, 1])
+        )
+        hit[i[inside]] = True
+        rest = ~hit[i]
+        i, j = i[rest], j[rest]
     if len(i):
         hit[i[shapely.dwithin(geometries[i], others[j], distance)]] = True
     return hit
@@ -628,6 +667,9 @@ def place_labels(
     taken = np.array(list(obstacles), dtype=object)
     shapely.prepare(taken)
     taken_bounds = shapely.bounds(taken).reshape(-1, 4)
+    # Boxes inside what is taken (the obstacles that are boxes, the labels placed): a candidate
+    # overlapping one is blocked without the exact test.
+    taken_cores = _rectangles(taken)
     everyone = labels[["x", "y"]].to_numpy()
     labels = labels.copy()
     # A label whose place is drawn by another layer's symbol (a marker at the same spot) keeps
@@ -671,7 +713,7 @@ def place_labels(
         own_point = point.buffer(row.radius)
         # What this label must not touch: everything taken but the shapes that hold its own point.
         free = ~shapely.contains(taken, point)
-        blockers, blocker_bounds = taken[free], taken_bounds[free]
+        blockers, blocker_bounds, blocker_cores = taken[free], taken_bounds[free], taken_cores[free]
         width = text_width(row.text)
         best = None
         for group in _GROUPS:
@@ -691,7 +733,7 @@ def place_labels(
             # A little air between a label and anything else (1.5 px), and around a leader (0.75):
             # "within that distance", not a buffered copy of each candidate.
             blocked = shapely.dwithin(own_point, boxes, 1.5) | _any_within(
-                boxes, bounds, blockers, blocker_bounds, 1.5
+                boxes, bounds, blockers, blocker_bounds, 1.5, blocker_cores
             )
             lines = None
             if group["leader"]:
@@ -759,6 +801,9 @@ def place_labels(
         shapely.prepare(new)
         taken = np.concatenate([taken, new])
         taken_bounds = np.concatenate([taken_bounds, shapely.bounds(new).reshape(-1, 4)])
+        # The label's box lies inside its buffered copy; a leader's has no box inside it.
+        cores = [label_box.bounds] + ([(np.nan,) * 4] if line is not None else [])
+        taken_cores = np.concatenate([taken_cores, np.array(cores, dtype=float)])
         kept.append(
             dict(
                 row._asdict(),
