@@ -738,20 +738,21 @@ def place_labels(
             lines = None
             if group["leader"]:
                 # From the symbol's edge, along the candidate's direction, to the nearest point
-                # of the label's box.
-                rings = shapely.get_exterior_ring(boxes)
+                # of the label's box (drawn only for the candidates whose box is clear).
+                open_ = np.flatnonzero(~blocked)
+                lines = np.full(len(idx), None, dtype=object)
+                rings = shapely.get_exterior_ring(boxes[open_])
                 ends = shapely.line_interpolate_point(
                     rings, shapely.line_locate_point(rings, point)
                 )
                 starts = np.column_stack(
                     [
-                        row.x + group["udx"][idx] * (row.radius + 1),
-                        row.y + group["udy"][idx] * (row.radius + 1),
+                        row.x + group["udx"][idx[open_]] * (row.radius + 1),
+                        row.y + group["udy"][idx[open_]] * (row.radius + 1),
                     ]
                 )
-                ends = shapely.get_coordinates(ends)
-                lines = shapely.linestrings(np.stack([starts, ends], axis=1))
-                open_ = np.flatnonzero(~blocked)
+                ends = shapely.get_coordinates(ends).reshape(-1, 2)
+                lines[open_] = shapely.linestrings(np.stack([starts, ends], axis=1))
                 blocked[open_] = _any_within(
                     lines[open_],
                     shapely.bounds(lines[open_]).reshape(-1, 4),
