@@ -674,26 +674,20 @@ def place_labels(
     labels = labels.copy()
     # A label whose place is drawn by another layer's symbol (a marker at the same spot) keeps
     # clear of that symbol as of its own.
-    symbols = [
-        o
-        for o in obstacles
-        if o.geom_type == "Polygon" and o.area < 400  # a marker's box, not a state or a line
-    ]
+    # (A marker's box, not a state's name or a line: a polygon under 400 square pixels.)
+    symbols = taken[(shapely.get_type_id(taken) == 3) & (shapely.area(taken) < 400)]
     holds = (
-        shapely.contains(
-            np.array(symbols, dtype=object)[None, :],
-            shapely.points(everyone)[:, None],
-        )
-        if symbols and len(everyone)
+        shapely.contains(symbols[None, :], shapely.points(everyone)[:, None])
+        if len(symbols) and len(everyone)
         else np.zeros((len(everyone), 0), dtype=bool)
     )
+    symbol_bounds = shapely.bounds(symbols).reshape(-1, 4)
     labels["radius"] = [
         max(
             [r]
             + [
-                math.hypot(o.bounds[2] - o.bounds[0], o.bounds[3] - o.bounds[1]) / 2
-                for o, inside in zip(symbols, hits)
-                if inside
+                math.hypot(b[2] - b[0], b[3] - b[1]) / 2
+                for b in symbol_bounds[np.flatnonzero(hits)].tolist()
             ]
         )
         for r, hits in zip(labels["radius"], holds)
