@@ -177,6 +177,15 @@ def projection(extent=REGION_EXTENT) -> alt.Projection:
     return alt.Projection(type="mercator", fit=frame)
 
 
+def _layered(layers: list, width, height, extent, **properties) -> alt.LayerChart:
+    """``alt.layer(*layers)`` with its size, the map projection and ``properties`` set as it is
+    made: the same chart as setting them after (``.properties``, ``.resolve_scale``), without a
+    copy and a schema check of the chart for each (the whole chart is checked when drawn)."""
+    return alt.layer(
+        *layers, width=width, height=height, projection=projection(extent), **properties
+    )
+
+
 def base_map(
     extent=REGION_EXTENT,
     width: int = theme.WIDTH,
@@ -243,7 +252,7 @@ def base_map(
             .encode(**_channels(longitude="lon:Q", latitude="lat:Q", text="label:N"))
             .properties(name=STATE_LABELS)
         )
-    return alt.layer(*layers).properties(width=width, height=height, projection=projection(extent))
+    return _layered(layers, width, height, extent)
 
 
 def polygons(
@@ -399,10 +408,12 @@ def compose(base: alt.LayerChart, *overlays, extent=REGION_EXTENT) -> alt.LayerC
     if placed_sets:
         layers.extend(_label_layers(pd.concat(placed_sets, ignore_index=True)))
     # Overlays keep their own colour legends: the base map's state colours carry no legend.
-    return (
-        alt.layer(*layers)
-        .properties(width=width, height=height, projection=projection(extent))
-        .resolve_scale(color="independent")
+    return _layered(
+        layers,
+        width,
+        height,
+        extent,
+        resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")),
     )
 
 
@@ -1074,9 +1085,7 @@ def world_map(
         .mark_geoshape(stroke="white", strokeWidth=0.4)
         .encode(color=colour, tooltip=tooltip)
     )
-    return alt.layer(backdrop, drawn).properties(
-        width=width, height=height, projection=projection(WORLD_EXTENT)
-    )
+    return _layered([backdrop, drawn], width, height, WORLD_EXTENT)
 
 
 #: Eurasia from the Baltic to Lake Baikal (lon/lat degrees), for maps of the post-Soviet alliances.
@@ -1175,4 +1184,4 @@ def world_status_map(
             .mark_text(align="right", dx=-12, dy=10, fontSize=11, fontWeight=600, color=theme.INK)
             .encode(longitude="lon:Q", latitude="lat:Q", text="label:N")
         )
-    return alt.layer(*layers).properties(width=width, height=height, projection=projection(extent))
+    return _layered(layers, width, height, extent)
