@@ -12,7 +12,7 @@ turns rings clockwise before a layer reaches Vega.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 import altair as alt
 import geopandas as gpd
@@ -177,6 +177,22 @@ def projection(extent=REGION_EXTENT) -> alt.Projection:
     return alt.Projection(type="mercator", fit=frame)
 
 
+def _checked_when_drawn(function):
+    """Run a map builder with Altair's check of each object as it is made turned off.
+
+    Altair checks every schema object against Vega-Lite as it is made (each mark, channel and
+    property: 15-20 ms a map); the chart a map goes into is checked whole when it is
+    drawn (``to_dict``), which finds the same errors: the spec is the same and still checked.
+    """
+
+    @wraps(function)
+    def unchecked(*args, **kwargs):
+        with alt.utils.schemapi.debug_mode(False):
+            return function(*args, **kwargs)
+
+    return unchecked
+
+
 def _layered(layers: list, width, height, extent, **properties) -> alt.LayerChart:
     """``alt.layer(*layers)`` with its size, the map projection and ``properties`` set as it is
     made: the same chart as setting them after (``.properties``, ``.resolve_scale``), without a
@@ -186,6 +202,7 @@ def _layered(layers: list, width, height, extent, **properties) -> alt.LayerChar
     )
 
 
+@_checked_when_drawn
 def base_map(
     extent=REGION_EXTENT,
     width: int = theme.WIDTH,
@@ -255,6 +272,7 @@ def base_map(
     return _layered(layers, width, height, extent)
 
 
+@_checked_when_drawn
 def polygons(
     frame: gpd.GeoDataFrame,
     *,
@@ -302,6 +320,7 @@ def places(place_ids=None) -> pd.DataFrame:
     return frame
 
 
+@_checked_when_drawn
 def points(
     frame: pd.DataFrame,
     *,
@@ -349,6 +368,7 @@ def points(
     return alt.layer(*layers)
 
 
+@_checked_when_drawn
 def lines(
     frame: pd.DataFrame,
     *,
@@ -374,6 +394,7 @@ def lines(
     )
 
 
+@_checked_when_drawn
 def compose(base: alt.LayerChart, *overlays, extent=REGION_EXTENT) -> alt.LayerChart:
     """Base map plus overlays, all in the book's projection, with place labels placed clear of all.
 
@@ -1016,6 +1037,7 @@ def _label_layers(placed: pd.DataFrame) -> list:
 WORLD_EXTENT = (-180.0, -56.0, 180.0, 78.0)
 
 
+@_checked_when_drawn
 def world_map(
     categories: pd.DataFrame,
     *,
@@ -1092,6 +1114,7 @@ def world_map(
 EURASIA_EXTENT = (22.0, 34.0, 112.0, 66.0)
 
 
+@_checked_when_drawn
 def world_status_map(
     frame: pd.DataFrame,
     *,
