@@ -1197,14 +1197,16 @@ def world_status_map(
             alt.Chart(marker)
             .mark_point(size=260, filled=False, strokeWidth=2.2, color=theme.INK)
             .encode(
-                longitude="lon:Q",
-                latitude="lat:Q",
-                tooltip=[alt.Tooltip(f"{column}:N", title=title) for column, title in tooltip],
+                **_channels(
+                    longitude="lon:Q",
+                    latitude="lat:Q",
+                    tooltip=[alt.Tooltip(f"{column}:N", title=title) for column, title in tooltip],
+                )
             )
         )
         layers.append(
             alt.Chart(marker)
             .mark_text(align="right", dx=-12, dy=10, fontSize=11, fontWeight=600, color=theme.INK)
-            .encode(longitude="lon:Q", latitude="lat:Q", text="label:N")
+            .encode(**_channels(longitude="lon:Q", latitude="lat:Q", text="label:N"))
         )
     return _layered(layers, width, height, extent)
