@@ -47,8 +47,8 @@ def disputed(frame: gpd.GeoDataFrame) -> pd.Series:
 
 #: The channel classes of the encodings maps use (field, value). Given a shorthand string or a
 #: ``{"value": ...}`` dict, Altair finds the class through its schema-matching ``from_dict``, which
-#: builds a table of every schema class each time (about 5 ms a channel, a tenth of a second a
-#: map); :func:`_channels` builds the same object directly.
+#: builds a table of every schema class each time (about 5 ms a channel, up to a tenth of a
+#: second a map); :func:`_channels` builds the same object directly.
 _CHANNEL_CLASSES = {
     "longitude": (alt.Longitude, None),
     "latitude": (alt.Latitude, None),
@@ -153,8 +153,9 @@ class Features(alt.InlineData):
     """Inline GeoJSON features that Altair's copies share instead of copying.
 
     Altair copies a chart deeply each time it is layered, sized or resolved, coordinate list by
-    coordinate list (a map's features were most of the cost of composing it). The features are
-    never changed once made, so a copy can hold the same object; the spec is the same.
+    coordinate list (3-4 ms a copy for the world's states, and a map is copied many times as it
+    is composed and finished). The features are never changed once made, so a copy can hold the
+    same object; the spec is the same.
     """
 
     def __deepcopy__(self, memo=None):
@@ -654,9 +655,10 @@ def _any_within(
 
     Exactly ``shapely.dwithin(g, others, distance).any()`` for each ``g``, with the exact test run
     only on the pairs whose bounding boxes come that close (a 1 px margin on top, for rounding).
-    ``others_cores`` (optional) are boxes known to lie inside each of ``others`` (NaN where none;
-    the geometries are then boxes themselves): a box of ``bounds`` that overlaps one of them
-    shares area with it, so is within any distance of it without the exact test.
+    ``others_cores`` (optional) are boxes known to lie inside each of ``others`` (rows of NaN
+    where none); when given, ``geometries`` must be boxes (their own ``bounds``). A box that
+    overlaps a core shares area with that obstacle, so it is within any distance of it and is
+    counted without the exact test.
     """
     hit = np.zeros(len(geometries), dtype=bool)
     i, j = _near_pairs(bounds, others_bounds, distance + 1)
@@ -880,10 +882,10 @@ def _scene(base, overlays) -> dict:
 
     Positions are kept in raw Mercator units (:func:`_raw`); at each width :func:`_collect` puts
     them in pixels with that width's scale and offset, exactly as :func:`mercator` does. Returns
-    a dict: ``states`` (label, lon, lat, x, y of each state name), ``labels`` (each place-label
-    frame with its raw x, y), ``obstacles`` (``("points", half size, x, y)`` or ``("line", xy)``,
-    in layer order), ``outlines`` (geoshape features, raw) and ``kept`` (the overlays without
-    their place-label layers).
+    a dict: ``states`` (label, lon, lat and raw x, y of each state name), ``labels`` (each
+    place-label frame with its raw x, y), ``obstacles`` (``("points", half size, x, y)`` or
+    ``("line", xy)``, raw, in layer order), ``outlines`` (geoshape features, raw) and ``kept``
+    (the overlays without their place-label layers).
     """
     from shapely.geometry import shape
 
