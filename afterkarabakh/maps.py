@@ -11,12 +11,15 @@ turns rings clockwise before a layer reaches Vega.
 
 from __future__ import annotations
 
-from functools import lru_cache
+import math
+from functools import lru_cache, wraps
 
 import altair as alt
 import geopandas as gpd
+import numpy as np
 import pandas as pd
-from shapely.geometry import MultiPolygon, Polygon, box
+import shapely
+from shapely.geometry import MultiPolygon, Point, Polygon, box
 from shapely.geometry.polygon import orient
 from shapely.ops import polylabel
 
@@ -40,6 +43,43 @@ DISPUTED = {
 def disputed(frame: gpd.GeoDataFrame) -> pd.Series:
     """Which features of a layer are disputed areas (by name, with no ISO code)."""
     return frame["name"].isin(DISPUTED) & (frame["iso_a3"].fillna("") == "")
+
+
+#: The channel classes of the encodings maps use (field, value). Given a shorthand string or a
+#: ``{"value": ...}`` dict, Altair finds the class through its schema-matching ``from_dict``, which
+#: builds a table of every schema class each time (about 5 ms a channel, up to a tenth of a
+#: second a map); :func:`_channels` builds the same object directly.
+_CHANNEL_CLASSES = {
+    "longitude": (alt.Longitude, None),
+    "latitude": (alt.Latitude, None),
+    "longitude2": (alt.Longitude2, alt.Longitude2Value),
+    "latitude2": (alt.Latitude2, alt.Latitude2Value),
+    "text": (alt.Text, alt.TextValue),
+    "order": (alt.Order, alt.OrderValue),
+    "detail": (alt.Detail, None),
+    "tooltip": (alt.Tooltip, alt.TooltipValue),
+    "color": (alt.Color, alt.ColorValue),
+    "shape": (alt.Shape, alt.ShapeValue),
+}
+
+
+def _channels(**encoding) -> dict:
+    """``encoding`` for ``Chart.encode`` with shorthands and value dicts made channel objects."""
+
+    def wrap(name, value):
+        field, constant = _CHANNEL_CLASSES[name]
+        if isinstance(value, (list, tuple)):
+            return [wrap(name, v) for v in value]
+        if isinstance(value, str):
+            return field(shorthand=value)
+        if constant is not None and isinstance(value, dict) and list(value) == ["value"]:
+            return constant(value=value["value"])
+        return value
+
+    return {
+        name: wrap(name, value) if name in _CHANNEL_CLASSES else value
+        for name, value in encoding.items()
+    }
 
 
 def _with_disputed(scale: alt.Scale) -> alt.Scale:
@@ -92,9 +132,7 @@ def _clockwise(geometry):
     return geometry
 
 
-def to_altair_data(
-    frame: gpd.GeoDataFrame, extent=None, simplify: float | None = None
-) -> alt.InlineData:
+def to_altair_data(frame: gpd.GeoDataFrame, extent=None, simplify: float | None = None) -> Features:
     """GeoJSON features for Vega: clipped to ``extent``, optionally simplified, rings clockwise."""
     frame = frame.copy()
     if extent is not None:
@@ -108,7 +146,20 @@ def to_altair_data(
     # features that is a walk through every coordinate (0.15 s for the world), and the chart
     # they go into is checked whole when it is drawn.
     with alt.utils.schemapi.debug_mode(False):
-        return alt.InlineData(values=features, format=alt.DataFormat(type="json"))
+        return Features(values=features, format=alt.DataFormat(type="json"))
+
+
+class Features(alt.InlineData):
+    """Inline GeoJSON features that Altair's copies share instead of copying.
+
+    Altair copies a chart deeply each time it is layered, sized or resolved, coordinate list by
+    coordinate list (3-4 ms a copy for the world's states, and a map is copied many times as it
+    is composed and finished). The features are never changed once made, so a copy can hold the
+    same object; the spec is the same.
+    """
+
+    def __deepcopy__(self, memo=None):
+        return self
 
 
 def projection(extent=REGION_EXTENT) -> alt.Projection:
@@ -127,6 +178,32 @@ def projection(extent=REGION_EXTENT) -> alt.Projection:
     return alt.Projection(type="mercator", fit=frame)
 
 
+def _checked_when_drawn(function):
+    """Run a map builder with Altair's check of each object as it is made turned off.
+
+    Altair checks every schema object against Vega-Lite as it is made (each mark, channel and
+    property: 15-20 ms a map); the chart a map goes into is checked whole when it is
+    drawn (``to_dict``), which finds the same errors: the spec is the same and still checked.
+    """
+
+    @wraps(function)
+    def unchecked(*args, **kwargs):
+        with alt.utils.schemapi.debug_mode(False):
+            return function(*args, **kwargs)
+
+    return unchecked
+
+
+def _layered(layers: list, width, height, extent, **properties) -> alt.LayerChart:
+    """``alt.layer(*layers)`` with its size, the map projection and ``properties`` set as it is
+    made: the same chart as setting them after (``.properties``, ``.resolve_scale``), without a
+    copy and a schema check of the chart for each (the whole chart is checked when drawn)."""
+    return alt.layer(
+        *layers, width=width, height=height, projection=projection(extent), **properties
+    )
+
+
+@_checked_when_drawn
 def base_map(
     extent=REGION_EXTENT,
     width: int = theme.WIDTH,
@@ -190,12 +267,13 @@ def base_map(
         layers.append(
             alt.Chart(labels)
             .mark_text(fontSize=STATE_FONT_SIZE, fontWeight=600, color=theme.MUTED_INK, opacity=0.7)
-            .encode(longitude="lon:Q", latitude="lat:Q", text="label:N")
+            .encode(**_channels(longitude="lon:Q", latitude="lat:Q", text="label:N"))
             .properties(name=STATE_LABELS)
         )
-    return alt.layer(*layers).properties(width=width, height=height, projection=projection(extent))
+    return _layered(layers, width, height, extent)
 
 
+@_checked_when_drawn
 def polygons(
     frame: gpd.GeoDataFrame,
     *,
@@ -243,6 +321,7 @@ def places(place_ids=None) -> pd.DataFrame:
     return frame
 
 
+@_checked_when_drawn
 def points(
     frame: pd.DataFrame,
     *,
@@ -268,7 +347,7 @@ def points(
     encoding = dict(longitude="lon:Q", latitude="lat:Q", color=colour, tooltip=tooltip)
     if shape is not None:
         encoding["shape"] = shape
-    layers = [marks.encode(**encoding)]
+    layers = [marks.encode(**_channels(**encoding))]
     if label:
         named = frame[frame[label].fillna("").astype(str) != ""]
         kinds = named["kind"] if "kind" in named else pd.Series("", index=named.index)
@@ -284,12 +363,13 @@ def points(
         layers.append(
             alt.Chart(named)
             .mark_text(align="left", fontSize=LABEL_FONT_SIZE, color=theme.INK)
-            .encode(longitude="lon:Q", latitude="lat:Q", text="text:N")
+            .encode(**_channels(longitude="lon:Q", latitude="lat:Q", text="text:N"))
             .properties(name=PLACE_LABELS)
         )
     return alt.layer(*layers)
 
 
+@_checked_when_drawn
 def lines(
     frame: pd.DataFrame,
     *,
@@ -304,15 +384,18 @@ def lines(
         alt.Chart(frame)
         .mark_line(color=colour, strokeWidth=2.5, strokeDash=dash or [])
         .encode(
-            longitude="lon:Q",
-            latitude="lat:Q",
-            order=f"{order}:Q",
-            detail=f"{group}:N",
-            tooltip=tooltip,
+            **_channels(
+                longitude="lon:Q",
+                latitude="lat:Q",
+                order=f"{order}:Q",
+                detail=f"{group}:N",
+                tooltip=tooltip,
+            )
         )
     )
 
 
+@_checked_when_drawn
 def compose(base: alt.LayerChart, *overlays, extent=REGION_EXTENT) -> alt.LayerChart:
     """Base map plus overlays, all in the book's projection, with place labels placed clear of all.
 
@@ -326,11 +409,11 @@ def compose(base: alt.LayerChart, *overlays, extent=REGION_EXTENT) -> alt.LayerC
     and :data:`charts.WIDTH_FILTER` draws only the set placed for the width the map has.
     """
     width, height = base.width, base.height
-    placed_sets, state_sets, kept_overlays = [], [], None
+    placed_sets, state_sets = [], []
+    scene = _scene(base, overlays)
     for scale, w, wmin, wmax in charts.drawn_widths(width):
         h = charts.scaled(height, scale)
-        labels, obstacles, soft, kept, states = _collect(base, overlays, extent, w, h)
-        kept_overlays = kept if kept_overlays is None else kept_overlays
+        labels, obstacles, soft, states = _collect(scene, extent, w, h)
         state_sets.append(states.assign(ak_wmin=wmin, ak_wmax=wmax))
         if len(labels):
             placed = place_labels(
@@ -343,14 +426,16 @@ def compose(base: alt.LayerChart, *overlays, extent=REGION_EXTENT) -> alt.LayerC
                 placed_sets.append(
                     _to_lonlat(placed, extent, w, h).assign(ak_wmin=wmin, ak_wmax=wmax)
                 )
-    layers = [_with_state_labels(base, pd.concat(state_sets, ignore_index=True)), *kept_overlays]
+    layers = [_with_state_labels(base, pd.concat(state_sets, ignore_index=True)), *scene["kept"]]
     if placed_sets:
         layers.extend(_label_layers(pd.concat(placed_sets, ignore_index=True)))
     # Overlays keep their own colour legends: the base map's state colours carry no legend.
-    return (
-        alt.layer(*layers)
-        .properties(width=width, height=height, projection=projection(extent))
-        .resolve_scale(color="independent")
+    return _layered(
+        layers,
+        width,
+        height,
+        extent,
+        resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")),
     )
 
 
@@ -396,24 +481,31 @@ KIND_PRIORITY = {
 }
 
 
+def _raw(lon: float, lat: float) -> tuple[float, float]:
+    """Mercator before fitting: lon/lat degrees to radians east and (down) north."""
+    return math.radians(lon), -math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def _fit(extent, width: float, height: float) -> tuple[float, float, float]:
+    """The scale ``k`` and offsets ``tx``, ``ty`` that fit ``extent`` in the frame: a point's
+    pixels are ``k * x + tx``, ``k * y + ty`` of its :func:`_raw` coordinates."""
+    west, south, east, north = extent
+    (x0, y0), (x1, y1) = _raw(west, north), _raw(east, south)
+    k = min(width / (x1 - x0), height / (y1 - y0))
+    return k, (width - k * (x0 + x1)) / 2, (height - k * (y0 + y1)) / 2
+
+
 def mercator(extent=REGION_EXTENT, width: float = theme.WIDTH, height: float = 400):
     """The book's projection as Vega computes it: Mercator fitted to ``extent`` in a width × height frame.
 
     Returns ``(forward, inverse)``: lon/lat degrees to pixels from the top-left corner, and back.
     This is d3-geo's ``fitSize`` (the frame's projected bounds scaled to fit, then centred).
     """
-    import math
 
-    def raw(lon, lat):
-        return math.radians(lon), -math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-
-    west, south, east, north = extent
-    (x0, y0), (x1, y1) = raw(west, north), raw(east, south)
-    k = min(width / (x1 - x0), height / (y1 - y0))
-    tx, ty = (width - k * (x0 + x1)) / 2, (height - k * (y0 + y1)) / 2
+    k, tx, ty = _fit(extent, width, height)
 
     def forward(lon, lat):
-        x, y = raw(lon, lat)
+        x, y = _raw(lon, lat)
         return k * x + tx, k * y + ty
 
     def inverse(px, py):
@@ -466,6 +558,125 @@ _NEAR = [
 ]
 
 
+#: The candidates further out, reached by a leader line, in the order tried: rings 22 to 80 px
+#: from the point, each tried from the horizontal outwards (right before left, up before down),
+#: 15 degrees apart. As rows (rank, dx, dy, align, length): the same for every label, so made once.
+_FAR = []
+for _rank, _distance in enumerate((22, 34, 48, 64, 80), start=len(_NEAR)):
+    for _angle in sorted(
+        range(-180, 180, 15), key=lambda a: min(abs(a), abs(abs(a) - 180)) * 2 + (a < 0)
+    ):
+        _dx = math.cos(math.radians(_angle)) * _distance
+        _dy = math.sin(math.radians(_angle)) * _distance
+        _align = "left" if _dx > 5 else "right" if _dx < -5 else "center"
+        _FAR.append((_rank, _dx, _dy, _align, math.hypot(_dx, _dy)))
+_ALIGNS = ("left", "right", "center")
+
+
+def _candidate_groups():
+    """The candidates as arrays, in two groups tested one after the other (see place_labels).
+
+    The places next to the point (:data:`_NEAR`) are one group, all of :data:`_FAR` the other:
+    a label with room next to its point is never tested further out, and one that needs a leader
+    rarely stops before the last ring (a leader costs more than its rank unless it points
+    straight away from the crowd), so its rings are tested together. Per group: rank, the offsets
+    (in units of the gap for the near ones, pixels for the far ones), the alignment code (index
+    into ``_ALIGNS``) and, for the far ones, the leader's length and its unit direction (as
+    ``place_labels`` computed them, one candidate at a time).
+    """
+    near = np.array([(rank, ux, uy) for rank, (ux, uy, _) in enumerate(_NEAR)], dtype=float)
+    return [
+        dict(
+            rank=near[:, 0],
+            ux=near[:, 1],
+            uy=near[:, 2],
+            align=np.array([_ALIGNS.index(a) for _, _, a in _NEAR]),
+            leader=False,
+        ),
+        dict(
+            rank=np.array([row[0] for row in _FAR], dtype=float),
+            dx=np.array([row[1] for row in _FAR]),
+            dy=np.array([row[2] for row in _FAR]),
+            align=np.array([_ALIGNS.index(row[3]) for row in _FAR]),
+            length=np.array([row[4] for row in _FAR]),
+            # leader[0] / length, as the start of the leader is computed.
+            udx=np.array([row[1] / row[4] for row in _FAR]),
+            udy=np.array([row[2] / row[4] for row in _FAR]),
+            leader=True,
+        ),
+    ]
+
+
+_GROUPS = _candidate_groups()
+
+
+def _near_pairs(bounds: np.ndarray, others: np.ndarray, margin: float):
+    """Index pairs (i, j) of ``bounds`` rows and ``others`` rows whose boxes, grown by ``margin``,
+    overlap: the only pairs an exact test of contact or distance up to ``margin`` can find."""
+    if not len(bounds) or not len(others):
+        return np.empty(0, dtype=int), np.empty(0, dtype=int)
+    close = (
+        (others[None, :, 0] <= bounds[:, None, 2] + margin)
+        & (others[None, :, 2] >= bounds[:, None, 0] - margin)
+        & (others[None, :, 1] <= bounds[:, None, 3] + margin)
+        & (others[None, :, 3] >= bounds[:, None, 1] - margin)
+    )
+    return np.nonzero(close)
+
+
+def _rectangles(geometries) -> np.ndarray:
+    """Bounds of each geometry that is an axis-aligned rectangle (a box), NaN for the others."""
+    cores = np.full((len(geometries), 4), np.nan)
+    boxes = np.flatnonzero(
+        (shapely.get_type_id(geometries) == 3)
+        & (shapely.get_num_coordinates(geometries) == 5)
+        & (shapely.get_num_interior_rings(geometries) == 0)
+    )
+    if len(boxes):
+        corners = shapely.get_coordinates(geometries[boxes]).reshape(-1, 5, 2)
+        bounds = shapely.bounds(geometries[boxes])
+        on_edges = (
+            (corners[:, :, 0] == bounds[:, [0]]) | (corners[:, :, 0] == bounds[:, [2]])
+        ).all(axis=1) & (
+            (corners[:, :, 1] == bounds[:, [1]]) | (corners[:, :, 1] == bounds[:, [3]])
+        ).all(axis=1)
+        # Each side runs along x or along y (no diagonal: not a bow tie of the four corners).
+        steps = np.diff(corners, axis=1)
+        straight = ((steps[:, :, 0] == 0) != (steps[:, :, 1] == 0)).all(axis=1)
+        rect = boxes[on_edges & straight]
+        cores[rect] = shapely.bounds(geometries[rect])
+    return cores
+
+
+def _any_within(
+    geometries, bounds, others, others_bounds, distance: float, others_cores=None
+) -> np.ndarray:
+    """For each geometry, whether any of ``others`` lies within ``distance`` of it.
+
+    Exactly ``shapely.dwithin(g, others, distance).any()`` for each ``g``, with the exact test run
+    only on the pairs whose bounding boxes come that close (a 1 px margin on top, for rounding).
+    ``others_cores`` (optional) are boxes known to lie inside each of ``others`` (rows of NaN
+    where none); when given, ``geometries`` must be boxes (their own ``bounds``). A box that
+    overlaps a core shares area with that obstacle, so it is within any distance of it and is
+    counted without the exact test.
+    """
+    hit = np.zeros(len(geometries), dtype=bool)
+    i, j = _near_pairs(bounds, others_bounds, distance + 1)
+    if not len(i):
+        return hit
+    if others_cores is not None:
+        core = others_cores[j]
+        inside = (np.minimum(bounds[i, 2], core[:, 2]) > np.maximum(bounds[i, 0], core[:, 0])) & (
+            np.minimum(bounds[i, 3], core[:, 3]) > np.maximum(bounds[i, 1], core[:, 1])
+        )
+        hit[i[inside]] = True
+        rest = ~hit[i]
+        i, j = i[rest], j[rest]
+    if len(i):
+        hit[i[shapely.dwithin(geometries[i], others[j], distance)]] = True
+    return hit
+
+
 def place_labels(
     labels: pd.DataFrame, obstacles: list, frame_box, soft: list | None = None
 ) -> pd.DataFrame:
@@ -475,32 +686,49 @@ def place_labels(
     polygon outlines) are avoided where an equally close position is free of them. Returns the
     labels kept, with the anchor ``lx``, ``ly``, the ``align``, the ``box`` and, for labels set
     away from their point, the leader line's start ``x0``, ``y0`` (else NaN).
+
+    Each label tries its candidates in a fixed order (:data:`_NEAR`, then the rings of
+    :data:`_FAR`) and takes the cheapest that fits (rank, plus half a point per soft outline
+    crossed, plus up to two for a leader pointing into the crowd), stopping at the first that
+    costs no more than its rank. The candidates of a group are tested together (shapely's
+    vectorised predicates, each only against the obstacles whose bounding boxes are near), which
+    gives the same choice as testing them one by one, at a fraction of the cost.
     """
-    import math
-
-    import numpy as np
-    import shapely
-    from shapely.geometry import LineString, Point
-
     soft = soft or []
     soft_array = np.array(soft, dtype=object)
+    soft_bounds = shapely.bounds(soft_array).reshape(-1, 4)
     kept = []
-    taken = list(obstacles)
+    taken = np.array(list(obstacles), dtype=object)
+    shapely.prepare(taken)
+    taken_bounds = shapely.bounds(taken).reshape(-1, 4)
+    # Boxes inside what is taken (the obstacles that are boxes, the labels placed): a candidate
+    # overlapping one is blocked without the exact test.
+    taken_cores = _rectangles(taken)
     everyone = labels[["x", "y"]].to_numpy()
     labels = labels.copy()
     # A label whose place is drawn by another layer's symbol (a marker at the same spot) keeps
     # clear of that symbol as of its own.
+    # (A marker's box, not a state's name or a line: a polygon under 400 square pixels.)
+    symbols = taken[(shapely.get_type_id(taken) == 3) & (shapely.area(taken) < 400)]
+    holds = (
+        shapely.contains(symbols[None, :], shapely.points(everyone)[:, None])
+        if len(symbols) and len(everyone)
+        else np.zeros((len(everyone), 0), dtype=bool)
+    )
+    symbol_bounds = shapely.bounds(symbols).reshape(-1, 4)
     labels["radius"] = [
         max(
             [r]
             + [
-                math.hypot(o.bounds[2] - o.bounds[0], o.bounds[3] - o.bounds[1]) / 2
-                for o in obstacles
-                if o.geom_type == "Polygon" and o.contains(Point(x, y)) and o.area < 400
+                math.hypot(b[2] - b[0], b[3] - b[1]) / 2
+                for b in symbol_bounds[np.flatnonzero(hits)].tolist()
             ]
         )
-        for x, y, r in zip(labels["x"], labels["y"], labels["radius"])
+        for r, hits in zip(labels["radius"], holds)
     ]
+    # The frame is a rectangle: a label inside it is a matter of four comparisons.
+    fx0, fy0, fx1, fy1 = frame_box.bounds
+    half = LABEL_FONT_SIZE * 1.25 / 2
     for row in labels.sort_values(["priority"], kind="stable").itertuples():
         # Leaders point away from the crowd: the mean of the other places within 60 px.
         near = everyone[(abs(everyone[:, 0] - row.x) < 60) & (abs(everyone[:, 1] - row.y) < 60)]
@@ -509,74 +737,107 @@ def place_labels(
         )
         away_norm = math.hypot(*away)
         gap = row.radius + 3
-        options = []
-        for rank, (ux, uy, align) in enumerate(_NEAR):
-            options.append((rank, row.x + ux * gap, row.y + uy * gap * 1.0, align, None))
-        for rank, distance in enumerate((22, 34, 48, 64, 80), start=len(_NEAR)):
-            for angle in sorted(
-                range(-180, 180, 15), key=lambda a: min(abs(a), abs(abs(a) - 180)) * 2 + (a < 0)
-            ):
-                dx, dy = (
-                    math.cos(math.radians(angle)) * distance,
-                    math.sin(math.radians(angle)) * distance,
-                )
-                align = "left" if dx > 5 else "right" if dx < -5 else "center"
-                options.append((rank, row.x + dx, row.y + dy, align, (dx, dy)))
-        own_point = Point(row.x, row.y).buffer(row.radius)
-        # What this label must not touch: everything taken but the shapes that hold its own point
-        # (tested once per label, then against every candidate at once).
-        blockers = np.array([o for o in taken if not o.contains(Point(row.x, row.y))], dtype=object)
-        shapely.prepare(blockers)
-        # The frame is a rectangle: a label inside it is a matter of four comparisons.
-        fx0, fy0, fx1, fy1 = frame_box.bounds
-        width, half = text_width(row.text), LABEL_FONT_SIZE * 1.25 / 2
+        point = Point(row.x, row.y)
+        own_point = point.buffer(row.radius)
+        # What this label must not touch: everything taken but the shapes that hold its own point.
+        free = ~shapely.contains(taken, point)
+        blockers, blocker_bounds, blocker_cores = taken[free], taken_bounds[free], taken_cores[free]
+        width = text_width(row.text)
         best = None
-        for rank, lx, ly, align, leader in options:
-            left = {"left": lx, "right": lx - width, "center": lx - width / 2}[align]
-            if not (fx0 <= left and left + width <= fx1 and fy0 <= ly - half and ly + half <= fy1):
+        for group in _GROUPS:
+            if group["leader"]:
+                lx, ly = row.x + group["dx"], row.y + group["dy"]
+            else:
+                lx, ly = row.x + group["ux"] * gap, row.y + group["uy"] * gap * 1.0
+            code = group["align"]
+            left = np.where(code == 0, lx, np.where(code == 1, lx - width, lx - width / 2))
+            top, bottom = ly - half, ly + half
+            fits = (fx0 <= left) & (left + width <= fx1) & (fy0 <= top) & (bottom <= fy1)
+            idx = np.flatnonzero(fits)
+            if not len(idx):
                 continue
-            label_box = box(left, ly - half, left + width, ly + half)
-            line = None
-            if leader is not None:
-                length = math.hypot(*leader)
-                start = (
-                    row.x + leader[0] / length * (row.radius + 1),
-                    row.y + leader[1] / length * (row.radius + 1),
-                )
-                end = label_box.exterior.interpolate(
-                    label_box.exterior.project(Point(row.x, row.y))
-                )
-                line = LineString([start, (end.x, end.y)])
+            bounds = np.column_stack([left[idx], top[idx], left[idx] + width, bottom[idx]])
+            boxes = shapely.box(bounds[:, 0], bounds[:, 1], bounds[:, 2], bounds[:, 3])
             # A little air between a label and anything else (1.5 px), and around a leader (0.75):
-            # "within that distance", not a buffered copy of each candidate, which cost most of
-            # the placing.
-            if (
-                shapely.dwithin(own_point, label_box, 1.5)
-                or shapely.dwithin(label_box, blockers, 1.5).any()
-                or (line is not None and shapely.dwithin(line, blockers, 0.75).any())
-            ):
-                continue
-            cost = rank + 0.5 * int(shapely.intersects(label_box, soft_array).sum())
-            if leader is not None and away_norm:
-                # 0 straight away from the crowd, 2 straight into it.
-                cost += 1 - (leader[0] * away[0] + leader[1] * away[1]) / (
-                    math.hypot(*leader) * away_norm
+            # "within that distance", not a buffered copy of each candidate.
+            blocked = shapely.dwithin(own_point, boxes, 1.5) | _any_within(
+                boxes, bounds, blockers, blocker_bounds, 1.5, blocker_cores
+            )
+            lines = None
+            if group["leader"]:
+                # From the symbol's edge, along the candidate's direction, to the nearest point
+                # of the label's box (drawn only for the candidates whose box is clear).
+                open_ = np.flatnonzero(~blocked)
+                lines = np.full(len(idx), None, dtype=object)
+                rings = shapely.get_exterior_ring(boxes[open_])
+                ends = shapely.line_interpolate_point(
+                    rings, shapely.line_locate_point(rings, point)
                 )
-            if best is None or cost < best[0]:
-                best = (cost, lx, ly, align, label_box, line)
-            if cost == rank:
+                starts = np.column_stack(
+                    [
+                        row.x + group["udx"][idx[open_]] * (row.radius + 1),
+                        row.y + group["udy"][idx[open_]] * (row.radius + 1),
+                    ]
+                )
+                ends = shapely.get_coordinates(ends).reshape(-1, 2)
+                lines[open_] = shapely.linestrings(np.stack([starts, ends], axis=1))
+                blocked[open_] = _any_within(
+                    lines[open_],
+                    shapely.bounds(lines[open_]).reshape(-1, 4),
+                    blockers,
+                    blocker_bounds,
+                    0.75,
+                )
+            ok = np.flatnonzero(~blocked)
+            if not len(ok):
+                continue
+            crossed = np.zeros(len(ok), dtype=int)
+            i, j = _near_pairs(bounds[ok], soft_bounds, 1)
+            if len(i):
+                np.add.at(crossed, i[shapely.intersects(boxes[ok][i], soft_array[j])], 1)
+            rank = group["rank"][idx][ok]
+            cost = rank + 0.5 * crossed
+            if group["leader"] and away_norm:
+                # 0 straight away from the crowd, 2 straight into it.
+                cost = cost + (
+                    1
+                    - (group["dx"][idx][ok] * away[0] + group["dy"][idx][ok] * away[1])
+                    / (group["length"][idx][ok] * away_norm)
+                )
+            # Candidate by candidate, the search would stop at the first costing just its rank,
+            # keeping the cheapest up to there (the first of equals).
+            stop = np.flatnonzero(cost == rank)
+            last = stop[0] + 1 if len(stop) else len(cost)
+            pick = int(np.argmin(cost[:last]))
+            if best is None or cost[pick] < best[0]:
+                k = idx[ok[pick]]
+                line = lines[ok[pick]] if lines is not None else None
+                best = (
+                    cost[pick],
+                    lx[k],
+                    ly[k],
+                    _ALIGNS[code[k]],
+                    boxes[ok[pick]],
+                    line,
+                )
+            if len(stop):
                 break
         if best is None:
             continue
         _, lx, ly, align, label_box, line = best
-        taken.append(label_box.buffer(1))
-        if line is not None:
-            taken.append(line.buffer(1))
+        new = [label_box.buffer(1)] + ([line.buffer(1)] if line is not None else [])
+        new = np.array(new, dtype=object)
+        shapely.prepare(new)
+        taken = np.concatenate([taken, new])
+        taken_bounds = np.concatenate([taken_bounds, shapely.bounds(new).reshape(-1, 4)])
+        # The label's box lies inside its buffered copy; a leader's has no box inside it.
+        cores = [label_box.bounds] + ([(np.nan,) * 4] if line is not None else [])
+        taken_cores = np.concatenate([taken_cores, np.array(cores, dtype=float)])
         kept.append(
             dict(
                 row._asdict(),
-                lx=lx,
-                ly=ly,
+                lx=float(lx),
+                ly=float(ly),
                 align=align,
                 box=label_box,
                 x0=line.coords[0][0] if line is not None else float("nan"),
@@ -602,7 +863,7 @@ def _mark(unit) -> tuple[str, dict]:
     mark = unit.mark
     if isinstance(mark, str):
         return mark, {}
-    props = {k: v for k, v in mark.to_dict().items()}
+    props = mark.to_dict(validate=False)
     return props.get("type"), props
 
 
@@ -616,33 +877,27 @@ def _units(chart, data=None):
         yield chart, own
 
 
-def _collect(base, overlays, extent, width, height):
-    """Labels to place, and what they must avoid, from the layers of a map (in pixels).
+def _scene(base, overlays) -> dict:
+    """What a map's layers hold for placing labels, read once for all its drawn widths.
 
-    Also returns the state names that fit at this size: inside the frame and clear of each
-    other (the larger state keeps its name where two would touch).
+    Positions are kept in raw Mercator units (:func:`_raw`); at each width :func:`_collect` puts
+    them in pixels with that width's scale and offset, exactly as :func:`mercator` does. Returns
+    a dict: ``states`` (label, lon, lat and raw x, y of each state name), ``labels`` (each
+    place-label frame with its raw x, y), ``obstacles`` (``("points", half size, x, y)`` or
+    ``("line", xy)``, raw, in layer order), ``outlines`` (geoshape features, raw) and ``kept``
+    (the overlays without their place-label layers).
     """
-    import numpy as np
-    import shapely
-    from shapely.geometry import LineString, shape
+    from shapely.geometry import shape
 
-    forward, _ = mercator(extent, width, height)
-    labels, obstacles, soft = [], [], []
-    frame_box = box(1, 1, width - 1, height - 1)
-    state_rows = []
+    def raw(lons, lats):
+        xy = [_raw(lon, lat) for lon, lat in zip(lons, lats)]
+        return np.array([p[0] for p in xy], dtype=float), np.array([p[1] for p in xy], dtype=float)
+
+    scene = dict(states=[], labels=[], obstacles=[], outlines=[], kept=[])
     for unit, frame in _units(base):
         if getattr(unit, "name", None) == STATE_LABELS:
             for row in frame.itertuples():
-                x, y = forward(row.lon, row.lat)
-                name_box = text_box(x, y, row.label, "center", STATE_FONT_SIZE, bold=True)
-                if not frame_box.contains(name_box) or any(
-                    name_box.intersects(other) for other in obstacles
-                ):
-                    continue
-                obstacles.append(name_box)
-                state_rows.append({"label": row.label, "lon": row.lon, "lat": row.lat})
-    states = pd.DataFrame(state_rows, columns=["label", "lon", "lat"])
-    kept = []
+                scene["states"].append((row.label, row.lon, row.lat, *_raw(row.lon, row.lat)))
     for overlay in overlays:
         parts = [
             u for u in getattr(overlay, "layer", []) if getattr(u, "name", None) != PLACE_LABELS
@@ -651,36 +906,74 @@ def _collect(base, overlays, extent, width, height):
             kind, props = _mark(unit)
             frame = values if isinstance(values, pd.DataFrame) else None
             if getattr(unit, "name", None) == PLACE_LABELS:
-                xy = [forward(lon, lat) for lon, lat in zip(frame["lon"], frame["lat"])]
-                labels.append(frame.assign(x=[p[0] for p in xy], y=[p[1] for p in xy]))
+                scene["labels"].append((frame, *raw(frame["lon"], frame["lat"])))
             elif (
                 kind in ("point", "circle", "square")
                 and frame is not None
                 and props.get("size", 30)
             ):
                 half = props.get("size", 30) ** 0.5 / 2
-                for lon, lat in zip(frame["lon"], frame["lat"]):
-                    x, y = forward(lon, lat)
-                    obstacles.append(box(x - half, y - half, x + half, y + half))
+                scene["obstacles"].append(("points", half, *raw(frame["lon"], frame["lat"])))
             elif kind == "line" and frame is not None:
                 group, order = _field(unit.encoding.detail), _field(unit.encoding.order)
                 for _, line in frame.groupby(group) if group else [(None, frame)]:
                     line = line.sort_values(order) if order else line
-                    coords = [forward(lon, lat) for lon, lat in zip(line["lon"], line["lat"])]
-                    if len(coords) > 1:
-                        obstacles.append(LineString(coords).buffer(2))
+                    if len(line) > 1:
+                        scene["obstacles"].append(
+                            ("line", np.column_stack(raw(line["lon"], line["lat"])))
+                        )
             elif kind == "geoshape" and isinstance(values, alt.InlineData):
                 for feature in values.values:
-                    outline = shapely.transform(
-                        shape(feature["geometry"]),
-                        lambda xy: np.array([forward(lon, lat) for lon, lat in xy]).reshape(-1, 2),
-                    ).boundary
-                    soft.append(outline)
+                    scene["outlines"].append(
+                        shapely.transform(
+                            shape(feature["geometry"]),
+                            lambda xy: np.array([_raw(lon, lat) for lon, lat in xy]).reshape(-1, 2),
+                        )
+                    )
         if isinstance(overlay, alt.LayerChart) and len(parts) != len(overlay.layer):
             overlay = overlay.copy()
             overlay.layer = parts
-        kept.append(overlay)
-    return labels, obstacles, soft, kept, states
+        scene["kept"].append(overlay)
+    return scene
+
+
+def _collect(scene: dict, extent, width, height):
+    """Labels to place, and what they must avoid, from a map's :func:`_scene` (in pixels).
+
+    Also returns the state names that fit at this size: inside the frame and clear of each
+    other (the larger state keeps its name where two would touch).
+    """
+    k, tx, ty = _fit(extent, width, height)
+    labels, obstacles, soft = [], [], []
+    frame_box = box(1, 1, width - 1, height - 1)
+    state_rows = []
+    for label, lon, lat, rx, ry in scene["states"]:
+        name_box = text_box(k * rx + tx, k * ry + ty, label, "center", STATE_FONT_SIZE, bold=True)
+        if not frame_box.contains(name_box) or any(
+            name_box.intersects(other) for other in obstacles
+        ):
+            continue
+        obstacles.append(name_box)
+        state_rows.append({"label": label, "lon": lon, "lat": lat})
+    states = pd.DataFrame(state_rows, columns=["label", "lon", "lat"])
+    for frame, rx, ry in scene["labels"]:
+        labels.append(frame.assign(x=k * rx + tx, y=k * ry + ty))
+    for kind, *shape_ in scene["obstacles"]:
+        if kind == "points":
+            half, rx, ry = shape_
+            x, y = k * rx + tx, k * ry + ty
+            obstacles.extend(shapely.box(x - half, y - half, x + half, y + half))
+        else:
+            (xy,) = shape_
+            line = shapely.linestrings(np.column_stack([k * xy[:, 0] + tx, k * xy[:, 1] + ty]))
+            obstacles.append(line.buffer(2))
+    for outline in scene["outlines"]:
+        soft.append(
+            shapely.transform(
+                outline, lambda xy: np.column_stack([k * xy[:, 0] + tx, k * xy[:, 1] + ty])
+            ).boundary
+        )
+    return labels, obstacles, soft, states
 
 
 def _to_lonlat(placed: pd.DataFrame, extent, width, height) -> pd.DataFrame:
@@ -708,7 +1001,11 @@ def _label_layers(placed: pd.DataFrame) -> list:
             alt.Chart(leaders[["lon0", "lat0", "lon1", "lat1", *width_columns]])
             .transform_filter(charts.WIDTH_FILTER)
             .mark_rule(color=theme.MUTED_INK, strokeWidth=0.8)
-            .encode(longitude="lon0:Q", latitude="lat0:Q", longitude2="lon1:Q", latitude2="lat1:Q")
+            .encode(
+                **_channels(
+                    longitude="lon0:Q", latitude="lat0:Q", longitude2="lon1:Q", latitude2="lat1:Q"
+                )
+            )
         )
     # Each set is placed inside the frame it is drawn in; the clip only guards against a font
     # much wider than the estimate of text_box.
@@ -716,7 +1013,7 @@ def _label_layers(placed: pd.DataFrame) -> list:
         text = alt.Chart(group[["text", "alon", "alat", *width_columns]]).transform_filter(
             charts.WIDTH_FILTER
         )
-        encoding = dict(longitude="alon:Q", latitude="alat:Q", text="text:N")
+        encoding = _channels(longitude="alon:Q", latitude="alat:Q", text="text:N")
         layers.append(
             text.mark_text(
                 align=align,
@@ -742,6 +1039,7 @@ def _label_layers(placed: pd.DataFrame) -> list:
 WORLD_EXTENT = (-180.0, -56.0, 180.0, 78.0)
 
 
+@_checked_when_drawn
 def world_map(
     categories: pd.DataFrame,
     *,
@@ -811,15 +1109,14 @@ def world_map(
         .mark_geoshape(stroke="white", strokeWidth=0.4)
         .encode(color=colour, tooltip=tooltip)
     )
-    return alt.layer(backdrop, drawn).properties(
-        width=width, height=height, projection=projection(WORLD_EXTENT)
-    )
+    return _layered([backdrop, drawn], width, height, WORLD_EXTENT)
 
 
 #: Eurasia from the Baltic to Lake Baikal (lon/lat degrees), for maps of the post-Soviet alliances.
 EURASIA_EXTENT = (22.0, 34.0, 112.0, 66.0)
 
 
+@_checked_when_drawn
 def world_status_map(
     frame: pd.DataFrame,
     *,
@@ -902,14 +1199,16 @@ def world_status_map(
             alt.Chart(marker)
             .mark_point(size=260, filled=False, strokeWidth=2.2, color=theme.INK)
             .encode(
-                longitude="lon:Q",
-                latitude="lat:Q",
-                tooltip=[alt.Tooltip(f"{column}:N", title=title) for column, title in tooltip],
+                **_channels(
+                    longitude="lon:Q",
+                    latitude="lat:Q",
+                    tooltip=[alt.Tooltip(f"{column}:N", title=title) for column, title in tooltip],
+                )
             )
         )
         layers.append(
             alt.Chart(marker)
             .mark_text(align="right", dx=-12, dy=10, fontSize=11, fontWeight=600, color=theme.INK)
-            .encode(longitude="lon:Q", latitude="lat:Q", text="label:N")
+            .encode(**_channels(longitude="lon:Q", latitude="lat:Q", text="label:N"))
         )
-    return alt.layer(*layers).properties(width=width, height=height, projection=projection(extent))
+    return _layered(layers, width, height, extent)

@@ -10,6 +10,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 import vl_convert
 from shapely.geometry import Point, shape
 
@@ -772,6 +773,177 @@ def test_map_labels_hide_no_marked_place(book_map):
     for label, label_box in labels:
         hidden = [p for p in symbols if label_box.contains(Point(p))]
         assert not hidden, f"{chapter} map: label '{label}' covers a marked place at {hidden[0]}"
+
+
+def _placed_one_by_one(labels, obstacles, frame_box, soft):
+    """Labels placed as maps.place_labels describes it, one candidate at a time: the oracle for
+    its vectorised search (each candidate's box, leader and cost built on its own)."""
+    import math
+
+    import shapely
+    from shapely.geometry import LineString, box
+
+    everyone = labels[["x", "y"]].to_numpy()
+    taken, kept = list(obstacles), []
+    for row in labels.sort_values("priority", kind="stable").itertuples():
+        point = Point(row.x, row.y)
+        radius = max(
+            [row.radius]
+            + [
+                math.hypot(o.bounds[2] - o.bounds[0], o.bounds[3] - o.bounds[1]) / 2
+                for o in obstacles
+                if o.geom_type == "Polygon" and o.contains(point) and o.area < 400
+            ]
+        )
+        near = everyone[(abs(everyone[:, 0] - row.x) < 60) & (abs(everyone[:, 1] - row.y) < 60)]
+        away = (row.x - near[:, 0].mean(), row.y - near[:, 1].mean()) if len(near) > 1 else (0, 0)
+        away_norm, gap = math.hypot(*away), radius + 3
+        options = [
+            (rank, row.x + ux * gap, row.y + uy * gap * 1.0, align, None)
+            for rank, (ux, uy, align) in enumerate(maps._NEAR)
+        ] + [(rank, row.x + dx, row.y + dy, a, (dx, dy)) for rank, dx, dy, a, _ in maps._FAR]
+        blockers = [o for o in taken if not o.contains(point)]
+        width, half = maps.text_width(row.text), maps.LABEL_FONT_SIZE * 1.25 / 2
+        best = None
+        for rank, lx, ly, align, leader in options:
+            left = {"left": lx, "right": lx - width, "center": lx - width / 2}[align]
+            label_box = box(left, ly - half, left + width, ly + half)
+            if not frame_box.contains(label_box):
+                continue
+            line = None
+            if leader is not None:
+                length = math.hypot(*leader)
+                start = (
+                    row.x + leader[0] / length * (radius + 1),
+                    row.y + leader[1] / length * (radius + 1),
+                )
+                end = label_box.exterior.interpolate(label_box.exterior.project(point))
+                line = LineString([start, (end.x, end.y)])
+            if (
+                shapely.dwithin(point.buffer(radius), label_box, 1.5)
+                or any(shapely.dwithin(label_box, o, 1.5) for o in blockers)
+                or (line is not None and any(shapely.dwithin(line, o, 0.75) for o in blockers))
+            ):
+                continue
+            cost = rank + 0.5 * sum(label_box.intersects(o) for o in soft)
+            if leader is not None and away_norm:
+                cost += 1 - (leader[0] * away[0] + leader[1] * away[1]) / (
+                    math.hypot(*leader) * away_norm
+                )
+            if best is None or cost < best[0]:
+                best = (cost, lx, ly, align, label_box, line)
+            if cost == rank:
+                break
+        if best is not None:
+            _, lx, ly, align, label_box, line = best
+            taken += [label_box.buffer(1)] + ([line.buffer(1)] if line is not None else [])
+            ends = [*line.coords[0], *line.coords[-1]] if line is not None else [float("nan")] * 4
+            kept.append((row.text, lx, ly, align, *label_box.bounds, *ends))
+    return kept
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_map_labels_are_placed_as_one_candidate_at_a_time_would(seed):
+    from shapely.geometry import LineString, box
+
+    rng = np.random.default_rng(seed)
+    width, height = 500, 320
+    # A crowd (labels that need leaders or find no room) and places scattered around it.
+    xy = np.vstack(
+        [rng.normal((250, 160), 25, size=(14, 2)), rng.uniform((0, 0), (width, height), (14, 2))]
+    )
+    names = ["Yerevan", "Gyumri", "Stepanakert/Khankendi", "Meghri", "Lachin/Berdzor", "Goris"]
+    labels = pd.DataFrame(
+        {
+            "text": rng.choice(names, len(xy)),
+            "x": xy[:, 0],
+            "y": xy[:, 1],
+            "priority": rng.integers(0, 5, len(xy)) * 1000 + np.arange(len(xy)),
+            "radius": rng.choice([0.0, 4.7, 8.0], len(xy)),
+        }
+    )
+    # Marker boxes, state names (boxes), a buffered route; a polygon's outline as a soft obstacle.
+    obstacles = [box(x - 4.7, y - 4.7, x + 4.7, y + 4.7) for x, y in xy[::2]]
+    obstacles += [box(x - 30, y - 6, x + 30, y + 6) for x, y in rng.uniform(0, 300, (3, 2))]
+    obstacles.append(LineString(rng.uniform((0, 0), (width, height), (4, 2))).buffer(2))
+    soft = [Point(250, 160).buffer(70).boundary]
+    frame_box = box(1, 1, width - 1, height - 1)
+    placed = maps.place_labels(labels, obstacles, frame_box, soft)
+    got = [
+        (row.text, row.lx, row.ly, row.align, *row.box.bounds, row.x0, row.y0, row.x1, row.y1)
+        for row in placed.itertuples()
+    ]
+    expected = _placed_one_by_one(labels, obstacles, frame_box, soft)
+    assert any(not np.isnan(row[8]) for row in expected), "the scene needs a leader line"
+    # Exact equality (NaN for no leader compared as equal): the same places, to the last digit.
+    assert [tuple("nan" if v != v else v for v in row) for row in got] == [
+        tuple("nan" if v != v else v for v in row) for row in expected
+    ]
+
+
+def test_any_within_finds_what_testing_every_pair_finds():
+    from shapely.geometry import LineString, box
+
+    rng = np.random.default_rng(7)
+    corners = rng.uniform(0, 200, (60, 2))
+    geometries = np.array([box(x, y, x + 40, y + 12) for x, y in corners], dtype=object)
+    inner = [box(x, y, x + 25, y + 10) for x, y in rng.uniform(0, 200, (20, 2))]
+    others = np.array(
+        inner  # boxes
+        + [b.buffer(1) for b in inner]  # placed labels: a box inside each
+        + [LineString(rng.uniform(0, 200, (3, 2))).buffer(2) for _ in range(4)],  # lines
+        dtype=object,
+    )
+    cores = maps._rectangles(others)
+    assert np.isfinite(cores[:20]).all() and np.isnan(cores[20:]).all()
+    cores[20:40] = shapely.bounds(np.array(inner, dtype=object))
+    expected = [bool(shapely.dwithin(g, others, 1.5).any()) for g in geometries]
+    args = (geometries, shapely.bounds(geometries), others, shapely.bounds(others), 1.5)
+    assert maps._any_within(*args).tolist() == expected
+    assert maps._any_within(*args, cores).tolist() == expected
+    assert 0 < sum(expected) < len(expected)
+
+
+def test_rectangles_are_boxes_and_nothing_else():
+    from shapely.geometry import LineString, Polygon, box
+
+    shapes = np.array(
+        [
+            box(0, 0, 4, 2),
+            box(0, 0, 4, 2, ccw=False),
+            box(0, 0, 4, 2).buffer(1),
+            Polygon([(2, 0), (4, 2), (2, 4), (0, 2)]),  # a square turned 45 degrees
+            Polygon([(0, 0), (4, 2), (4, 0), (0, 2)]),  # the four corners as a bow tie
+            LineString([(0, 0), (4, 2)]),
+            Point(1, 1),
+        ],
+        dtype=object,
+    )
+    found = maps._rectangles(shapes)
+    assert found[:2].tolist() == [[0, 0, 4, 2]] * 2
+    assert np.isnan(found[2:]).all()
+
+
+def test_map_channels_make_the_spec_shorthands_make():
+    frame = pd.DataFrame({"lon": [44.5], "lat": [40.2], "label": ["Yerevan"]})
+    encoding = dict(
+        longitude="lon:Q",
+        latitude="lat:Q",
+        color=alt.value(theme.INK),
+        tooltip=["label:N", alt.Tooltip("lon:Q", title="Longitude")],
+    )
+    chart = alt.Chart(frame).mark_point()
+    assert (
+        chart.encode(**maps._channels(**encoding)).to_dict() == chart.encode(**encoding).to_dict()
+    )
+
+
+def test_map_features_are_shared_by_copies_and_drawn_as_inline_data():
+    features = maps.to_altair_data(maps.nagorno_karabakh_1994_2020())
+    chart = alt.Chart(features).mark_geoshape()
+    assert chart.copy().data is features
+    plain = alt.InlineData(values=features.values, format=features.format)
+    assert chart.to_dict() == alt.Chart(plain).mark_geoshape().to_dict()
 
 
 SIMFEROPOL = Point(34.10, 44.95)

@@ -64,12 +64,14 @@ def trips_map(
         + " – "
         + per_place.transform("max").dt.strftime("%b %Y"),
     ).join(coords, on="place_id")
+    # Channels are given as objects (alt.Longitude(...)), not shorthand strings, which Altair
+    # matches against its whole schema, some milliseconds each (see maps._channels).
     points = (
         alt.Chart(visits)
         .mark_circle(opacity=0.9, stroke="white", strokeWidth=0.8)
         .encode(
-            longitude="lon:Q",
-            latitude="lat:Q",
+            longitude=alt.Longitude("lon:Q"),
+            latitude=alt.Latitude("lat:Q"),
             color=host_scale(
                 "Putin's visits: host's standing",
                 alt.Legend(orient="top", direction="horizontal", titleLimit=400),
@@ -91,9 +93,9 @@ def trips_map(
         alt.Chart(remote)
         .mark_point(shape="diamond", size=90, strokeWidth=2, filled=False)
         .encode(
-            longitude="lon:Q",
-            latitude="lat:Q",
-            color=alt.value(theme.ACTOR_COLOURS["Russia"]),
+            longitude=alt.Longitude("lon:Q"),
+            latitude=alt.Latitude("lat:Q"),
+            color=alt.ColorValue(theme.ACTOR_COLOURS["Russia"]),
             tooltip=[
                 alt.Tooltip("summit:N", title="Summit not attended in person"),
                 alt.Tooltip("attendance:N", title="Russia took part"),
@@ -112,14 +114,18 @@ def trips_map(
             fontWeight=700,
             color=theme.ACTOR_COLOURS["Armenia"],
         )
-        .encode(longitude="lon:Q", latitude="lat:Q", text="name:N")
+        .encode(
+            longitude=alt.Longitude("lon:Q"),
+            latitude=alt.Latitude("lat:Q"),
+            text=alt.Text("name:N"),
+        )
     )
     ring = (
         alt.Chart(armenia)
         .mark_point(size=160, strokeWidth=2, color=theme.ACTOR_COLOURS["Armenia"])
         .encode(
-            longitude="lon:Q",
-            latitude="lat:Q",
+            longitude=alt.Longitude("lon:Q"),
+            latitude=alt.Latitude("lat:Q"),
             tooltip=[alt.Tooltip("label:N", title="Armenia's capital")],
         )
     )
