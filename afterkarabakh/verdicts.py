@@ -13,6 +13,7 @@ import json
 import os
 import re
 import textwrap
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -96,13 +97,33 @@ def deciding_figure(row: pd.Series) -> str:
     """The value that decides a verdict, with the dataset and the row it comes from, in words."""
     if pd.isna(row["figure_dataset"]):
         return ""
-    frame = data.load(row["figure_dataset"])
-    resource = data.resource(row["figure_dataset"])
-    keys = frame[resource.schema.primary_key].astype(str).agg("|".join, axis=1)
-    record = frame.loc[keys == row["figure_key"]].iloc[0]
-    value = record[row["figure_field"]]
+    path, fingerprint = data._checked_path(None)
+    return _figure_words(
+        row["figure_dataset"], row["figure_key"], row["figure_field"], path, fingerprint
+    )
+
+
+def deciding_figures(rows: pd.DataFrame, prefix: str = "figure") -> list[str]:
+    """:func:`deciding_figure` for each row, whose columns are ``<prefix>_dataset``, ``_key`` and
+    ``_field`` (the data's fingerprint taken once for all the rows)."""
+    path, fingerprint = data._checked_path(None)
+    return [
+        "" if pd.isna(name) else _figure_words(name, key, field, path, fingerprint)
+        for name, key, field in zip(
+            rows[f"{prefix}_dataset"], rows[f"{prefix}_key"], rows[f"{prefix}_field"]
+        )
+    ]
+
+
+def _figure_words(name: str, key: str, field_name: str, path, fingerprint: tuple) -> str:
+    """:func:`deciding_figure` for one dataset row and field, read from the data as they stand."""
+    frame, rows, resource = _keyed(name, path, fingerprint)
+    if key not in rows:
+        raise KeyError(f"data/{resource.path}: no row with the key {key!r}")
+    record = frame.iloc[rows[key]]
+    value = record[field_name]
     unit = next(
-        (f.custom.get("unit") for f in resource.schema.fields if f.name == row["figure_field"]),
+        (f.custom.get("unit") for f in resource.schema.fields if f.name == field_name),
         None,
     )
     if isinstance(value, pd.Timestamp):
@@ -114,11 +135,29 @@ def deciding_figure(row: pd.Series) -> str:
     elif isinstance(value, (int, np.integer)):
         value = f"{value:,}"
     value = _with_unit(str(value), unit)
-    field = FIELD_WORDS.get(row["figure_field"], row["figure_field"].replace("_", " "))
+    field = FIELD_WORDS.get(field_name, field_name.replace("_", " "))
     label = _row_label(record)
-    title = resource.title or row["figure_dataset"]
+    title = resource.title or name
     where = f", in “{label}”" if label else ""
     return f"{field[:1].upper()}{field[1:]}: {value}{where} ({title})"
+
+
+@lru_cache(maxsize=64)
+def _keyed(name: str, path, fingerprint: tuple) -> tuple[pd.DataFrame, dict[str, int], object]:
+    """A dataset, the position of each row by its primary key written as the verdicts write it
+    (the key's fields joined by ``|``), and its description: once per dataset and version of the
+    data (the fingerprint changes when any file does, so an edited file is read again).
+
+    The verdict history alone asks for a hundred figures; joining the keys of a whole dataset
+    for each of them cost a second per page.
+    """
+    frame = data.load(name, path)
+    resource = data.resource(name, path)
+    keys = frame[resource.schema.primary_key].astype(str).agg("|".join, axis=1)
+    rows: dict[str, int] = {}
+    for position, key in enumerate(keys):
+        rows.setdefault(key, position)  # the first row with the key, as a filter's first match
+    return frame, rows, resource
 
 
 #: The columns of an assessment, in the order a reader meets them: the claim, the test set before
@@ -163,7 +202,7 @@ def frame(chapter: str | None = None, propositions=None) -> pd.DataFrame:
         proposition=rows["proposition"].astype(int),
         verdict=rows["verdict"].fillna("not yet assessed").str.capitalize(),
         reason=rows["reason"].fillna(""),
-        figure=rows.apply(deciding_figure, axis=1),
+        figure=deciding_figures(rows),
     )
     return shown[list(COLUMNS)].rename(columns=COLUMNS).sort_values("#").reset_index(drop=True)
 
@@ -380,7 +419,7 @@ def chart_frame() -> pd.DataFrame:
             "chapter_order": [order.index(c) for c in rows["chapter"]],
             "verdict": rows["verdict"].to_numpy(),
             "reason": rows["reason"].to_numpy(),
-            "figure": rows.apply(deciding_figure, axis=1).to_numpy(),
+            "figure": deciding_figures(rows),
             "href": [
                 f"{_page(c)}#{section_anchor(s)}" for c, s in zip(rows["chapter"], rows["section"])
             ],
