@@ -418,6 +418,44 @@ def datasets_of(*things) -> list[str]:
     return sorted(found)
 
 
+#: Specs that have passed Altair's check against the Vega-Lite schema, one empty file per spec.
+VALIDATED_SPECS = paths.CACHE / "chart-specs-validated"
+
+
+def _validated_key(spec: dict) -> str:
+    """The key of a spec's check: what Altair checks (the spec without the datasets it adds
+    after checking) and the version of Altair, whose schema it is checked against."""
+    checked = {k: v for k, v in spec.items() if k not in ("datasets", "$schema")}
+    text = json.dumps(checked, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{alt.__version__}|{text}".encode()).hexdigest()[:24]
+
+
+class Figure(alt.VConcatChart):
+    """A finished chart (what :func:`finish` returns): checked against the Vega-Lite schema once
+    per spec, not each time a kernel draws it.
+
+    Altair checks the whole spec with jsonschema whenever a chart is shown, a tenth of a second
+    or more for a map or a layered chart, and every chapter's kernel shows the same charts on every
+    build. A spec that passed once (kept by content in :data:`VALIDATED_SPECS`) is the same spec:
+    it is written without the check; any other (a new or changed chart) is checked, and fails
+    as loudly as before.
+    """
+
+    def to_dict(self, validate=True, *, format="vega-lite", ignore=None, context=None):
+        options = {"format": format, "ignore": ignore}
+        top_level = (context or {}).get("top_level", True)
+        if not (validate and top_level and format == "vega-lite"):
+            return super().to_dict(validate, context=context, **options)
+        spec = super().to_dict(False, context=dict(context or {}), **options)
+        stamp = VALIDATED_SPECS / _validated_key(spec)
+        if stamp.exists():
+            return spec
+        spec = super().to_dict(True, context=dict(context or {}), **options)
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.touch()
+        return spec
+
+
 def finish(
     chart,
     *,
@@ -427,7 +465,7 @@ def finish(
     subtitle: str | None = None,
     note: str | None = None,
     name: str | None = None,
-) -> alt.VConcatChart:
+) -> Figure:
     """Give a chart its title, subtitle, text description and a source line under it.
 
     ``sources`` is a DataFrame with a ``source_id`` column (the rows charted), a
@@ -467,8 +505,8 @@ def finish(
         meta["datasets"] = drawn_from
     # Legends belong to the chart, above its source line: a legend left to the outer group would be
     # set below the source line (and a chart with two legends would have one on each side of it).
-    return alt.vconcat(
-        chart.properties(title=source),
+    return Figure(
+        vconcat=[chart.properties(title=source)],
         title=heading,
         description=description,
         usermeta={"afterkarabakh": meta},

@@ -1068,3 +1068,31 @@ def test_an_edited_static_file_has_every_page_written_again(tmp_path, monkeypatc
     os.utime(page)
     (output / "_static" / "book.css").unlink()  # a new file, not yet served, counts too
     assert build.rewrite_pages_if_static_changed(output)
+
+
+def test_a_finished_chart_is_checked_against_the_schema_once_per_spec(tmp_path, monkeypatch):
+    monkeypatch.setattr(charts, "VALIDATED_SPECS", tmp_path)
+    checked = []
+    original = charts.Figure.validate.__func__
+
+    def counting(cls, instance, schema=None):
+        checked.append(instance.get("description"))
+        return original(cls, instance, schema)
+
+    monkeypatch.setattr(charts.Figure, "validate", classmethod(counting))
+    source_id = data.sources().index[0]
+    figure = charts.finish(_bar(), title="Bars", description="Two bars.", sources=source_id)
+    spec = figure.to_dict()
+    assert checked == ["Two bars."] and len(list(tmp_path.iterdir())) == 1
+    assert figure.to_dict() == spec and checked == ["Two bars."]  # the same spec: not again
+    assert figure.to_dict(validate=False) == spec
+    changed = figure.properties(description="Two other bars.")
+    changed.to_dict()
+    assert checked == ["Two bars.", "Two other bars."]
+    broken = figure.copy()
+    broken["padding"] = "generous"  # set without a check, as a mistake in a chart would be
+    with pytest.raises(alt.utils.schemapi.SchemaValidationError, match="padding"):
+        broken.to_dict()
+    with pytest.raises(alt.utils.schemapi.SchemaValidationError):
+        broken.to_dict()  # a spec that failed is checked (and fails) every time
+    assert len(list(tmp_path.iterdir())) == 2
