@@ -225,6 +225,14 @@ def _still(svg: str, title: str, description: str) -> str:
     return head + labels + svg[head_end:]
 
 
+@lru_cache(maxsize=1)
+def _drawing_versions() -> str:
+    """The versions of Altair and vl-convert (read once: each look-up reads the installed metadata)."""
+    from importlib.metadata import version
+
+    return f"{version('altair')}|{version('vl-convert-python')}"
+
+
 def static_images(spec: dict) -> tuple[str, int, int]:
     """Draw the chart as two still SVGs (light and dark page), once per content; returns the
     key of ``<key>.svg`` and ``<key>-dark.svg`` in :data:`STATIC_CACHE`, and their size in px.
@@ -232,9 +240,7 @@ def static_images(spec: dict) -> tuple[str, int, int]:
     Kernels running in parallel share the folder: each image is written whole under a name of
     its own, then renamed (atomic), so no kernel reads half an image.
     """
-    from importlib.metadata import version
-
-    versions = f"{version('altair')}|{version('vl-convert-python')}|{_STATIC_FORMAT}"
+    versions = f"{_drawing_versions()}|{_STATIC_FORMAT}"
     key = hashlib.sha256(
         (json.dumps(spec, sort_keys=True, separators=(",", ":")) + versions).encode()
     ).hexdigest()[:20]
@@ -505,12 +511,23 @@ def finish(
         meta["datasets"] = drawn_from
     # Legends belong to the chart, above its source line: a legend left to the outer group would be
     # set below the source line (and a chart with two legends would have one on each side of it).
-    return Figure(
-        vconcat=[chart.properties(title=source)],
+    #
+    # Altair copies every part of a compound chart whenever it builds or copies one (a map's
+    # geometry included): the group is built once, with its resolution, and the source line is set
+    # on the group's own copy of the chart, instead of through three copies (``properties``,
+    # ``vconcat`` and ``resolve_legend``). The spec is the same; the whole of it is checked against
+    # the schema when first shown (:class:`Figure`).
+    figure = Figure(
+        vconcat=[chart],
         title=heading,
         description=description,
         usermeta={"afterkarabakh": meta},
-    ).resolve_legend(**{channel: "independent" for channel in LEGEND_CHANNELS})
+        resolve=alt.Resolve(
+            legend=alt.LegendResolveMap(**{channel: "independent" for channel in LEGEND_CHANNELS})
+        ),
+    )
+    figure.vconcat[0].title = source
+    return figure
 
 
 #: Every channel a legend can show.
