@@ -447,6 +447,22 @@ class Figure(alt.VConcatChart):
     as loudly as before.
     """
 
+    def copy(self, deep=True, ignore=None):
+        """A copy; a shallow one (what Altair takes of the figure each time it writes the spec, and
+        in ``properties``) without rebuilding the group, which would copy the whole chart again.
+
+        Rebuilding a finished group changes nothing (its parts were combined when it was built), and
+        the parts are shared as in any shallow copy: Altair writes each part from a copy of its own.
+        """
+        if deep is not False:
+            return super().copy(deep=deep, ignore=ignore)
+        clone = object.__new__(type(self))
+        object.__setattr__(clone, "_args", self._args)
+        kwds = dict(self._kwds)
+        kwds["vconcat"] = list(kwds["vconcat"])
+        object.__setattr__(clone, "_kwds", kwds)
+        return clone
+
     def to_dict(self, validate=True, *, format="vega-lite", ignore=None, context=None):
         options = {"format": format, "ignore": ignore}
         top_level = (context or {}).get("top_level", True)
@@ -915,10 +931,20 @@ def claims(
 _NARROW, _WIDE = set("iljtfrI.,:;'’!|()[] -–"), set("mwMWÆŒ%@")
 
 
+class _Ems(dict):
+    """Each character's width in ems, worked out the first time it is met."""
+
+    def __missing__(self, c: str) -> float:
+        ems = 0.3 if c in _NARROW else 0.85 if c in _WIDE else 0.68 if c.isupper() else 0.56
+        self[c] = ems
+        return ems
+
+
+_EMS = _Ems()
+
+
 def _text_width(text: str, font_size: float) -> float:
-    ems = sum(
-        0.3 if c in _NARROW else 0.85 if c in _WIDE else 0.68 if c.isupper() else 0.56 for c in text
-    )
+    ems = sum(map(_EMS.__getitem__, text))
     return 1.05 * ems * font_size
 
 
@@ -1054,15 +1080,22 @@ def wrap_title(text: str, width: float = 480, font_size: float = 16) -> list[str
     n = len(words)
     lines_needed = max(2, int(_text_width(text, font_size) // width) + 1)
 
+    known: dict[tuple[int, int], float] = {}  # each line's cost, for every count of lines tried
+
     def line_cost(i: int, j: int) -> float:
+        if (i, j) in known:
+            return known[i, j]
         line = " ".join(words[i:j])
         used = _text_width(line, font_size)
         if used > width and j - i > 1:
-            return float("inf")
-        if j == n and j - i == 1:
-            return float("inf")  # an orphan
-        slack = (width - used) / width
-        return 10 * slack**2 + (0 if j == n else _break_cost(words[j - 1], words[j]))
+            cost = float("inf")
+        elif j == n and j - i == 1:
+            cost = float("inf")  # an orphan
+        else:
+            slack = (width - used) / width
+            cost = 10 * slack**2 + (0 if j == n else _break_cost(words[j - 1], words[j]))
+        known[i, j] = cost
+        return cost
 
     for lines in range(lines_needed, n + 1):
         # cost[k][j]: cheapest way to set words[:j] on k lines.

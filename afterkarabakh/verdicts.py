@@ -117,10 +117,7 @@ def deciding_figures(rows: pd.DataFrame, prefix: str = "figure") -> list[str]:
 
 def _figure_words(name: str, key: str, field_name: str, path, fingerprint: tuple) -> str:
     """:func:`deciding_figure` for one dataset row and field, read from the data as they stand."""
-    frame, rows, resource = _keyed(name, path, fingerprint)
-    if key not in rows:
-        raise KeyError(f"data/{resource.path}: no row with the key {key!r}")
-    record = frame.iloc[rows[key]]
+    record, resource = _row(name, key, path, fingerprint)
     value = record[field_name]
     unit = next(
         (f.custom.get("unit") for f in resource.schema.fields if f.name == field_name),
@@ -142,8 +139,24 @@ def _figure_words(name: str, key: str, field_name: str, path, fingerprint: tuple
     return f"{field[:1].upper()}{field[1:]}: {value}{where} ({title})"
 
 
+def dataset_row(name: str, key: str) -> tuple[pd.Series, data.Resource]:
+    """The row of a dataset named by its primary key (its fields joined by ``|``, as the verdicts
+    and the lever assessment write it), and the dataset's description."""
+    path, fingerprint = data._checked_path(None)
+    return _row(name, key, path, fingerprint)
+
+
+def _row(name: str, key: str, path, fingerprint: tuple) -> tuple[pd.Series, data.Resource]:
+    frame, rows, resource = _keyed(name, path, fingerprint)
+    if key not in rows:
+        raise KeyError(f"data/{resource.path}: no row with the key {key!r}")
+    return frame.iloc[rows[key]], resource
+
+
 @lru_cache(maxsize=64)
-def _keyed(name: str, path, fingerprint: tuple) -> tuple[pd.DataFrame, dict[str, int], object]:
+def _keyed(
+    name: str, path, fingerprint: tuple
+) -> tuple[pd.DataFrame, dict[str, int], data.Resource]:
     """A dataset, the position of each row by its primary key written as the verdicts write it
     (the key's fields joined by ``|``), and its description: once per dataset and version of the
     data (the fingerprint changes when any file does, so an edited file is read again).
