@@ -1096,3 +1096,23 @@ def test_a_finished_chart_is_checked_against_the_schema_once_per_spec(tmp_path, 
     with pytest.raises(alt.utils.schemapi.SchemaValidationError):
         broken.to_dict()  # a spec that failed is checked (and fails) every time
     assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_altair_builds_the_same_objects_from_dicts_with_its_class_table_kept():
+    original = charts._FromDictOnce.__mro__[1]  # Altair's own converter, building its table anew
+    assert alt.utils.schemapi._FromDict is charts._FromDictOnce
+    shorthands = {
+        alt.X: {"shorthand": "date:T"},
+        alt.Y: {"shorthand": "sum(value):Q", "title": "Value"},
+        alt.Color: {"shorthand": "actor:N", "legend": {"orient": "bottom"}},
+        alt.Tooltip: {"shorthand": "claim_date:T", "format": "%-d %b %Y"},
+        alt.Chart: {"mark": {"type": "bar"}, "encoding": {"x": {"field": "a", "type": "nominal"}}},
+    }
+    for tp, dct in shorthands.items():
+        kept = tp.from_dict(dct, validate=False)
+        fresh = original(tp._default_wrapper_classes()).from_dict(dct, tp)
+        assert type(kept) is type(fresh)
+        assert kept.to_dict(validate=False) == fresh.to_dict(validate=False)
+    tables = dict(charts._FromDictOnce._tables)
+    alt.X.from_dict({"shorthand": "x:Q"}, validate=False)
+    assert charts._FromDictOnce._tables == tables  # built once for the classes, then reused
