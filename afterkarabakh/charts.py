@@ -369,6 +369,31 @@ class _FromDictOnce(schemapi._FromDict):
 
 schemapi._FromDict = _FromDictOnce
 
+#: Charts made of parts, which Altair combines when it builds one (lifting the parts' parameters and
+#: shared data to the whole, naming views, moving sizes out of layers).
+_COMBINED = (alt.LayerChart, alt.VConcatChart, alt.HConcatChart, alt.ConcatChart)
+_altair_deep_copy = schemapi._deep_copy
+
+
+def _deep_copy(obj, by_ref):
+    """Altair's deep copy, which copies a chart made of parts without building it again.
+
+    Altair copies a compound chart by building a new one from copies of its parts, and building
+    one copies every part again (three times for a layer) to combine them, at every level of
+    nesting: most of the time a chapter spends in Altair. The parts of a built chart are
+    combined already, so a copy of each part, put together as they stand, is the same chart.
+    """
+    if isinstance(obj, _COMBINED) and getattr(obj, "__deepcopy__", None) is None:
+        clone = object.__new__(type(obj))
+        object.__setattr__(clone, "_args", tuple(_deep_copy(arg, by_ref) for arg in obj._args))
+        kwds = {k: (v if k in by_ref else _deep_copy(v, by_ref)) for k, v in obj._kwds.items()}
+        object.__setattr__(clone, "_kwds", kwds)
+        return clone
+    return _altair_deep_copy(obj, by_ref)
+
+
+schemapi._deep_copy = _deep_copy
+
 
 def setup() -> None:
     """Switch on the book's theme and renderer; chapters call this once, first."""

@@ -1116,3 +1116,37 @@ def test_altair_builds_the_same_objects_from_dicts_with_its_class_table_kept():
     tables = dict(charts._FromDictOnce._tables)
     alt.X.from_dict({"shorthand": "x:Q"}, validate=False)
     assert charts._FromDictOnce._tables == tables  # built once for the classes, then reused
+
+
+def _compound_charts():
+    """Charts made of parts at several levels, with a shared selection, finished as the book does."""
+    events = data.load("events").head(12)
+    frame = pd.DataFrame({"x": [1, 2, 3], "y": [3, 1, 2], "k": ["a", "b", "a"]})
+    pick = alt.selection_point(fields=["k"], name="pick")
+    base = alt.Chart(frame).encode(x="x:Q", y="y:Q", color="k:N")
+    layered = alt.layer(base.mark_line(), base.mark_point().add_params(pick)).properties(width=200)
+    return [
+        charts.timeline(events),
+        alt.vconcat(layered, alt.layer(layered, base.mark_text().encode(text="k:N"))),
+        alt.hconcat(layered, base.mark_bar().transform_filter(pick)),
+    ]
+
+
+@pytest.mark.filterwarnings("ignore:Automatically deduplicated selection parameter")
+def test_altair_copies_a_chart_of_parts_as_it_stands_with_the_same_spec(monkeypatch):
+    assert alt.utils.schemapi._deep_copy is charts._deep_copy
+    source_id = data.sources().index[0]
+
+    def specs():
+        return [
+            json.dumps(
+                charts.finish(chart, title="T", description="D", sources=source_id)
+                .copy()
+                .to_dict(validate=False)
+            )
+            for chart in _compound_charts()
+        ]
+
+    ours = specs()
+    monkeypatch.setattr(alt.utils.schemapi, "_deep_copy", charts._altair_deep_copy)
+    assert ours == specs()  # key for key, in the same order
