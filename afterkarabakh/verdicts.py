@@ -417,6 +417,12 @@ def _number_list(numbers: list[int]) -> str:
 def chart_frame() -> pd.DataFrame:
     """One row per assessed proposition: its chapter (in reading order), verdict, reason,
     deciding figure, a link to the section that decides it, and its slot within its cell."""
+    return _chart_frame(figures=True)
+
+
+def _chart_frame(figures: bool) -> pd.DataFrame:
+    """:func:`chart_frame`, with its checks; without ``figures`` the deciding figures are left
+    empty (a count of verdicts needs none, and each reads a dataset of its own)."""
     rows = load().sort_values("proposition")
     rows = rows[rows["verdict"].notna()]
     order = [c for c in published_chapters() if c in set(rows["chapter"])]
@@ -432,7 +438,7 @@ def chart_frame() -> pd.DataFrame:
             "chapter_order": [order.index(c) for c in rows["chapter"]],
             "verdict": rows["verdict"].to_numpy(),
             "reason": rows["reason"].to_numpy(),
-            "figure": deciding_figures(rows),
+            "figure": deciding_figures(rows) if figures else [""] * len(rows),
             "href": [
                 f"{_page(c)}#{section_anchor(s)}" for c, s in zip(rows["chapter"], rows["section"])
             ],
@@ -478,7 +484,7 @@ def _theme_label(stem: str) -> str:
 
 def verdict_counts(shown: pd.DataFrame | None = None) -> dict[str, int]:
     """How many propositions have each verdict, in the order of :data:`VERDICTS` (zeros kept)."""
-    shown = chart_frame() if shown is None else shown
+    shown = _chart_frame(figures=False) if shown is None else shown
     return {v: int((shown["verdict"] == v).sum()) for v in VERDICTS}
 
 
