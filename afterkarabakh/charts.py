@@ -756,7 +756,8 @@ def timeline(
         drop=True
     )
     registry = data.sources()
-    frame["source"] = frame["source_id"].map(lambda s: data.citation(s))
+    citations = {s: data.citation(s) for s in frame["source_id"].unique()}  # once per source
+    frame["source"] = frame["source_id"].map(lambda s: citations[s])
     frame["url"] = frame["source_id"].map(registry["url"])
     width = theme.WIDTH - theme.LABEL_ROOM + 40
     pad = 12  # px kept free at each end so the first and last events are drawn whole

@@ -1150,3 +1150,12 @@ def test_altair_copies_a_chart_of_parts_as_it_stands_with_the_same_spec(monkeypa
     ours = specs()
     monkeypatch.setattr(alt.utils.schemapi, "_deep_copy", charts._altair_deep_copy)
     assert ours == specs()  # key for key, in the same order
+
+
+def test_an_event_is_the_row_of_the_events_with_its_id():
+    events = data.load("events")
+    for event_id in events["event_id"].iloc[[0, len(events) // 2, -1]]:
+        row = text.event(event_id)
+        expected = events[events["event_id"] == event_id].set_index("event_id").iloc[0]
+        pd.testing.assert_series_equal(row, expected)
+    assert text.event(event_id) is not text.event(event_id)  # each caller gets its own row
