@@ -39,6 +39,7 @@ from pathlib import Path
 
 import altair as alt
 import pandas as pd
+from altair.utils import schemapi
 
 from . import data, paths, tables, theme
 
@@ -225,6 +226,14 @@ def _still(svg: str, title: str, description: str) -> str:
     return head + labels + svg[head_end:]
 
 
+@lru_cache(maxsize=1)
+def _drawing_versions() -> str:
+    """The versions of Altair and vl-convert (read once: each look-up reads the installed metadata)."""
+    from importlib.metadata import version
+
+    return f"{version('altair')}|{version('vl-convert-python')}"
+
+
 def static_images(spec: dict) -> tuple[str, int, int]:
     """Draw the chart as two still SVGs (light and dark page), once per content; returns the
     key of ``<key>.svg`` and ``<key>-dark.svg`` in :data:`STATIC_CACHE`, and their size in px.
@@ -232,9 +241,7 @@ def static_images(spec: dict) -> tuple[str, int, int]:
     Kernels running in parallel share the folder: each image is written whole under a name of
     its own, then renamed (atomic), so no kernel reads half an image.
     """
-    from importlib.metadata import version
-
-    versions = f"{version('altair')}|{version('vl-convert-python')}|{_STATIC_FORMAT}"
+    versions = f"{_drawing_versions()}|{_STATIC_FORMAT}"
     key = hashlib.sha256(
         (json.dumps(spec, sort_keys=True, separators=(",", ":")) + versions).encode()
     ).hexdigest()[:20]
@@ -338,6 +345,57 @@ def render(spec: dict, **_metadata) -> dict:
 alt.renderers.register(RENDERER, render)
 
 
+class _FromDictOnce(schemapi._FromDict):
+    """Altair's converter from a dict to its classes, its table of classes by schema built once.
+
+    Altair builds that table (a JSON dump of each of several hundred class schemas) for every
+    ``from_dict``, i.e. for every field a chart names by a string (``encode(x="date:T")``): about
+    2 ms each, a tenth of a second or more per chapter. The table depends only on the classes,
+    so it is kept per set of classes (a class defined later makes a new set); the objects built
+    are the same.
+    """
+
+    _tables: dict[tuple, dict] = {}
+
+    def __init__(self, wrapper_classes, /) -> None:
+        classes = tuple(wrapper_classes)
+        table = self._tables.get(classes)
+        if table is None:
+            super().__init__(classes)
+            self._tables[classes] = self.class_dict
+        else:
+            self.class_dict = table
+
+
+schemapi._FromDict = _FromDictOnce
+
+#: Charts made of parts, which Altair combines when it builds one (lifting the parts' parameters and
+#: shared data to the whole, naming views, moving sizes out of layers).
+_COMBINED = (alt.LayerChart, alt.VConcatChart, alt.HConcatChart, alt.ConcatChart)
+_altair_deep_copy = schemapi._deep_copy
+
+
+def _deep_copy(obj, by_ref):
+    """Altair's deep copy, which copies a chart made of parts without building it again.
+
+    Altair copies a compound chart by building a new one from copies of its parts, and building
+    one copies every part again (three times for a layer) to combine them, at every level of
+    nesting: the largest share of the time a chapter spent in Altair. The parts of a built chart
+    are combined already, so a copy of each part, put together as they stand, is the same chart
+    (tests/test_package.py compares the specs with Altair's own copy).
+    """
+    if isinstance(obj, _COMBINED) and getattr(obj, "__deepcopy__", None) is None:
+        clone = object.__new__(type(obj))
+        object.__setattr__(clone, "_args", tuple(_deep_copy(arg, by_ref) for arg in obj._args))
+        kwds = {k: (v if k in by_ref else _deep_copy(v, by_ref)) for k, v in obj._kwds.items()}
+        object.__setattr__(clone, "_kwds", kwds)
+        return clone
+    return _altair_deep_copy(obj, by_ref)
+
+
+schemapi._deep_copy = _deep_copy
+
+
 def setup() -> None:
     """Switch on the book's theme and renderer; chapters call this once, first."""
     theme.enable()
@@ -418,6 +476,60 @@ def datasets_of(*things) -> list[str]:
     return sorted(found)
 
 
+#: Specs that have passed Altair's check against the Vega-Lite schema, one empty file per spec.
+VALIDATED_SPECS = paths.CACHE / "chart-specs-validated"
+
+
+def _validated_key(spec: dict) -> str:
+    """The key of a spec's check: what Altair checks (the spec without the datasets it adds
+    after checking) and the version of Altair, whose schema it is checked against."""
+    checked = {k: v for k, v in spec.items() if k not in ("datasets", "$schema")}
+    text = json.dumps(checked, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{alt.__version__}|{text}".encode()).hexdigest()[:24]
+
+
+class Figure(alt.VConcatChart):
+    """A finished chart (what :func:`finish` returns): checked against the Vega-Lite schema once
+    per spec, not each time a kernel draws it.
+
+    Altair checks the whole spec with jsonschema whenever a chart is shown (10-20 ms a chart, an
+    eighth of a second for the six of the levers chapter), and every chapter's kernel shows the
+    same charts on every build. A spec that passed once (kept by content in
+    :data:`VALIDATED_SPECS`) is the same spec: it is written without the check; any other (a new
+    or changed chart) is written again with the check, and fails as loudly as before.
+    """
+
+    def copy(self, deep=True, ignore=None):
+        """A copy; a shallow one (what Altair takes of the figure each time it writes the spec, and
+        in ``properties``) without rebuilding the group, which would copy the whole chart again.
+
+        Rebuilding a finished group changes nothing (its parts were combined when it was built), and
+        the parts are shared as in any shallow copy: Altair writes each part from a copy of its own.
+        """
+        if deep is not False:
+            return super().copy(deep=deep, ignore=ignore)
+        clone = object.__new__(type(self))
+        object.__setattr__(clone, "_args", self._args)
+        kwds = dict(self._kwds)
+        kwds["vconcat"] = list(kwds["vconcat"])
+        object.__setattr__(clone, "_kwds", kwds)
+        return clone
+
+    def to_dict(self, validate=True, *, format="vega-lite", ignore=None, context=None):
+        options = {"format": format, "ignore": ignore}
+        top_level = (context or {}).get("top_level", True)
+        if not (validate and top_level and format == "vega-lite"):
+            return super().to_dict(validate, context=context, **options)
+        spec = super().to_dict(False, context=dict(context or {}), **options)
+        stamp = VALIDATED_SPECS / _validated_key(spec)
+        if stamp.exists():
+            return spec
+        spec = super().to_dict(True, context=dict(context or {}), **options)
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.touch()
+        return spec
+
+
 def finish(
     chart,
     *,
@@ -427,7 +539,7 @@ def finish(
     subtitle: str | None = None,
     note: str | None = None,
     name: str | None = None,
-) -> alt.VConcatChart:
+) -> Figure:
     """Give a chart its title, subtitle, text description and a source line under it.
 
     ``sources`` is a DataFrame with a ``source_id`` column (the rows charted), a
@@ -467,12 +579,23 @@ def finish(
         meta["datasets"] = drawn_from
     # Legends belong to the chart, above its source line: a legend left to the outer group would be
     # set below the source line (and a chart with two legends would have one on each side of it).
-    return alt.vconcat(
-        chart.properties(title=source),
+    #
+    # Altair copies every part of a compound chart whenever it builds or copies one (a map's
+    # geometry included): the group is built once, with its resolution, and the source line is set
+    # on the group's own copy of the chart, instead of through three copies (``properties``,
+    # ``vconcat`` and ``resolve_legend``). The spec is the same; the whole of it is checked against
+    # the schema when first shown (:class:`Figure`).
+    figure = Figure(
+        vconcat=[chart],
         title=heading,
         description=description,
         usermeta={"afterkarabakh": meta},
-    ).resolve_legend(**{channel: "independent" for channel in LEGEND_CHANNELS})
+        resolve=alt.Resolve(
+            legend=alt.LegendResolveMap(**{channel: "independent" for channel in LEGEND_CHANNELS})
+        ),
+    )
+    figure.vconcat[0].title = source
+    return figure
 
 
 #: Every channel a legend can show.
@@ -633,7 +756,8 @@ def timeline(
         drop=True
     )
     registry = data.sources()
-    frame["source"] = frame["source_id"].map(lambda s: data.citation(s))
+    citations = {s: data.citation(s) for s in frame["source_id"].unique()}  # once per source
+    frame["source"] = frame["source_id"].map(lambda s: citations[s])
     frame["url"] = frame["source_id"].map(registry["url"])
     width = theme.WIDTH - theme.LABEL_ROOM + 40
     pad = 12  # px kept free at each end so the first and last events are drawn whole
@@ -860,10 +984,20 @@ def claims(
 _NARROW, _WIDE = set("iljtfrI.,:;'’!|()[] -–"), set("mwMWÆŒ%@")
 
 
+class _Ems(dict):
+    """Each character's width in ems, worked out the first time it is met."""
+
+    def __missing__(self, c: str) -> float:
+        ems = 0.3 if c in _NARROW else 0.85 if c in _WIDE else 0.68 if c.isupper() else 0.56
+        self[c] = ems
+        return ems
+
+
+_EMS = _Ems()
+
+
 def _text_width(text: str, font_size: float) -> float:
-    ems = sum(
-        0.3 if c in _NARROW else 0.85 if c in _WIDE else 0.68 if c.isupper() else 0.56 for c in text
-    )
+    ems = sum(map(_EMS.__getitem__, text))
     return 1.05 * ems * font_size
 
 
@@ -999,15 +1133,22 @@ def wrap_title(text: str, width: float = 480, font_size: float = 16) -> list[str
     n = len(words)
     lines_needed = max(2, int(_text_width(text, font_size) // width) + 1)
 
+    known: dict[tuple[int, int], float] = {}  # each line's cost, for every count of lines tried
+
     def line_cost(i: int, j: int) -> float:
+        if (i, j) in known:
+            return known[i, j]
         line = " ".join(words[i:j])
         used = _text_width(line, font_size)
         if used > width and j - i > 1:
-            return float("inf")
-        if j == n and j - i == 1:
-            return float("inf")  # an orphan
-        slack = (width - used) / width
-        return 10 * slack**2 + (0 if j == n else _break_cost(words[j - 1], words[j]))
+            cost = float("inf")
+        elif j == n and j - i == 1:
+            cost = float("inf")  # an orphan
+        else:
+            slack = (width - used) / width
+            cost = 10 * slack**2 + (0 if j == n else _break_cost(words[j - 1], words[j]))
+        known[i, j] = cost
+        return cost
 
     for lines in range(lines_needed, n + 1):
         # cost[k][j]: cheapest way to set words[:j] on k lines.

@@ -69,18 +69,7 @@ def frame() -> pd.DataFrame:
         p: trajectory(list(g.sort_values("checkpoint")["verdict"]))
         for p, g in rows.groupby("proposition")
     }
-    evidence = rows.apply(
-        lambda r: verdicts.deciding_figure(
-            pd.Series(
-                {
-                    "figure_dataset": r["evidence_dataset"],
-                    "figure_key": r["evidence_key"],
-                    "figure_field": r["evidence_field"],
-                }
-            )
-        ),
-        axis=1,
-    )
+    evidence = verdicts.deciding_figures(rows, prefix="evidence")
     shown = pd.DataFrame(
         {
             "proposition": rows["proposition"].astype(int).to_numpy(),
@@ -92,7 +81,7 @@ def frame() -> pd.DataFrame:
             "short_date": [f"{pd.Timestamp(c):%-d %b %Y}" for c in rows["checkpoint"]],
             "verdict": rows["verdict"].to_numpy(),
             "reason": rows["reason"].to_numpy(),
-            "evidence": evidence.to_numpy(),
+            "evidence": evidence,
             "group": [GROUPS[groups[p]] for p in rows["proposition"]],
             "href": [f"#proposition-{int(p)}" for p in rows["proposition"]],
             "source_id": rows["source_id"].to_numpy(),

@@ -240,10 +240,13 @@ def tables(spec: dict) -> list[dict]:
     return kept
 
 
-def citation_html(source_id) -> str:
+def citation_html(source_id, registry=None) -> str:
     """Publisher, “title” (date), linked to the original, with the day it was read and a link to
-    the archive's copy nearest that day (a Robust Link, :mod:`afterkarabakh.archive`)."""
-    registry = data.sources()
+    the archive's copy nearest that day (a Robust Link, :mod:`afterkarabakh.archive`).
+
+    ``registry`` is :func:`data.sources` when the caller already holds it (a table citing many
+    sources reads the registry, and checks that the data are current, once)."""
+    registry = data.sources() if registry is None else registry
     if source_id not in registry.index:
         return html.escape(str(source_id))
     s = registry.loc[source_id]
@@ -256,11 +259,11 @@ def citation_html(source_id) -> str:
     return archive.citation_html(s["url"], s["date_accessed"], text)
 
 
-def _chart_sources_note(meta: dict) -> str:
-    ids = [i for i in meta.get("sources", []) if i in data.sources().index]
+def _chart_sources_note(meta: dict, registry) -> str:
+    ids = [i for i in meta.get("sources", []) if i in registry.index]
     if not ids:
         return ""
-    names = "; ".join(dict.fromkeys(data.sources().loc[ids, "publisher"]))
+    names = "; ".join(dict.fromkeys(registry.loc[ids, "publisher"]))
     return f'<p class="ak-data-note">Sources of these rows: {html.escape(names)}.</p>'
 
 
@@ -293,6 +296,7 @@ def data_html(spec: dict, meta: dict | None = None, element_id: str = "ak-data")
     found = tables(spec)
     if not found:
         return ""
+    registry = data.sources()
     total = sum(len(t["rows"]) for t in found)
     parts = [
         f'<details class="ak-data"><summary>Data: the {total} row{"s" if total != 1 else ""} '
@@ -333,12 +337,12 @@ def data_html(spec: dict, meta: dict | None = None, element_id: str = "ak-data")
         )
         if numbers:
             items = "".join(
-                f'<li id="{prefix}{n}">{citation_html(source_id)}</li>'
+                f'<li id="{prefix}{n}">{citation_html(source_id, registry)}</li>'
                 for source_id, n in numbers.items()
             )
             parts.append(f'<ol class="ak-sources" aria-label="Sources of these rows">{items}</ol>')
         if not has_sources and number == len(found):
-            parts.append(_chart_sources_note(meta))
+            parts.append(_chart_sources_note(meta, registry))
     parts.append("</details>")
     return "".join(parts)
 

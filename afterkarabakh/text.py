@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pandas as pd
 
 from . import data
@@ -27,10 +29,16 @@ def date_span(start, end=None) -> str:
 
 def event(event_id: str) -> pd.Series:
     """One row of the events dataset, by id (raises KeyError naming the id)."""
-    events = data.load("events").set_index("event_id")
+    events = _events_by_id(*data._checked_path(None))
     if event_id not in events.index:
         raise KeyError(f"event {event_id!r} is not in data/events.csv")
     return events.loc[event_id]
+
+
+@lru_cache(maxsize=4)
+def _events_by_id(path, fingerprint: tuple) -> pd.DataFrame:
+    """The events indexed by id, once per version of the data (a page asks for dozens of dates)."""
+    return data.load("events", path).set_index("event_id")
 
 
 def event_dates(event_id: str) -> str:

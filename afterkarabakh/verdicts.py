@@ -13,6 +13,7 @@ import json
 import os
 import re
 import textwrap
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -96,13 +97,30 @@ def deciding_figure(row: pd.Series) -> str:
     """The value that decides a verdict, with the dataset and the row it comes from, in words."""
     if pd.isna(row["figure_dataset"]):
         return ""
-    frame = data.load(row["figure_dataset"])
-    resource = data.resource(row["figure_dataset"])
-    keys = frame[resource.schema.primary_key].astype(str).agg("|".join, axis=1)
-    record = frame.loc[keys == row["figure_key"]].iloc[0]
-    value = record[row["figure_field"]]
+    path, fingerprint = data._checked_path(None)
+    return _figure_words(
+        row["figure_dataset"], row["figure_key"], row["figure_field"], path, fingerprint
+    )
+
+
+def deciding_figures(rows: pd.DataFrame, prefix: str = "figure") -> list[str]:
+    """:func:`deciding_figure` for each row, whose columns are ``<prefix>_dataset``, ``_key`` and
+    ``_field`` (the data's fingerprint taken once for all the rows)."""
+    path, fingerprint = data._checked_path(None)
+    return [
+        "" if pd.isna(name) else _figure_words(name, key, field, path, fingerprint)
+        for name, key, field in zip(
+            rows[f"{prefix}_dataset"], rows[f"{prefix}_key"], rows[f"{prefix}_field"]
+        )
+    ]
+
+
+def _figure_words(name: str, key: str, field_name: str, path, fingerprint: tuple) -> str:
+    """:func:`deciding_figure` for one dataset row and field, read from the data as they stand."""
+    record, resource = _row(name, key, path, fingerprint)
+    value = record[field_name]
     unit = next(
-        (f.custom.get("unit") for f in resource.schema.fields if f.name == row["figure_field"]),
+        (f.custom.get("unit") for f in resource.schema.fields if f.name == field_name),
         None,
     )
     if isinstance(value, pd.Timestamp):
@@ -114,11 +132,45 @@ def deciding_figure(row: pd.Series) -> str:
     elif isinstance(value, (int, np.integer)):
         value = f"{value:,}"
     value = _with_unit(str(value), unit)
-    field = FIELD_WORDS.get(row["figure_field"], row["figure_field"].replace("_", " "))
+    field = FIELD_WORDS.get(field_name, field_name.replace("_", " "))
     label = _row_label(record)
-    title = resource.title or row["figure_dataset"]
+    title = resource.title or name
     where = f", in “{label}”" if label else ""
     return f"{field[:1].upper()}{field[1:]}: {value}{where} ({title})"
+
+
+def dataset_row(name: str, key: str) -> tuple[pd.Series, data.Resource]:
+    """The row of a dataset named by its primary key (its fields joined by ``|``, as the verdicts
+    and the lever assessment write it), and the dataset's description."""
+    path, fingerprint = data._checked_path(None)
+    return _row(name, key, path, fingerprint)
+
+
+def _row(name: str, key: str, path, fingerprint: tuple) -> tuple[pd.Series, data.Resource]:
+    frame, rows, resource = _keyed(name, path, fingerprint)
+    if key not in rows:
+        raise KeyError(f"data/{resource.path}: no row with the key {key!r}")
+    return frame.iloc[rows[key]], resource
+
+
+@lru_cache(maxsize=64)
+def _keyed(
+    name: str, path, fingerprint: tuple
+) -> tuple[pd.DataFrame, dict[str, int], data.Resource]:
+    """A dataset, the position of each row by its primary key written as the verdicts write it
+    (the key's fields joined by ``|``), and its description: once per dataset and version of the
+    data (the fingerprint changes when any file does, so an edited file is read again).
+
+    The verdict history alone asks for a hundred figures; joining the keys of a whole dataset
+    for each of them cost a second per page.
+    """
+    frame = data.load(name, path)
+    resource = data.resource(name, path)
+    keys = frame[resource.schema.primary_key].astype(str).agg("|".join, axis=1)
+    rows: dict[str, int] = {}
+    for position, key in enumerate(keys):
+        rows.setdefault(key, position)  # the first row with the key, as a filter's first match
+    return frame, rows, resource
 
 
 #: The columns of an assessment, in the order a reader meets them: the claim, the test set before
@@ -163,7 +215,7 @@ def frame(chapter: str | None = None, propositions=None) -> pd.DataFrame:
         proposition=rows["proposition"].astype(int),
         verdict=rows["verdict"].fillna("not yet assessed").str.capitalize(),
         reason=rows["reason"].fillna(""),
-        figure=rows.apply(deciding_figure, axis=1),
+        figure=deciding_figures(rows),
     )
     return shown[list(COLUMNS)].rename(columns=COLUMNS).sort_values("#").reset_index(drop=True)
 
@@ -365,6 +417,12 @@ def _number_list(numbers: list[int]) -> str:
 def chart_frame() -> pd.DataFrame:
     """One row per assessed proposition: its chapter (in reading order), verdict, reason,
     deciding figure, a link to the section that decides it, and its slot within its cell."""
+    return _chart_frame(figures=True)
+
+
+def _chart_frame(figures: bool) -> pd.DataFrame:
+    """:func:`chart_frame`, with its checks; without ``figures`` the deciding figures are left
+    empty (a count of verdicts needs none, and each reads a dataset of its own)."""
     rows = load().sort_values("proposition")
     rows = rows[rows["verdict"].notna()]
     order = [c for c in published_chapters() if c in set(rows["chapter"])]
@@ -380,7 +438,7 @@ def chart_frame() -> pd.DataFrame:
             "chapter_order": [order.index(c) for c in rows["chapter"]],
             "verdict": rows["verdict"].to_numpy(),
             "reason": rows["reason"].to_numpy(),
-            "figure": rows.apply(deciding_figure, axis=1).to_numpy(),
+            "figure": deciding_figures(rows) if figures else [""] * len(rows),
             "href": [
                 f"{_page(c)}#{section_anchor(s)}" for c, s in zip(rows["chapter"], rows["section"])
             ],
@@ -426,7 +484,7 @@ def _theme_label(stem: str) -> str:
 
 def verdict_counts(shown: pd.DataFrame | None = None) -> dict[str, int]:
     """How many propositions have each verdict, in the order of :data:`VERDICTS` (zeros kept)."""
-    shown = chart_frame() if shown is None else shown
+    shown = _chart_frame(figures=False) if shown is None else shown
     return {v: int((shown["verdict"] == v).sum()) for v in VERDICTS}
 
 

@@ -1240,3 +1240,94 @@ def test_an_edited_static_file_has_every_page_written_again(tmp_path, monkeypatc
     os.utime(page)
     (output / "_static" / "book.css").unlink()  # a new file, not yet served, counts too
     assert build.rewrite_pages_if_static_changed(output)
+
+
+def test_a_finished_chart_is_checked_against_the_schema_once_per_spec(tmp_path, monkeypatch):
+    monkeypatch.setattr(charts, "VALIDATED_SPECS", tmp_path)
+    checked = []
+    original = charts.Figure.validate.__func__
+
+    def counting(cls, instance, schema=None):
+        checked.append(instance.get("description"))
+        return original(cls, instance, schema)
+
+    monkeypatch.setattr(charts.Figure, "validate", classmethod(counting))
+    source_id = data.sources().index[0]
+    figure = charts.finish(_bar(), title="Bars", description="Two bars.", sources=source_id)
+    spec = figure.to_dict()
+    assert checked == ["Two bars."] and len(list(tmp_path.iterdir())) == 1
+    assert figure.to_dict() == spec and checked == ["Two bars."]  # the same spec: not again
+    assert figure.to_dict(validate=False) == spec
+    changed = figure.properties(description="Two other bars.")
+    changed.to_dict()
+    assert checked == ["Two bars.", "Two other bars."]
+    broken = figure.copy()
+    broken["padding"] = "generous"  # set without a check, as a mistake in a chart would be
+    with pytest.raises(alt.utils.schemapi.SchemaValidationError, match="padding"):
+        broken.to_dict()
+    with pytest.raises(alt.utils.schemapi.SchemaValidationError):
+        broken.to_dict()  # a spec that failed is checked (and fails) every time
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_altair_builds_the_same_objects_from_dicts_with_its_class_table_kept():
+    original = charts._FromDictOnce.__mro__[1]  # Altair's own converter, building its table anew
+    assert alt.utils.schemapi._FromDict is charts._FromDictOnce
+    shorthands = {
+        alt.X: {"shorthand": "date:T"},
+        alt.Y: {"shorthand": "sum(value):Q", "title": "Value"},
+        alt.Color: {"shorthand": "actor:N", "legend": {"orient": "bottom"}},
+        alt.Tooltip: {"shorthand": "claim_date:T", "format": "%-d %b %Y"},
+        alt.Chart: {"mark": {"type": "bar"}, "encoding": {"x": {"field": "a", "type": "nominal"}}},
+    }
+    for tp, dct in shorthands.items():
+        kept = tp.from_dict(dct, validate=False)
+        fresh = original(tp._default_wrapper_classes()).from_dict(dct, tp)
+        assert type(kept) is type(fresh)
+        assert kept.to_dict(validate=False) == fresh.to_dict(validate=False)
+    tables = dict(charts._FromDictOnce._tables)
+    alt.X.from_dict({"shorthand": "x:Q"}, validate=False)
+    assert charts._FromDictOnce._tables == tables  # built once for the classes, then reused
+
+
+def _compound_charts():
+    """Charts made of parts at several levels, with a shared selection, finished as the book does."""
+    events = data.load("events").head(12)
+    frame = pd.DataFrame({"x": [1, 2, 3], "y": [3, 1, 2], "k": ["a", "b", "a"]})
+    pick = alt.selection_point(fields=["k"], name="pick")
+    base = alt.Chart(frame).encode(x="x:Q", y="y:Q", color="k:N")
+    layered = alt.layer(base.mark_line(), base.mark_point().add_params(pick)).properties(width=200)
+    return [
+        charts.timeline(events),
+        alt.vconcat(layered, alt.layer(layered, base.mark_text().encode(text="k:N"))),
+        alt.hconcat(layered, base.mark_bar().transform_filter(pick)),
+    ]
+
+
+@pytest.mark.filterwarnings("ignore:Automatically deduplicated selection parameter")
+def test_altair_copies_a_chart_of_parts_as_it_stands_with_the_same_spec(monkeypatch):
+    assert alt.utils.schemapi._deep_copy is charts._deep_copy
+    source_id = data.sources().index[0]
+
+    def specs():
+        return [
+            json.dumps(
+                charts.finish(chart, title="T", description="D", sources=source_id)
+                .copy()
+                .to_dict(validate=False)
+            )
+            for chart in _compound_charts()
+        ]
+
+    ours = specs()
+    monkeypatch.setattr(alt.utils.schemapi, "_deep_copy", charts._altair_deep_copy)
+    assert ours == specs()  # key for key, in the same order
+
+
+def test_an_event_is_the_row_of_the_events_with_its_id():
+    events = data.load("events")
+    for event_id in events["event_id"].iloc[[0, len(events) // 2, -1]]:
+        row = text.event(event_id)
+        expected = events[events["event_id"] == event_id].set_index("event_id").iloc[0]
+        pd.testing.assert_series_equal(row, expected)
+    assert text.event(event_id) is not text.event(event_id)  # each caller gets its own row

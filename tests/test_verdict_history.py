@@ -127,3 +127,51 @@ def test_the_history_chart_has_a_mark_per_proposition_and_date_coloured_by_verdi
         if numbers:
             listed = ", ".join(str(n) for n in numbers)
             assert f"{group}: {len(numbers)} ({listed})" in spec["description"]
+
+
+def _figure_by_filter(dataset: str, key: str, field: str) -> pd.Series:
+    """The row a deciding figure names, found as the book first found it: by joining the key
+    fields of every row and filtering (the reference for the indexed reader)."""
+    frame = data.load(dataset)
+    primary = data.resource(dataset).schema.primary_key
+    keys = frame[primary].astype(str).agg("|".join, axis=1)
+    return frame.loc[keys == key].iloc[0]
+
+
+def test_deciding_figures_name_the_same_rows_as_a_filter_over_the_whole_dataset():
+    rows = history.load()
+    figures = verdicts.deciding_figures(rows, prefix="evidence")
+    assert len(figures) == len(rows) and all(figures)
+    for (_, row), figure in zip(rows.iterrows(), figures):
+        record = _figure_by_filter(
+            row["evidence_dataset"], row["evidence_key"], row["evidence_field"]
+        )
+        label = verdicts._row_label(record)
+        assert f"“{label}”" in figure if label else "“" not in figure, (row.to_dict(), figure)
+        assert figure == verdicts.deciding_figure(
+            pd.Series(
+                {
+                    "figure_dataset": row["evidence_dataset"],
+                    "figure_key": row["evidence_key"],
+                    "figure_field": row["evidence_field"],
+                }
+            )
+        )
+
+
+def test_a_deciding_figure_is_read_again_when_its_file_changes(data_copy):
+    path = data_copy.resolve()
+    key = "2023-09-30-karabakh-exodus"
+    before = verdicts._figure_words("events", key, "date", path, data._fingerprint(path))
+    assert "Over 100,000 people flee Karabakh for Armenia" in before
+    events = path.parent / "events.csv"
+    events.write_text(
+        events.read_text(encoding="utf-8").replace(
+            "Over 100,000 people flee Karabakh for Armenia", "More than 100,000 people leave"
+        ),
+        encoding="utf-8",
+    )
+    after = verdicts._figure_words("events", key, "date", path, data._fingerprint(path))
+    assert "More than 100,000 people leave" in after and before != after
+    with pytest.raises(KeyError, match="no row with the key 'no-such-event'"):
+        verdicts._figure_words("events", "no-such-event", "date", path, data._fingerprint(path))

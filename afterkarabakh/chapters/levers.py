@@ -767,18 +767,12 @@ def infrastructure_map(points: pd.DataFrame, lines: pd.DataFrame) -> alt.LayerCh
 def _evidence(dataset: str, key: str, field: str) -> str:
     """One field of one row of a dataset (the row named by its primary key), as prose writes it:
     a date as precisely as the row knows it, a number with its unit from the schema."""
-    frame = data.load(dataset)
-    primary = data.resource(dataset).schema.primary_key
-    keys = frame[primary].astype(str).agg("|".join, axis=1)
-    match = frame[keys == key]
-    if len(match) != 1:
-        raise KeyError(f"{dataset}: no single row with key {key!r}")
-    row = match.iloc[0]
+    row, resource = verdicts.dataset_row(dataset, key)  # keys unique: the loader checks them
     value = row[field]
     if isinstance(value, pd.Timestamp):
         precision = row.get(f"{field}_precision", row.get("date_precision", "day"))
         return when(value, precision if isinstance(precision, str) else "day")
-    unit = data.resource(dataset).schema.get_field(field).custom.get("unit")
+    unit = resource.schema.get_field(field).custom.get("unit")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
         return f"{number} {unit}" if unit else number
