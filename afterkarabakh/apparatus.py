@@ -195,9 +195,8 @@ def _book_state() -> tuple:
     """What the apparatus pages are computed from: the data (its fingerprint), the table of
     contents and every chapter's text. Unchanged, a page's table is computed once per kernel."""
     toc = paths.ROOT / "_toc.yml"
-    path = paths.DATAPACKAGE.resolve()
     return (
-        data._fingerprint(path),
+        data.version()[1],
         toc.stat().st_mtime_ns,
         tuple((p.name, p.stat().st_mtime_ns) for p in sorted(paths.CHAPTERS.glob("*.ipynb"))),
     )

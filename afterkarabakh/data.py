@@ -703,6 +703,12 @@ def package(datapackage: Path | None = None) -> Package:
     return _frictionless_package(path, fingerprint)
 
 
+def version(datapackage: Path | None = None) -> tuple[Path, tuple]:
+    """The validated package's descriptor and its fingerprint: a key for what is computed from the
+    data, which changes whenever any of its files does (so nothing is served stale)."""
+    return _checked_path(datapackage)
+
+
 def validate(datapackage: Path | None = None) -> None:
     """Validate the whole data package; raises :class:`DataError` naming file, row and field."""
     _checked_path(datapackage)

@@ -29,7 +29,7 @@ def date_span(start, end=None) -> str:
 
 def event(event_id: str) -> pd.Series:
     """One row of the events dataset, by id (raises KeyError naming the id)."""
-    events = _events_by_id(*data._checked_path(None))
+    events = _events_by_id(*data.version())
     if event_id not in events.index:
         raise KeyError(f"event {event_id!r} is not in data/events.csv")
     return events.loc[event_id]

@@ -97,7 +97,7 @@ def deciding_figure(row: pd.Series) -> str:
     """The value that decides a verdict, with the dataset and the row it comes from, in words."""
     if pd.isna(row["figure_dataset"]):
         return ""
-    path, fingerprint = data._checked_path(None)
+    path, fingerprint = data.version()
     return _figure_words(
         row["figure_dataset"], row["figure_key"], row["figure_field"], path, fingerprint
     )
@@ -106,7 +106,7 @@ def deciding_figure(row: pd.Series) -> str:
 def deciding_figures(rows: pd.DataFrame, prefix: str = "figure") -> list[str]:
     """:func:`deciding_figure` for each row, whose columns are ``<prefix>_dataset``, ``_key`` and
     ``_field`` (the data's fingerprint taken once for all the rows)."""
-    path, fingerprint = data._checked_path(None)
+    path, fingerprint = data.version()
     return [
         "" if pd.isna(name) else _figure_words(name, key, field, path, fingerprint)
         for name, key, field in zip(
@@ -142,7 +142,7 @@ def _figure_words(name: str, key: str, field_name: str, path, fingerprint: tuple
 def dataset_row(name: str, key: str) -> tuple[pd.Series, data.Resource]:
     """The row of a dataset named by its primary key (its fields joined by ``|``, as the verdicts
     and the lever assessment write it), and the dataset's description."""
-    path, fingerprint = data._checked_path(None)
+    path, fingerprint = data.version()
     return _row(name, key, path, fingerprint)
 
 
