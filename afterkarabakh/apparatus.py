@@ -84,6 +84,7 @@ def chapter_text(stem: str) -> str:
     return _cells(stem, (paths.CHAPTERS / f"{stem}.ipynb").stat().st_mtime_ns)
 
 
+@lru_cache(maxsize=4096)
 def name_pattern(name: str) -> re.Pattern:
     """A name as a whole word, whatever the line breaks inside it.
 
@@ -171,14 +172,25 @@ def place_names(place) -> list[str]:
     return names
 
 
-def without_terms(body: str, names) -> str:
+def without_terms(body: str, names, data_version: tuple | None = None) -> str:
     """``body`` with every glossary term that contains one of ``names`` blanked out, so that
-    "Minsk Group" or "Rome Statute" does not count as naming Minsk or Rome."""
-    terms = data.load("glossary")
-    for phrase in [*terms["term"], *terms["expansion"].dropna()]:
-        if any(name_pattern(n).search(phrase) for n in names if n != phrase):
-            body = name_pattern(phrase).sub(" ", body)
+    "Minsk Group" or "Rome Statute" does not count as naming Minsk or Rome (``data_version``:
+    :func:`data.version`'s fingerprint, when the caller holds it)."""
+    for phrase in _terms_naming(tuple(names), data_version or data.version()[1]):
+        body = name_pattern(phrase).sub(" ", body)
     return body
+
+
+@lru_cache(maxsize=1024)
+def _terms_naming(names: tuple, _data_version: tuple) -> tuple[str, ...]:
+    """The glossary's terms and expansions that contain one of ``names`` (other than the name
+    itself), in the glossary's order: found once per place, not once per place and chapter."""
+    terms = data.load("glossary")
+    return tuple(
+        phrase
+        for phrase in [*terms["term"], *terms["expansion"].dropna()]
+        if any(name_pattern(n).search(phrase) for n in names if n != phrase)
+    )
 
 
 def places_drawn(stem: str) -> set[str]:
@@ -209,7 +221,7 @@ def gazetteer_frame() -> pd.DataFrame:
 
 
 @lru_cache(maxsize=2)
-def _gazetteer_frame(_state: tuple) -> pd.DataFrame:
+def _gazetteer_frame(state: tuple) -> pd.DataFrame:
     from . import maps
 
     places = maps.places().sort_values("label", key=lambda s: s.str.lower())
@@ -223,7 +235,7 @@ def _gazetteer_frame(_state: tuple) -> pd.DataFrame:
                 c
                 for c in chapters
                 if p["place_id"] in drawn[c]
-                or names_in(c, names, without_terms(chapter_text(c), names))
+                or names_in(c, names, without_terms(chapter_text(c), names, state[0]))
             ]
         )
     return pd.DataFrame(
