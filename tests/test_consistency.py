@@ -4,7 +4,7 @@ Three checks:
 
 * **Stated quantities.** Every value the chapters ``glue`` into the prose is read from the
   notebooks as the book build executed them, with the text of their ``# NBVAL_CHECK_OUTPUT``
-  key-figure cells; the tests that read them are in tests/test_book.py, which owns the build. ``QUANTITIES`` below names each quantity the
+  key-figure cells; the tests that read them are in tests/test_book.py (the run's one build). ``QUANTITIES`` below names each quantity the
   book states in more than one place, by dataset and key, with every place that states it (a glue
   name, or a pattern in a key-figure cell). A test fails when two places give the quantity
   different values, or when a place gives a value that is not the data's (at the precision the
