@@ -528,8 +528,7 @@ class Figure(alt.VConcatChart):
         if stamp.exists():
             return spec
         spec = super().to_dict(True, context=dict(context or {}), **options)
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        stamp.touch()
+        paths.write_stamp(stamp)
         return spec
 
 

@@ -531,7 +531,7 @@ def _checked(datapackage: Path, fingerprint: tuple) -> bool:
     if stamp.exists():
         return True
     _raise_problems(_frictionless_package(datapackage, fingerprint), datapackage)
-    _write_stamp(stamp, str(datapackage))
+    paths.write_stamp(stamp, str(datapackage))
     return True
 
 
@@ -588,7 +588,7 @@ def _schema_report(package: Package, datapackage: Path):
         if report.valid:
             stamps.append(stamp)
     for stamp in stamps:
-        _write_stamp(stamp, str(datapackage))
+        paths.write_stamp(stamp, str(datapackage))
     return Report.from_validation_reports(time=0, reports=reports)
 
 
@@ -628,17 +628,6 @@ def _check_foreign_keys(package: Package, datapackage: Path) -> list[Problem]:
                         )
                     )
     return problems
-
-
-def _write_stamp(stamp: Path, text: str) -> None:
-    """A validation remembered; written whole or not at all (parallel kernels never see half)."""
-    try:
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        partial = stamp.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(stamp)
-    except OSError:  # a read-only install: validate in every kernel rather than fail
-        pass
 
 
 def _raise_problems(package: Package, datapackage: Path) -> None:

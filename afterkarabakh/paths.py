@@ -46,3 +46,16 @@ def vega_bundle_name() -> str:
         f"vega-bundle-altair-{version('altair')}-vl-convert-{version('vl-convert-python')}"
         f"-{_BUNDLE_WRAPPING}.js"
     )
+
+
+def write_stamp(stamp: Path, text: str = "") -> None:
+    """Remember that something was checked (a file under :data:`CACHE`): written whole or not at
+    all, so parallel kernels never see half of one; on a read-only install nothing is kept and
+    the check is simply made again next time."""
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        partial = stamp.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(stamp)
+    except OSError:
+        pass

@@ -366,21 +366,6 @@ def test_ink_and_axis_colours_reach_their_contrast():
 
 
 @pytest.mark.parametrize("vision", list(MIN_DISTANCE))
-@pytest.mark.parametrize("name", PALETTES)
-def test_palette_colours_stay_apart(name, vision):
-    # Any two actors can meet in one chart (the suppliers' stacked bars, the regional map),
-    # so every pair must differ, also as seen with the common colour-vision deficiencies.
-    close = [
-        (round(d, 1), a, b)
-        for d, a, b in _closest_pairs(PALETTES[name], vision)
-        if d < MIN_DISTANCE[vision]
-    ]
-    assert not close, (
-        f"theme.py: {name} colours too close ({vision or 'normal vision'}, CIEDE2000 < {MIN_DISTANCE[vision]}): {close}"
-    )
-
-
-@pytest.mark.parametrize("vision", list(MIN_DISTANCE))
 @pytest.mark.parametrize("name", AREA_PALETTES)
 def test_colours_of_areas_shown_together_stay_apart(name, vision):
     close = [
@@ -452,15 +437,22 @@ def test_every_dark_mode_colour_reaches_3_to_1_against_the_dark_page(name):
 
 
 @pytest.mark.parametrize("vision", list(MIN_DISTANCE))
-@pytest.mark.parametrize("name", DARK_PALETTES)
-def test_dark_mode_palette_colours_stay_apart(name, vision):
+@pytest.mark.parametrize(
+    "mode, name",
+    [("light", name) for name in PALETTES] + [("dark", name) for name in DARK_PALETTES],
+)
+def test_palette_colours_stay_apart(mode, name, vision):
+    # Any two actors can meet in one chart (the suppliers' stacked bars, the regional map),
+    # so every pair must differ, also as seen with the common colour-vision deficiencies, on the
+    # light page and on the dark one.
+    palette = (PALETTES if mode == "light" else DARK_PALETTES)[name]
     close = [
         (round(d, 1), a, b)
-        for d, a, b in _closest_pairs(DARK_PALETTES[name], vision)
+        for d, a, b in _closest_pairs(palette, vision)
         if d < MIN_DISTANCE[vision]
     ]
     assert not close, (
-        f"theme.py: dark {name} colours too close ({vision or 'normal vision'}): {close}"
+        f"theme.py: {mode} {name} colours too close ({vision or 'normal vision'}, CIEDE2000 < {MIN_DISTANCE[vision]}): {close}"
     )
 
 

@@ -97,6 +97,8 @@ def test_changed_data_file_re_executes_exactly_the_notebooks_that_read_it(build_
     )
     assert len(expected) < len(_notebooks()), f"every page reads {changed.name}: nothing to test"
     later = time.time() + 2
+    # The copy's pages are built from the repository's sources: the data file itself is touched
+    # (its date only; the next `make book` re-executes the pages that read it, nothing else).
     os.utime(changed, (later, later))
     log = _rebuild(build_copy)
     executed = {
