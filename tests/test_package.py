@@ -1186,6 +1186,29 @@ def test_every_place_that_renders_registry_text_escapes_it(hostile_registry, mon
     _escaped(page.split("<body>", 1)[1])
 
 
+def test_the_bibliography_shows_each_sources_title_and_publisher_as_registered():
+    """pybtex reads the generated BibTeX as LaTeX: a double hyphen would become a dash and an
+    escaped dollar sign would keep its backslash, unless each is written so that it reads back."""
+    from pybtex.database import parse_string
+    from pybtex.richtext import Text
+
+    from afterkarabakh.book import sphinxext
+
+    entries = parse_string(sphinxext.bibtex_from_registry(), "bibtex").entries
+    wrong = []
+    for source_id, source in data.sources().iterrows():
+        for field, column in (("title", "title"), ("howpublished", "publisher")):
+            shown = Text.from_latex(entries[source_id].fields[field]).render_as("text")
+            if shown != source[column]:
+                wrong.append(f"data/sources.csv, row {source_id}, field {column}: shown as {shown!r}")
+    assert not wrong, "\n".join(wrong)
+    from afterkarabakh.book.citing import bibtex_text
+
+    sample = "Boxes --- and -- en-wiki--on--ipfs, $6bn, 50% & C:\\x_y #1"
+    written = bibtex_text(sample, for_pybtex=True)
+    assert Text.from_latex(written).render_as("text") == sample, written
+
+
 def test_counts_read_as_a_writer_writes_them():
     assert [text.words(n) for n in (0, 1, 4, 10, 11, 1200)] == [
         "none",

@@ -113,13 +113,21 @@ def _on_page_context(app, pagename, templatename, context, doctree) -> None:
 # --- a figure's citation ---------------------------------------------------------------------------
 
 
-def _bibtex_text(text: str) -> str:
-    """Text inside a BibTeX field: braces and LaTeX's special characters escaped."""
-    for char, escaped in (("\\", "\\textbackslash{}"), ("{", "\\{"), ("}", "\\}")):
-        text = text.replace(char, escaped)
-    for char in "&%$#_":
-        text = text.replace(char, "\\" + char)
-    return text
+def bibtex_text(text: str, *, for_pybtex: bool = False) -> str:
+    """Text inside a BibTeX field that reads back as written: braces and LaTeX's special
+    characters escaped, and a double hyphen kept from becoming a dash.
+
+    ``for_pybtex``: for pybtex, which formats the book's own bibliography. Its LaTeX reader
+    takes a bare ``$`` as itself and does not know ``\\$`` (it would show the backslash), so
+    there the dollar sign stays bare; a BibTeX file for a reader's LaTeX escapes it.
+    """
+    special = "\\{}&%#_" if for_pybtex else "\\{}&%$#_"
+    text = re.sub(
+        f"[{re.escape(special)}]",
+        lambda m: "\\textbackslash{}" if m[0] == "\\" else "\\" + m[0],
+        text,
+    )
+    return text.replace("--", "-{}-").replace("--", "-{}-")  # twice: "---" overlaps itself
 
 
 def figure_label(number: str | None, title: str) -> str:
@@ -159,9 +167,9 @@ def figure_bibtex(
     slug = re.sub(r"[^a-z0-9]+", "", book.lower())
     key = f"{slug}-{version}-fig-{(number or 'x').replace('.', '-')}"
     fields = {
-        "author": "{" + _bibtex_text(authors) + "}",
-        "title": "{" + _bibtex_text(figure_label(number, title)) + "}",
-        "howpublished": f"In \\emph{{{_bibtex_text(book)}}}, edition {version}",
+        "author": "{" + bibtex_text(authors) + "}",
+        "title": "{" + bibtex_text(figure_label(number, title)) + "}",
+        "howpublished": f"In \\emph{{{bibtex_text(book)}}}, edition {version}",
         "year": year,
         "date": day,
         "version": version,

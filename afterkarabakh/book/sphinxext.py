@@ -31,6 +31,8 @@ It does five things the stock Jupyter Book 1.x does not:
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import html
 import os
@@ -46,32 +48,22 @@ BIB_RELATIVE = Path("_build") / ".generated" / "sources.bib"
 VENDOR_DIR = "vendor"
 
 
-def _bibtex_escape(text: str) -> str:
-    return (
-        str(text)
-        .replace("\\", "\\textbackslash{}")
-        .replace("{", "\\{")
-        .replace("}", "\\}")
-        .replace("&", "\\&")
-        .replace("%", "\\%")
-        .replace("$", "\\$")
-        .replace("#", "\\#")
-        .replace("_", "\\_")
-    )
-
-
 def bibtex_from_registry() -> str:
     """One ``@misc`` entry per registry row (publisher, title, URL, dates, and the source's kind)."""
     from .. import data
+    from .citing import bibtex_text
+
+    def _bibtex(text) -> str:
+        return bibtex_text(str(text), for_pybtex=True)
 
     entries = []
     for source_id, s in data.sources().iterrows():
         published = s["date_published"]
         fields = {
-            "title": "{" + _bibtex_escape(s["title"]) + "}",
-            "howpublished": _bibtex_escape(s["publisher"]),
+            "title": "{" + _bibtex(s["title"]) + "}",
+            "howpublished": _bibtex(s["publisher"]),
             "url": str(s["url"]),
-            "note": f"Kind: {_bibtex_escape(s['kind'])}. "
+            "note": f"Kind: {_bibtex(s['kind'])}. "
             + (
                 "Published " + published.strftime("%-d %B %Y") + "; "
                 if published == published and published is not None
@@ -96,11 +88,16 @@ def _write_if_changed(path: Path, content: str) -> None:
 
 
 def _data_fingerprint() -> str:
-    """Digest of every data file: when it matches the last validated build, nothing needs redoing."""
+    """Digest of every data file and of the code that validates it and writes the bibliography
+    from it: when it matches the last validated build, nothing needs redoing."""
+    from . import citing
+
     digest = hashlib.sha256()
     for file in sorted(p for p in paths.DATA.rglob("*") if p.is_file()):
         digest.update(str(file.relative_to(paths.DATA)).encode())
         digest.update(file.read_bytes())
+    for code in (paths.PACKAGE / "data.py", Path(__file__), Path(citing.__file__)):
+        digest.update(code.read_bytes())
     return digest.hexdigest()
 
 
@@ -667,10 +664,73 @@ def _keep_formatted_bibliography(app) -> None:
     def env_updated(domain):
         if getattr(domain.env.app, "afterkarabakh_pages_read", 1) == 0 and domain.citations:
             return []
-        return format_all(domain)
+        with _each_entry_formatted_once():
+            return format_all(domain)
 
     env_updated.afterkarabakh = True
     BibtexDomain.env_updated = env_updated
+
+
+@contextlib.contextmanager
+def _each_entry_formatted_once():
+    """sphinxcontrib-bibtex formats each entry twice, for the bibliography and for its links'
+    tooltip, with the same style and label (``bibtex_tooltips_style`` is unset); the second time
+    now reuses the first's result, which neither use changes."""
+    from pybtex.style.formatting import BaseStyle
+
+    format_entry = BaseStyle.format_entry
+    formatted: dict = {}
+
+    def once(style, label, entry, bib_data=None):
+        key = (id(style), label, id(entry), id(bib_data))
+        if key not in formatted:  # the objects are kept with the result, so no id is reused
+            result = format_entry(style, label, entry, bib_data=bib_data)
+            formatted[key] = (result, style, entry, bib_data)
+        return formatted[key][0]
+
+    BaseStyle.format_entry = once
+    try:
+        yield
+    finally:
+        BaseStyle.format_entry = format_entry
+
+
+class _DoctreesReadOnce:
+    """The build environment, seen by a numbered reference (``{numref}``) while it is resolved.
+
+    Sphinx resolves each of the pages' 76 numbered references by unpickling the whole doctree
+    of the page that holds the figure, only to look the figure's node up by its id (a second
+    of the serial writing phase). Through this view each page's doctree is unpickled once per
+    build; the reference only reads it. Everything else is the environment itself.
+    """
+
+    def __init__(self, env, doctrees: dict):
+        self._env, self._doctrees = env, doctrees
+
+    def __getattr__(self, name):
+        return getattr(self._env, name)
+
+    def get_doctree(self, docname: str):
+        if docname not in self._doctrees:
+            self._doctrees[docname] = self._env.get_doctree(docname)
+        return self._doctrees[docname]
+
+
+def _numbered_references_read_each_doctree_once() -> None:
+    from sphinx.domains.std import StandardDomain
+
+    resolve = StandardDomain._resolve_numref_xref
+    if getattr(resolve, "afterkarabakh", False):
+        return
+
+    @functools.wraps(resolve)
+    def resolve_numref(self, env, *args, **kwargs):
+        # Doctrees are written while pages are read, so one build's writing phase reads the same.
+        doctrees = env.app.builder.__dict__.setdefault("_afterkarabakh_numref_doctrees", {})
+        return resolve(self, _DoctreesReadOnce(env, doctrees), *args, **kwargs)
+
+    resolve_numref.afterkarabakh = True
+    StandardDomain._resolve_numref_xref = resolve_numref
 
 
 def _remember_bibliography_plugins() -> None:
@@ -702,6 +762,7 @@ def _remember_bibliography_plugins() -> None:
 
 def setup(app):
     _remember_bibliography_plugins()
+    _numbered_references_read_each_doctree_once()
     app.connect("builder-inited", _declare_parallel_safe)
     app.connect("builder-inited", _keep_formatted_bibliography)
     app.connect("env-before-read-docs", _note_pages_to_read)
