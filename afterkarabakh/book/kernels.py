@@ -368,6 +368,8 @@ def _run_kernel(request: _Request) -> None:
     tempfile.tempdir = None
     if "numpy.random" in sys.modules:
         sys.modules["numpy.random"].seed()
+    if "pandas" in sys.modules:
+        _pandas_as_in_a_kernel()
     if "pyproj._context" in sys.modules:
         # pyproj opened its database (SQLite) at import: not a connection to share across a fork.
         sys.modules["pyproj._context"]._set_context_data_dir()
@@ -382,6 +384,19 @@ def _run_kernel(request: _Request) -> None:
         kernelapp.IPKernelApp._static_immutable_initial_values["parent_handle"] = parent
     sys.argv = [ipykernel_launcher.__file__, *request.argv]
     kernelapp.launch_new_instance()
+
+
+def _pandas_as_in_a_kernel() -> None:
+    """Two of pandas' defaults depend on where it was imported: the columns a frame shows (20 in
+    a Jupyter kernel, 0 = the terminal's width elsewhere) and the console's encoding (that of
+    ``sys.stdout``, which a kernel replaces). The zygote imported pandas before it was a kernel:
+    set them as a kernel importing pandas would have them."""
+    from ipykernel.iostream import OutStream
+    from pandas._config import config
+
+    for key, value in (("display.max_columns", 20), ("display.encoding", OutStream.encoding)):
+        config._registered_options[key] = config._registered_options[key]._replace(defval=value)
+        config.set_option(key, value)
 
 
 def serve(path: str) -> int:
