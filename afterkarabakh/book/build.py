@@ -10,7 +10,7 @@ the CLI calls, with the same arguments, and ``jobs`` set.
 
 Its kernels start already loaded: before Sphinx, the build starts a process that imports
 ipykernel and the package's modules once (:mod:`afterkarabakh.book.kernels`), and each
-notebook's kernel is forked from it rather than started afresh, a second saved per notebook.
+notebook's kernel is forked from it rather than started afresh, most of a second saved per notebook.
 The build points Jupyter at its own ``python3`` kernelspec for this (in ``.kernels`` beside the
 output, first on ``JUPYTER_PATH`` for the build's processes only); the tests' kernels, the
 bench's notebook timer and JupyterLab keep the ordinary one. ``AFTERKARABAKH_FORK_KERNELS=0``

@@ -469,7 +469,8 @@ def _via_zygote(path: str, args: list[str]) -> int | None:
                 conn.close()
                 code = os.waitstatus_to_exitcode(int(value))
                 if code < 0:  # killed by a signal: so is the launcher, for jupyter_client to see
-                    signal.signal(-code, signal.SIG_DFL)
+                    if -code not in (signal.SIGKILL, signal.SIGSTOP):  # those cannot be handled
+                        signal.signal(-code, signal.SIG_DFL)
                     os.kill(os.getpid(), -code)
                     return 128 - code
                 return code
