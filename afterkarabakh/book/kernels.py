@@ -158,6 +158,7 @@ class Zygote:
     def __init__(self, path: str):
         self.path = path
         self.pid = os.getpid()
+        self.starter = os.getppid()  # the build
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(path)
         # Listening before the imports: a kernel asked for meanwhile waits for them, not fails.
@@ -195,19 +196,20 @@ class Zygote:
         for signum in (signal.SIGCHLD, *_SHUTDOWN_SIGNALS):
             signal.signal(signum, lambda *_: None)
         signal.set_wakeup_fd(self.wake_w)
-        stdin_open = True
         while True:
-            watched = [self.listener, self.wake_r, *self.buffers]
-            if stdin_open:
-                watched.append(sys.stdin.fileno())
-            readable, _, _ = select.select(watched, [], [])
+            watched = [self.listener, self.wake_r, sys.stdin.fileno(), *self.buffers]
+            readable, _, _ = select.select(watched, [], [], 1.0)
+            # The build closes its end of stdin to stop this; if it was killed, the Sphinx
+            # readers it forked may still hold that end open: its death is enough.
+            if os.getppid() != self.starter:
+                break
             if self.wake_r in readable:
                 woken = os.read(self.wake_r, 512)
                 self._reap()
                 if any(signum in woken for signum in _SHUTDOWN_SIGNALS):
                     break
-            if stdin_open and sys.stdin.fileno() in readable:
-                if not os.read(sys.stdin.fileno(), 512):  # the build closed it, or died
+            if sys.stdin.fileno() in readable:
+                if not os.read(sys.stdin.fileno(), 512):  # the build closed it
                     break
             for conn in [c for c in readable if isinstance(c, socket.socket) and c in self.buffers]:
                 self._from_launcher(conn)
