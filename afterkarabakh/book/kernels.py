@@ -22,14 +22,20 @@ kernel's stand-in for jupyter_client: it passes on SIGINT, SIGTERM and SIGHUP (t
 signals the kernel's process group), and exits with the kernel's exit status, or dies of the
 signal that killed it. If the launcher dies (jupyter_client kills it when a kernel does not
 stop), the zygote kills the kernel; if the zygote dies, its kernels die with it (Linux's
-parent-death signal), and it stops when the build closes its standard input.
+parent-death signal). It stops, killing any kernel left, when the build closes its standard
+input or dies.
 
 Without a zygote (none is running, it failed, or ``AFTERKARABAKH_FORK_KERNELS=0``), the launcher
 replaces itself with ``python -m ipykernel_launcher``: the kernel is an ordinary one.
 
 A fork shares the state of the zygote; what differs from a fresh process is put right in the
 child: Python's ``random`` reseeds itself, NumPy's global generator is reseeded here,
-``tempfile`` forgets its folder, the environment and working directory are the launcher's.
+``tempfile`` forgets its folder, pyproj opens its database again, the environment and working
+directory are the launcher's. What was decided at import from where the import ran is set as
+in a kernel: ipykernel's parent (``JPY_PARENT_PID``), pandas' columns shown and console
+encoding. The zygote notes the environment variables read while it imports; a launcher whose
+environment differs in one of them gets an ordinary kernel.
+
 Every kernel of one build shares the zygote's string-hash seed (each fresh kernel has its
 own); the book's outputs do not depend on either. OpenBLAS keeps a thread that it stops before
 a fork and starts again when next needed (its fork handler); the zygote forks once at start
