@@ -53,7 +53,10 @@ def _note_use(file: Path) -> None:
     if not new:
         return
     _files_noted.update(new)
-    with open(Path(folder) / f"{os.getppid()}.txt", "a", encoding="utf-8") as log:
+    # Named after the process that started this kernel (the Sphinx reader): jupyter_client names
+    # it in JPY_PARENT_PID, which holds when the kernel is not its child (afterkarabakh.book.kernels).
+    starter = os.environ.get("JPY_PARENT_PID") or os.getppid()
+    with open(Path(folder) / f"{starter}.txt", "a", encoding="utf-8") as log:
         log.writelines(f"{path}\n" for path in sorted(new))
 
 

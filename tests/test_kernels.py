@@ -1,0 +1,184 @@
+"""The book build's kernels, forked from a process that has imported their code
+(:mod:`afterkarabakh.book.kernels`): they run code as an ordinary kernel does, in the same state,
+exit with the kernel's status, die with their launcher, and an ordinary kernel starts when the
+zygote cannot serve one."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from jupyter_client import KernelManager
+
+from afterkarabakh import paths
+from afterkarabakh.book import build, kernels
+
+#: What a kernel reports about itself: what makes it an ordinary kernel, and its own pids.
+STATE = r"""
+import json, os, sys
+import pandas as pd
+from ipykernel.kernelapp import IPKernelApp
+print(json.dumps({
+    "pid": os.getpid(), "ppid": os.getppid(), "cwd": os.getcwd(), "marker": os.environ.get("AK_MARKER"),
+    "argv0": os.path.basename(sys.argv[0]), "path": sys.path,
+    "parent_handle": IPKernelApp.instance().parent_handle == int(os.environ["JPY_PARENT_PID"]),
+    "session_leader": os.getsid(0) == os.getpid(),
+    "pandas": {key: repr(pd.get_option(key)) for key in ("display.max_columns", "display.encoding", "display.width")},
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def zygote(tmp_path_factory):
+    """A zygote serving a ``python3`` kernelspec written the way the build writes it."""
+    folder = tmp_path_factory.mktemp("kernels")
+    interpreter = build.forked_kernelspec(folder)
+    assert interpreter is not None, "the installed python3 kernelspec was not rewritten"
+    socket_path = folder / "zygote"
+    process = subprocess.Popen(
+        [*interpreter, "-m", "afterkarabakh.book.kernels", "serve", str(socket_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=paths.ROOT,
+        start_new_session=True,
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JUPYTER_PATH", str(folder))
+        patch.setenv(kernels.SOCKET_ENV, str(socket_path))
+        yield process
+    process.stdin.close()
+    assert process.wait(timeout=30) == 0
+    assert "Kernels started from the preloaded process" in process.stdout.read()
+
+
+def _start(cwd: Path, **env) -> tuple[KernelManager, object]:
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(cwd=str(cwd), env={**os.environ, "AK_MARKER": "passed on", **env})
+    client = manager.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+    return manager, client
+
+
+def _run(client, code: str) -> tuple[str, list]:
+    printed, results = [], []
+
+    def keep(message):
+        if message["msg_type"] == "stream" and message["content"]["name"] == "stdout":
+            printed.append(message["content"]["text"])
+        elif message["msg_type"] == "execute_result":
+            results.append(message["content"]["data"]["text/plain"])
+
+    client.execute_interactive(code, output_hook=keep, timeout=60)
+    return "".join(printed), results
+
+
+def _state(client) -> dict:
+    return json.loads(_run(client, STATE)[0])
+
+
+def _gone(pid: int, within: float = 10) -> bool:
+    end = time.monotonic() + within
+    while time.monotonic() < end:
+        if not Path(f"/proc/{pid}").exists():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_forked_kernel_runs_code_in_the_state_of_an_ordinary_one(zygote, tmp_path):
+    manager, client = _start(tmp_path)
+    try:
+        forked = _state(client)
+        _, results = _run(client, "6 * 7")
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel()
+    assert results == ["42"]
+    assert forked["ppid"] == zygote.pid  # forked, not started afresh
+    assert forked["pid"] != manager.provisioner.pid
+    assert forked["cwd"] == str(tmp_path) and forked["marker"] == "passed on"
+    # The same as an ordinary kernel started from the installed kernelspec.
+    ordinary_manager = KernelManager(kernel_name="python3")
+    specs = ordinary_manager.kernel_spec_manager
+    specs.kernel_dirs = [
+        d for d in specs.kernel_dirs if Path(d).parent != Path(os.environ["JUPYTER_PATH"])
+    ]
+    assert "ipykernel_launcher" in ordinary_manager.kernel_spec.argv
+    ordinary_manager.start_kernel(cwd=str(tmp_path), env={**os.environ, "AK_MARKER": "passed on"})
+    ordinary_client = ordinary_manager.client()
+    ordinary_client.start_channels()
+    try:
+        ordinary_client.wait_for_ready(timeout=60)
+        ordinary = _state(ordinary_client)
+    finally:
+        ordinary_client.stop_channels()
+        ordinary_manager.shutdown_kernel()
+    for key in ("cwd", "marker", "argv0", "path", "parent_handle", "session_leader", "pandas"):
+        assert forked[key] == ordinary[key], key
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("os._exit(7)", 7), ("os.kill(os.getpid(), 9)", -9), ("os.kill(os.getpid(), 15)", -15)],
+)
+def test_the_kernels_exit_status_is_the_launchers(zygote, tmp_path, code, status):
+    manager, client = _start(tmp_path)
+    try:
+        client.execute(f"import os; {code}")
+        assert manager.provisioner.process.wait(timeout=20) == status
+    finally:
+        client.stop_channels()
+        manager.cleanup_resources()
+
+
+def test_killing_the_launcher_kills_the_kernel(zygote, tmp_path):
+    manager, client = _start(tmp_path)
+    try:
+        kernel = int(_run(client, "import os; print(os.getpid())")[0])
+        assert kernel != manager.provisioner.pid
+        os.kill(manager.provisioner.pid, signal.SIGKILL)
+        assert _gone(kernel), "the kernel outlived its launcher"
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def test_without_a_zygote_the_launcher_becomes_an_ordinary_kernel(zygote, tmp_path, monkeypatch):
+    monkeypatch.setenv(kernels.SOCKET_ENV, str(tmp_path / "no-zygote-here"))
+    manager, client = _start(tmp_path)
+    try:
+        state = _state(client)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel()
+    assert state["pid"] == manager.provisioner.pid  # the launcher replaced itself
+    assert state["marker"] == "passed on" and state["cwd"] == str(tmp_path)
+
+
+def test_a_kernel_starts_afresh_when_a_variable_read_at_import_changed(zygote, tmp_path):
+    # pandas reads PANDAS_FUTURE_INFER_STRING when imported: the zygote's pandas would be wrong.
+    manager, client = _start(tmp_path, PANDAS_FUTURE_INFER_STRING="0")
+    try:
+        state = _state(client)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel()
+    assert state["pid"] == manager.provisioner.pid
+    assert state["ppid"] != zygote.pid
+
+
+def test_the_launcher_starts_without_the_packages_heavy_imports():
+    code = (
+        "import sys, afterkarabakh.book.kernels; "
+        "print(sorted({'pandas', 'ipykernel', 'zmq', 'numpy'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
