@@ -1200,7 +1200,9 @@ def test_the_bibliography_shows_each_sources_title_and_publisher_as_registered()
         for field, column in (("title", "title"), ("howpublished", "publisher")):
             shown = Text.from_latex(entries[source_id].fields[field]).render_as("text")
             if shown != source[column]:
-                wrong.append(f"data/sources.csv, row {source_id}, field {column}: shown as {shown!r}")
+                wrong.append(
+                    f"data/sources.csv, row {source_id}, field {column}: shown as {shown!r}"
+                )
     assert not wrong, "\n".join(wrong)
     from afterkarabakh.book.citing import bibtex_text
 
