@@ -48,14 +48,17 @@ def vega_bundle_name() -> str:
     )
 
 
-def write_stamp(stamp: Path, text: str = "") -> None:
-    """Remember that something was checked (a file under :data:`CACHE`): written whole or not at
-    all, so parallel kernels never see half of one; on a read-only install nothing is kept and
-    the check is simply made again next time."""
+def write_stamp(stamp: Path, text: str | bytes = "") -> None:
+    """Remember that something was checked, or what was computed (a file under :data:`CACHE`):
+    written whole or not at all, so parallel kernels never see half of one; on a read-only
+    install nothing is kept and the work is simply done again next time."""
     try:
         stamp.parent.mkdir(parents=True, exist_ok=True)
         partial = stamp.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(text, encoding="utf-8")
+        if isinstance(text, bytes):
+            partial.write_bytes(text)
+        else:
+            partial.write_text(text, encoding="utf-8")
         partial.replace(stamp)
     except OSError:
         pass
