@@ -1316,6 +1316,57 @@ def test_altair_copies_a_chart_of_parts_as_it_stands_with_the_same_spec(monkeypa
     assert ours == specs()  # key for key, in the same order
 
 
+def _shared(original, copy, seen=None) -> list[str]:
+    """Mutable parts (chart objects, lists, dicts) a copy shares with its original, and any part
+    whose type differs; Features are shared on purpose (maps.Features.__deepcopy__)."""
+    seen = set() if seen is None else seen
+    if id(original) in seen:
+        return []
+    seen.add(id(original))
+    if type(original) is not type(copy):
+        return [f"{type(original).__name__} became {type(copy).__name__}"]
+    if isinstance(original, maps.Features):
+        return []
+    if isinstance(original, (alt.SchemaBase, list, dict)) and original is copy:
+        return [type(original).__name__]
+    if isinstance(original, alt.SchemaBase):
+        original, copy = (original._args, original._kwds), (copy._args, copy._kwds)
+        return _shared(original[0], copy[0], seen) + _shared(original[1], copy[1], seen)
+    if isinstance(original, (list, tuple)):
+        return [p for a, b in zip(original, copy, strict=True) for p in _shared(a, b, seen)]
+    if isinstance(original, dict):
+        assert list(original) == list(copy)
+        return [p for k in original for p in _shared(original[k], copy[k], seen)]
+    return []
+
+
+@pytest.mark.filterwarnings("ignore:Automatically deduplicated selection parameter")
+def test_a_deep_copy_shares_no_part_and_is_the_chart_altair_copies(monkeypatch):
+    """Our deep copy (charts._deep_copy) takes atoms as they are and sets Altair's check switch
+    once: every mutable part is copied, and the copy is the chart Altair's own copy makes, for
+    charts of parts, a map (its features shared) and parts copied with some kept by reference."""
+    assert alt.utils.schemapi._deep_copy is charts._deep_copy
+    source_id = data.sources().index[0]
+    places = maps.places().head(6)
+    chosen = [
+        *_compound_charts(),
+        maps.compose(maps.base_map(), maps.points(places, tooltip=["label:N"])),
+        alt.Chart(pd.DataFrame({"a": [1]})).mark_bar(color="#123456").encode(x="a:Q"),
+    ]
+    for chart in chosen:
+        finished = charts.finish(chart, title="T", description="D", sources=source_id)
+        for part, ignore in ((chart, None), (finished, None), (chart, ["data"])):
+            ours = part.copy(ignore=ignore)
+            assert not [s for s in _shared(part, ours) if ignore is None], _shared(part, ours)
+            with monkeypatch.context() as m:
+                m.setattr(alt.utils.schemapi, "_deep_copy", charts._altair_deep_copy)
+                theirs = part.copy(ignore=ignore)
+            assert json.dumps(ours.to_dict(validate=False)) == json.dumps(
+                theirs.to_dict(validate=False)
+            )
+            assert alt.utils.schemapi.DEBUG_MODE  # switched back on after the copy
+
+
 def test_an_event_is_the_row_of_the_events_with_its_id():
     events = data.load("events")
     for event_id in events["event_id"].iloc[[0, len(events) // 2, -1]]:
