@@ -1374,3 +1374,67 @@ def test_an_event_is_the_row_of_the_events_with_its_id():
         expected = events[events["event_id"] == event_id].set_index("event_id").iloc[0]
         pd.testing.assert_series_equal(row, expected)
     assert text.event(event_id) is not text.event(event_id)  # each caller gets its own row
+
+
+def _written(transformer, frame):
+    """A transformer's rows for a frame as JSON with each value's type (the same text and the
+    same Python types), or the error it raises."""
+    try:
+        rows = transformer(frame)["values"]
+    except ValueError as error:
+        return str(error)
+    return json.dumps(rows), [[type(v).__name__ for v in row.values()] for row in rows]
+
+
+def test_chart_rows_are_the_rows_altair_writes():
+    """charts._rows writes a frame's rows column by column; they must be Altair's, type for type:
+    every column type it takes, with missing values, NaN and infinities, dates of every unit and
+    time zone, every dataset of the book; a frame it does not take is left to Altair."""
+    from altair.vegalite.data import default_data_transformer
+
+    assert alt.data_transformers.active == charts.RENDERER
+
+    def altair_writes(frame):
+        return default_data_transformer(frame, max_rows=None)
+
+    dates = pd.Series(
+        pd.to_datetime(["2023-09-19", None, "2024-02-29 13:45:10.5"], format="ISO8601")
+    )
+    taken = pd.DataFrame(
+        {
+            "int": [1, -2, 3],
+            "int32": np.array([1, 2, 3], dtype="int32"),
+            "float": [1.5, np.nan, np.inf],
+            "negative": [-np.inf, 0.0, -0.0],
+            "bool": [True, False, True],
+            "Int64": pd.array([1, None, 3], dtype="Int64"),
+            "Float64": pd.array([0.5, None, 2.0], dtype="Float64"),
+            "boolean": pd.array([True, None, False], dtype="boolean"),
+            "string": pd.array(["a", None, "c"], dtype="string"),
+            "str": pd.Series(["a", None, "é"], dtype="str"),
+            "seconds": dates.astype("datetime64[s]"),
+            "micro": dates.astype("datetime64[us]"),
+            "nano": dates.astype("datetime64[ns]"),
+            "utc": dates.dt.tz_localize("UTC"),
+        }
+    ).set_axis([5, 3, 9])  # rows are written in order, whatever the index
+    frames = [taken, taken.iloc[:0]]
+    frames += [data.load(name) for name in data.names()]
+    for frame in frames:
+        if frame is taken:
+            assert charts._rows(frame) is not None  # written by ours, not handed to Altair
+        assert _written(charts._to_values, frame) == _written(altair_writes, frame)
+    left = [
+        pd.DataFrame({"c": pd.Categorical(["a", None])}),
+        pd.DataFrame({"o": [1, "a"]}),
+        pd.DataFrame({"text": pd.Series(["x", None, np.nan], dtype=object)}),  # NaN, not None
+        pd.DataFrame({"o": [np.array([1, 2]), None]}),
+        pd.DataFrame({"t": pd.to_timedelta([1, 2], unit="D")}),
+        pd.DataFrame([[1, 2]]),  # columns not named
+        pd.DataFrame({"a": [1]}, index=pd.MultiIndex.from_tuples([(1, 2)])),
+        pd.DataFrame([[1, 2]], columns=["a", "a"]),
+        pd.DataFrame(index=[0, 1]),
+    ]
+    for frame in left:
+        assert charts._rows(frame) is None
+        assert _written(charts._to_values, frame) == _written(altair_writes, frame)
