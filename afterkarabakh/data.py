@@ -17,7 +17,6 @@ caller asks for its objects (:func:`package`, :func:`resource`).
 from __future__ import annotations
 
 import csv
-import glob
 import hashlib
 import json
 import os
@@ -855,26 +854,19 @@ def _typed_frame(name: str, datapackage: Path, fingerprint: tuple) -> pd.DataFra
     the key of its validation) and the versions of pandas and NumPy; any change to a data file
     or to the loader types every frame anew.
     """
-    import pickle
-
     import numpy as np
 
     key = hashlib.sha256(
         f"{_content_key(datapackage, fingerprint)}|{pd.__version__}|{np.__version__}".encode()
     ).hexdigest()[:24]
-    kept = FRAMES_CACHE / f"{name}-{key}.pickle"
-    if kept.exists():
-        return pickle.loads(kept.read_bytes())
-    descriptor = _descriptor_resource(name, datapackage, fingerprint)
-    if _fast_readable(descriptor):
-        frame = _fast_frame(descriptor, datapackage)
-    else:
-        frame = _frictionless_frame(name, datapackage)
-    paths.write_stamp(kept, pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL))
-    for stale in FRAMES_CACHE.glob(f"{glob.escape(name)}-{'?' * len(key)}.pickle"):
-        if stale != kept:
-            stale.unlink(missing_ok=True)
-    return frame
+
+    def typed() -> pd.DataFrame:
+        descriptor = _descriptor_resource(name, datapackage, fingerprint)
+        if _fast_readable(descriptor):
+            return _fast_frame(descriptor, datapackage)
+        return _frictionless_frame(name, datapackage)
+
+    return paths.kept(FRAMES_CACHE, name, key, typed)
 
 
 #: Frictionless's default true and false values for a boolean field.

@@ -62,3 +62,22 @@ def write_stamp(stamp: Path, text: str | bytes = "") -> None:
         partial.replace(stamp)
     except OSError:
         pass
+
+
+def kept(folder: Path, name: str, key: str, compute):
+    """What ``compute()`` returns, kept between kernels as ``<folder>/<name>-<key>.pickle``: read
+    back when a kernel has kept it under this key (the key must change whenever the result
+    would), else computed, kept (:func:`write_stamp`: whole or not at all) and returned; the
+    kept results of ``name`` under other keys are removed."""
+    import glob
+    import pickle
+
+    path = folder / f"{name}-{key}.pickle"
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    result = compute()
+    write_stamp(path, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    for stale in folder.glob(f"{glob.escape(name)}-{'?' * len(key)}.pickle"):
+        if stale != path:
+            stale.unlink(missing_ok=True)
+    return result

@@ -1438,3 +1438,30 @@ def test_chart_rows_are_the_rows_altair_writes():
     for frame in left:
         assert charts._rows(frame) is None
         assert _written(charts._to_values, frame) == _written(altair_writes, frame)
+
+
+def test_a_kept_map_layer_is_the_layer_read_and_spares_the_next_kernel_reading(
+    monkeypatch, tmp_path
+):
+    """The first kernel keeps each map layer it reads; the next reads it back instead of reading
+    the GeoJSON through GDAL again, and gets the same layer (columns, geometry, CRS)."""
+    monkeypatch.setattr(maps, "LAYERS_CACHE", tmp_path)
+    read = []
+    real = maps._read
+    monkeypatch.setattr(maps, "_read", lambda path: (read.append(path), real(path))[1])
+    for name in ("south_caucasus", "world_110m", "nagorno_karabakh_1994_2020"):
+        path = data.geo_path(name)
+        stat = path.stat()
+        maps._read_layer.cache_clear()
+        first = maps._read_layer(path, stat.st_mtime_ns, stat.st_size)
+        maps._read_layer.cache_clear()
+        again = maps._read_layer(path, stat.st_mtime_ns, stat.st_size)
+        assert read == [path] and again is not first
+        read.clear()
+        assert list(again.columns) == list(first.columns) and again.crs == first.crs
+        pd.testing.assert_frame_equal(
+            again.drop(columns="geometry"), first.drop(columns="geometry")
+        )
+        assert again.geometry.geom_equals_exact(first.geometry, tolerance=0).all()
+    maps._read_layer.cache_clear()
+    assert len(list(tmp_path.iterdir())) == 3
