@@ -97,12 +97,42 @@ def name_pattern(name: str) -> re.Pattern:
 
 
 def names_in(stem: str, names, body: str | None = None) -> bool:
-    """Whether any of the names appears in the chapter (or in ``body``) as a whole word."""
+    """Whether any of the names appears in the chapter as a whole word: in its text, or in
+    ``body``, the chapter's text with some phrases blanked out (:func:`without_terms`).
+
+    A name is searched for only if its words are in the chapter at all (:func:`could_name`):
+    a case-blind search scans the whole text at every character, and most names are in no
+    chapter (the gazetteer's 870 searches 0.30 s, the words' test 0.01 s).
+    """
     body = chapter_text(stem) if body is None else body
     for name in (n for n in names if isinstance(n, str) and n):
-        if name_pattern(name).search(body):
+        if could_name(stem, [name]) and name_pattern(name).search(body):
             return True
     return False
+
+
+#: The characters outside ASCII that a case-blind pattern takes for an ASCII letter (dotted and
+#: dotless i, long s, the Kelvin sign), as the letter: tests/test_apparatus.py checks every code point.
+_AS_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+@lru_cache(maxsize=32)
+def _folded(stem: str, _mtime: int) -> str:
+    return chapter_text(stem).translate(_AS_ASCII).lower()
+
+
+def could_name(stem: str, names) -> bool:
+    """False when none of the names can appear in the chapter: for each, a word of it (ASCII;
+    others are not tested) is not in the chapter's text, whatever its case. A word found by
+    :func:`name_pattern` in the text, or in it with phrases blanked out, is in the text: each
+    character it matches is the same letter or the other case of it (or one of ``_AS_ASCII``),
+    and blanking puts a space where the word has none."""
+    folded = _folded(stem, (paths.CHAPTERS / f"{stem}.ipynb").stat().st_mtime_ns)
+    return any(
+        all(word.lower() in folded for word in name.split() if word.isascii())
+        for name in names
+        if isinstance(name, str) and name
+    )
 
 
 def place_references() -> dict[str, set[str]]:
@@ -235,7 +265,10 @@ def _gazetteer_frame(state: tuple) -> pd.DataFrame:
                 c
                 for c in chapters
                 if p["place_id"] in drawn[c]
-                or names_in(c, names, without_terms(chapter_text(c), names, state[0]))
+                or (
+                    could_name(c, names)
+                    and names_in(c, names, without_terms(chapter_text(c), names, state[0]))
+                )
             ]
         )
     return pd.DataFrame(

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache, wraps
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import altair as alt
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -23,7 +24,14 @@ from shapely.geometry import MultiPolygon, Point, Polygon, box
 from shapely.geometry.polygon import orient
 from shapely.ops import polylabel
 
-from . import charts, data, theme
+from . import charts, data, paths, theme
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+# geopandas (and pyproj with it) is imported where a layer is read or built, not with this module:
+# the pages that only name places (the gazetteer) or reuse a map chapter's figures (the
+# conclusion) never need it, and it costs a twentieth of a second to import.
 
 #: The South Caucasus as the book's regional maps show it (lon/lat degrees).
 REGION_EXTENT = (39.5, 37.2, 51.0, 43.9)
@@ -98,9 +106,34 @@ def _layer(name: str) -> gpd.GeoDataFrame:
     return _read_layer(path, stat.st_mtime_ns, stat.st_size).copy()
 
 
+#: Map layers as read, kept between kernels (see :func:`_read_layer`).
+LAYERS_CACHE = paths.CACHE / "map-layers"
+
+
 @lru_cache(maxsize=8)
 def _read_layer(path, _mtime: int, _size: int) -> gpd.GeoDataFrame:
-    """A map layer read and set in WGS 84 once per kernel (and again if its file changes)."""
+    """A map layer read and set in WGS 84 once per kernel (and again if its file changes).
+
+    Reading the GeoJSON through GDAL takes 10-25 ms a layer, the first read of a kernel the
+    most; the first kernel keeps the layer it read (pickled, under a hash of the file, of this
+    module and of the versions that read it) and the next reads that back in under a
+    millisecond."""
+    import hashlib
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(Path(path).read_bytes())
+    digest.update(
+        "|".join(
+            version(p) for p in ("geopandas", "shapely", "pyogrio", "pyproj", "pandas")
+        ).encode()
+    )
+    return paths.kept(LAYERS_CACHE, Path(path).stem, digest.hexdigest()[:24], lambda: _read(path))
+
+
+def _read(path) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+
     frame = gpd.read_file(path)
     if frame.crs is None or frame.crs.to_epsg() != 4326:
         frame = (
@@ -1058,6 +1091,8 @@ def world_map(
     disputed areas are the rows of the map's data table. Compose overlays with
     ``compose(base, *overlays, extent=WORLD_EXTENT)`` so they share the projection.
     """
+    import geopandas as gpd
+
     layer = world()
     claimed = disputed(layer)
     columns = ["iso3", field] + (["source_id"] if "source_id" in categories else [])
@@ -1136,6 +1171,8 @@ def world_status_map(
     and a label, so one state stands out whatever its colour. ``tooltip`` is a list of
     ``(column, title)`` pairs over ``frame``'s (text) columns.
     """
+    import geopandas as gpd
+
     fields = list(frame.columns)
     layer = world()
     states = layer[["iso_a3", "name", "geometry"]].merge(frame, left_on="iso_a3", right_on=iso3)

@@ -48,14 +48,36 @@ def vega_bundle_name() -> str:
     )
 
 
-def write_stamp(stamp: Path, text: str = "") -> None:
-    """Remember that something was checked (a file under :data:`CACHE`): written whole or not at
-    all, so parallel kernels never see half of one; on a read-only install nothing is kept and
-    the check is simply made again next time."""
+def write_stamp(stamp: Path, text: str | bytes = "") -> None:
+    """Remember that something was checked, or what was computed (a file under :data:`CACHE`):
+    written whole or not at all, so parallel kernels never see half of one; on a read-only
+    install nothing is kept and the work is simply done again next time."""
     try:
         stamp.parent.mkdir(parents=True, exist_ok=True)
         partial = stamp.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(text, encoding="utf-8")
+        if isinstance(text, bytes):
+            partial.write_bytes(text)
+        else:
+            partial.write_text(text, encoding="utf-8")
         partial.replace(stamp)
     except OSError:
         pass
+
+
+def kept(folder: Path, name: str, key: str, compute):
+    """What ``compute()`` returns, kept between kernels as ``<folder>/<name>-<key>.pickle``: read
+    back when a kernel has kept it under this key (the key must change whenever the result
+    would), else computed, kept (:func:`write_stamp`: whole or not at all) and returned; the
+    kept results of ``name`` under other keys are removed."""
+    import glob
+    import pickle
+
+    path = folder / f"{name}-{key}.pickle"
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    result = compute()
+    write_stamp(path, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    for stale in folder.glob(f"{glob.escape(name)}-{'?' * len(key)}.pickle"):
+        if stale != path:
+            stale.unlink(missing_ok=True)
+    return result

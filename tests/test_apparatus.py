@@ -241,6 +241,27 @@ def test_used_in_lists_exactly_the_chapters_that_name_or_map_each_place():
     assert not problems, "the gazetteer's Used in is wrong:\n" + "\n".join(problems)
 
 
+def test_could_name_folds_every_character_a_case_blind_search_takes_for_ascii():
+    """apparatus.could_name tests a name's words against the chapter's text folded to lower case,
+    which is sound only if every character that a case-blind pattern matches to an ASCII
+    character folds to that character's lower case."""
+    ascii_class = re.compile(r"[\x00-\x7f]", re.I)
+    for code in range(0x80, 0x110000):
+        char = chr(code)
+        if not ascii_class.fullmatch(char):
+            continue
+        for letter in map(chr, range(0x80)):
+            if re.fullmatch(re.escape(letter), char, re.I):
+                assert char.translate(apparatus._AS_ASCII).lower() == letter.lower(), hex(code)
+    # Found by the search, so could be named; absent words cannot be.
+    stem, body = "military", apparatus.chapter_text("military")
+    for name in ["Gyumri", "gyumri", "Line of contact", "Zangezur corridor", "Ulaanbaatar"]:
+        assert apparatus.could_name(stem, [name]) or not apparatus.name_pattern(name).search(body)
+    assert apparatus.could_name(stem, ["GYUMRI"]) and not apparatus.could_name(
+        stem, ["Ulaanbaatar"]
+    )
+
+
 def test_used_in_check_catches_planted_errors():
     expected = expected_used_in()
     listed = {place: sorted(chapters) for place, chapters in expected.items()}

@@ -197,10 +197,11 @@ def test_a_resource_reads_as_frictionless_reads_it():
         assert got.schema.get_field(name).name == name
 
 
-def test_a_validated_load_reads_no_row_through_frictionless(monkeypatch):
+def test_a_validated_load_reads_no_row_through_frictionless(monkeypatch, tmp_path):
     """The fast path is the one taken, and a dataset is typed once per kernel, not once per load."""
     data.validate()
     data._typed_frame.cache_clear()
+    monkeypatch.setattr(data, "FRAMES_CACHE", tmp_path)  # no frame kept by an earlier kernel
     slow = []
     monkeypatch.setattr(data, "_frictionless_frame", lambda *a: slow.append(a))
     fast = []
@@ -210,6 +211,32 @@ def test_a_validated_load_reads_no_row_through_frictionless(monkeypatch):
         data.load(name)
         data.load(name)
     assert slow == [] and sorted(fast) == sorted(data.names())
+    data._typed_frame.cache_clear()
+
+
+def test_a_kept_frame_is_the_frame_typed_and_spares_the_next_kernel_typing(monkeypatch, tmp_path):
+    """The first kernel keeps each typed frame on disk; the next reads it back instead of typing
+    the CSV again, and gets the same frame (values, dtypes, attrs); another content of the
+    package (here, the loader's code changed) types anew and leaves one kept frame per dataset."""
+    path, fingerprint = data.version()
+    monkeypatch.setattr(data, "FRAMES_CACHE", tmp_path)
+    data._typed_frame.cache_clear()
+    typed = {name: data._typed_frame(name, path, fingerprint) for name in data.names()}
+    assert sorted(p.name.split("-")[0] for p in tmp_path.iterdir()) == sorted(data.names())
+    data._typed_frame.cache_clear()
+    real = data._fast_frame
+    fast = []
+    monkeypatch.setattr(data, "_fast_frame", lambda *a: (fast.append(a[0]["name"]), real(*a))[1])
+    for name, frame in typed.items():
+        kept = data._typed_frame(name, path, fingerprint)
+        pd.testing.assert_frame_equal(kept, frame, check_exact=True)
+        assert list(kept.dtypes) == list(frame.dtypes) and kept.attrs == frame.attrs
+    assert fast == []
+    data._typed_frame.cache_clear()
+    monkeypatch.setattr(data, "_content_key", lambda *a: "another content")
+    data._typed_frame(name, path, fingerprint)
+    assert fast == [name]
+    assert len(list(tmp_path.glob(f"{name}-*"))) == 1
     data._typed_frame.cache_clear()
 
 

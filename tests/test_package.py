@@ -1341,6 +1341,57 @@ def test_altair_copies_a_chart_of_parts_as_it_stands_with_the_same_spec(monkeypa
     assert ours == specs()  # key for key, in the same order
 
 
+def _shared(original, copy, seen=None) -> list[str]:
+    """Mutable parts (chart objects, lists, dicts) a copy shares with its original, and any part
+    whose type differs; Features are shared on purpose (maps.Features.__deepcopy__)."""
+    seen = set() if seen is None else seen
+    if id(original) in seen:
+        return []
+    seen.add(id(original))
+    if type(original) is not type(copy):
+        return [f"{type(original).__name__} became {type(copy).__name__}"]
+    if isinstance(original, maps.Features):
+        return []
+    if isinstance(original, (alt.SchemaBase, list, dict)) and original is copy:
+        return [type(original).__name__]
+    if isinstance(original, alt.SchemaBase):
+        original, copy = (original._args, original._kwds), (copy._args, copy._kwds)
+        return _shared(original[0], copy[0], seen) + _shared(original[1], copy[1], seen)
+    if isinstance(original, (list, tuple)):
+        return [p for a, b in zip(original, copy, strict=True) for p in _shared(a, b, seen)]
+    if isinstance(original, dict):
+        assert list(original) == list(copy)
+        return [p for k in original for p in _shared(original[k], copy[k], seen)]
+    return []
+
+
+@pytest.mark.filterwarnings("ignore:Automatically deduplicated selection parameter")
+def test_a_deep_copy_shares_no_part_and_is_the_chart_altair_copies(monkeypatch):
+    """Our deep copy (charts._deep_copy) takes atoms as they are and sets Altair's check switch
+    once: every mutable part is copied, and the copy is the chart Altair's own copy makes, for
+    charts of parts, a map (its features shared) and parts copied with some kept by reference."""
+    assert alt.utils.schemapi._deep_copy is charts._deep_copy
+    source_id = data.sources().index[0]
+    places = maps.places().head(6)
+    chosen = [
+        *_compound_charts(),
+        maps.compose(maps.base_map(), maps.points(places, tooltip=["label:N"])),
+        alt.Chart(pd.DataFrame({"a": [1]})).mark_bar(color="#123456").encode(x="a:Q"),
+    ]
+    for chart in chosen:
+        finished = charts.finish(chart, title="T", description="D", sources=source_id)
+        for part, ignore in ((chart, None), (finished, None), (chart, ["data"])):
+            ours = part.copy(ignore=ignore)
+            assert not [s for s in _shared(part, ours) if ignore is None], _shared(part, ours)
+            with monkeypatch.context() as m:
+                m.setattr(alt.utils.schemapi, "_deep_copy", charts._altair_deep_copy)
+                theirs = part.copy(ignore=ignore)
+            assert json.dumps(ours.to_dict(validate=False)) == json.dumps(
+                theirs.to_dict(validate=False)
+            )
+            assert alt.utils.schemapi.DEBUG_MODE  # switched back on after the copy
+
+
 def test_an_event_is_the_row_of_the_events_with_its_id():
     events = data.load("events")
     for event_id in events["event_id"].iloc[[0, len(events) // 2, -1]]:
@@ -1348,3 +1399,94 @@ def test_an_event_is_the_row_of_the_events_with_its_id():
         expected = events[events["event_id"] == event_id].set_index("event_id").iloc[0]
         pd.testing.assert_series_equal(row, expected)
     assert text.event(event_id) is not text.event(event_id)  # each caller gets its own row
+
+
+def _written(transformer, frame):
+    """A transformer's rows for a frame as JSON with each value's type (the same text and the
+    same Python types), or the error it raises."""
+    try:
+        rows = transformer(frame)["values"]
+    except ValueError as error:
+        return str(error)
+    return json.dumps(rows), [[type(v).__name__ for v in row.values()] for row in rows]
+
+
+def test_chart_rows_are_the_rows_altair_writes():
+    """charts._rows writes a frame's rows column by column; they must be Altair's, type for type:
+    every column type it takes, with missing values, NaN and infinities, dates of every unit and
+    time zone, every dataset of the book; a frame it does not take is left to Altair."""
+    from altair.vegalite.data import default_data_transformer
+
+    assert alt.data_transformers.active == charts.RENDERER
+
+    def altair_writes(frame):
+        return default_data_transformer(frame, max_rows=None)
+
+    dates = pd.Series(
+        pd.to_datetime(["2023-09-19", None, "2024-02-29 13:45:10.5"], format="ISO8601")
+    )
+    taken = pd.DataFrame(
+        {
+            "int": [1, -2, 3],
+            "int32": np.array([1, 2, 3], dtype="int32"),
+            "float": [1.5, np.nan, np.inf],
+            "negative": [-np.inf, 0.0, -0.0],
+            "bool": [True, False, True],
+            "Int64": pd.array([1, None, 3], dtype="Int64"),
+            "Float64": pd.array([0.5, None, 2.0], dtype="Float64"),
+            "boolean": pd.array([True, None, False], dtype="boolean"),
+            "string": pd.array(["a", None, "c"], dtype="string"),
+            "str": pd.Series(["a", None, "é"], dtype="str"),
+            "seconds": dates.astype("datetime64[s]"),
+            "micro": dates.astype("datetime64[us]"),
+            "nano": dates.astype("datetime64[ns]"),
+            "utc": dates.dt.tz_localize("UTC"),
+        }
+    ).set_axis([5, 3, 9])  # rows are written in order, whatever the index
+    frames = [taken, taken.iloc[:0]]
+    frames += [data.load(name) for name in data.names()]
+    for frame in frames:
+        if frame is taken:
+            assert charts._rows(frame) is not None  # written by ours, not handed to Altair
+        assert _written(charts._to_values, frame) == _written(altair_writes, frame)
+    left = [
+        pd.DataFrame({"c": pd.Categorical(["a", None])}),
+        pd.DataFrame({"o": [1, "a"]}),
+        pd.DataFrame({"text": pd.Series(["x", None, np.nan], dtype=object)}),  # NaN, not None
+        pd.DataFrame({"o": [np.array([1, 2]), None]}),
+        pd.DataFrame({"t": pd.to_timedelta([1, 2], unit="D")}),
+        pd.DataFrame([[1, 2]]),  # columns not named
+        pd.DataFrame({"a": [1]}, index=pd.MultiIndex.from_tuples([(1, 2)])),
+        pd.DataFrame([[1, 2]], columns=["a", "a"]),
+        pd.DataFrame(index=[0, 1]),
+    ]
+    for frame in left:
+        assert charts._rows(frame) is None
+        assert _written(charts._to_values, frame) == _written(altair_writes, frame)
+
+
+def test_a_kept_map_layer_is_the_layer_read_and_spares_the_next_kernel_reading(
+    monkeypatch, tmp_path
+):
+    """The first kernel keeps each map layer it reads; the next reads it back instead of reading
+    the GeoJSON through GDAL again, and gets the same layer (columns, geometry, CRS)."""
+    monkeypatch.setattr(maps, "LAYERS_CACHE", tmp_path)
+    read = []
+    real = maps._read
+    monkeypatch.setattr(maps, "_read", lambda path: (read.append(path), real(path))[1])
+    for name in ("south_caucasus", "world_110m", "nagorno_karabakh_1994_2020"):
+        path = data.geo_path(name)
+        stat = path.stat()
+        maps._read_layer.cache_clear()
+        first = maps._read_layer(path, stat.st_mtime_ns, stat.st_size)
+        maps._read_layer.cache_clear()
+        again = maps._read_layer(path, stat.st_mtime_ns, stat.st_size)
+        assert read == [path] and again is not first
+        read.clear()
+        assert list(again.columns) == list(first.columns) and again.crs == first.crs
+        pd.testing.assert_frame_equal(
+            again.drop(columns="geometry"), first.drop(columns="geometry")
+        )
+        assert again.geometry.geom_equals_exact(first.geometry, tolerance=0).all()
+    maps._read_layer.cache_clear()
+    assert len(list(tmp_path.iterdir())) == 3

@@ -175,3 +175,16 @@ def test_a_deciding_figure_is_read_again_when_its_file_changes(data_copy):
     assert "More than 100,000 people leave" in after and before != after
     with pytest.raises(KeyError, match="no row with the key 'no-such-event'"):
         verdicts._figure_words("events", "no-such-event", "date", path, data._fingerprint(path))
+
+
+def test_every_row_is_found_by_its_key_as_a_row_wise_join_writes_it():
+    """verdicts._keyed joins the key fields column by column: the keys must be those pandas'
+    row-wise join writes (every dataset with a primary key), each naming its first row."""
+    path, fingerprint = data.version()
+    for name in data.names():
+        key_fields = data.resource(name).schema.primary_key
+        if not key_fields:
+            continue
+        frame, rows, _ = verdicts._keyed(name, path, fingerprint)
+        joined = frame[key_fields].astype(str).agg("|".join, axis=1).tolist()
+        assert rows == {k: joined.index(k) for k in joined}, name

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import altair as alt
-import geopandas as gpd
 import pandas as pd
 from shapely.geometry import MultiPoint
 
@@ -43,6 +42,8 @@ def corridor_map(route: pd.DataFrame, zone: pd.DataFrame):
     # The zone itself was never mapped: its schematic outline is the hull of the towns the sources
     # place inside it, drawn dashed and labelled as such.
     inside = zone_places[zone_places["status"] == "inside"]
+    import geopandas as gpd  # here, not with the module: the gazetteer imports it for its places
+
     zone_outline = gpd.GeoDataFrame(
         {"name": ["Peacekeeping zone, schematic: outline joining the towns reported inside it"]},
         geometry=[MultiPoint(list(zip(inside["lon"], inside["lat"]))).convex_hull.buffer(0.04)],
