@@ -64,6 +64,7 @@ PRELOAD = (
     "ipykernel.debugger",
     "psutil",
     "myst_nb",
+    "geopandas",  # the package imports it only where a map layer is read
     "afterkarabakh.apparatus",
     "afterkarabakh.appendix",
     "afterkarabakh.charts",
