@@ -5,6 +5,7 @@ zygote cannot serve one."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
@@ -182,3 +183,61 @@ def test_the_launcher_starts_without_the_packages_heavy_imports():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+#: A kernel that exits at once the first time it is started (as one that finds a port taken).
+DIES_ONCE = """import os, sys
+marker = sys.argv[1]
+if not os.path.exists(marker):
+    open(marker, "w").close()
+    sys.exit(1)
+os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *sys.argv[2:]])
+"""
+
+
+def test_a_kernel_that_dies_before_answering_is_started_once_more(tmp_path, monkeypatch):
+    """jupyter_client lets a kernel's ports go before the kernel binds them; one taken meanwhile
+    kills the kernel at start, and nbclient would fail the page. The book's Sphinx glue starts
+    it again; a kernel that dies each time still fails."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from afterkarabakh.book import sphinxext
+
+    script, marker = tmp_path / "dies_once.py", tmp_path / "died"
+    script.write_text(DIES_ONCE, encoding="utf-8")
+    spec = tmp_path / "kernels" / "dies-once"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, str(script), str(marker), "-f", "{connection_file}"]
+    spec.joinpath("kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "dies once", "language": "python"}),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+
+    def run() -> list:
+        client = NotebookClient(
+            nbformat.from_dict(notebook), kernel_name="dies-once", startup_timeout=30
+        )
+        try:
+            return client.execute().cells[0].outputs
+        finally:
+            atexit.unregister(client._cleanup_kernel)  # nbclient's, left behind by a failed start
+
+    monkeypatch.setattr(
+        NotebookClient,
+        "async_start_new_kernel_client",
+        NotebookClient.async_start_new_kernel_client,
+    )
+    with pytest.raises(RuntimeError, match=sphinxext._KERNEL_DIED_AT_START):
+        run()  # nbclient alone
+    marker.unlink()
+    sphinxext._start_a_kernel_that_dies_at_start_once_more()
+    assert run()[0]["text"] == "42\n" and marker.exists()
+    argv[0] = "/bin/false"  # dies every time: the page still fails
+    spec.joinpath("kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "dies", "language": "python"}), encoding="utf-8"
+    )
+    with pytest.raises(RuntimeError, match=sphinxext._KERNEL_DIED_AT_START):
+        run()

@@ -733,6 +733,39 @@ def _numbered_references_read_each_doctree_once() -> None:
     StandardDomain._resolve_numref_xref = resolve_numref
 
 
+#: What nbclient raises when a kernel exits before it answers its first request.
+_KERNEL_DIED_AT_START = "Kernel died before replying to kernel_info"
+
+
+def _start_a_kernel_that_dies_at_start_once_more() -> None:
+    """A kernel that dies before answering its first request is started once more, with new
+    ports. jupyter_client picks a kernel's ports free and lets them go before the kernel binds
+    them, so a process starting at the same moment can take one (jupyter_client issue 487): the
+    kernel cannot bind it and exits, and nbclient fails the page although none of its cells ran.
+    Nothing of the notebook has run when this happens, so starting again changes no output.
+    """
+    from nbclient import NotebookClient
+
+    start_client = NotebookClient.async_start_new_kernel_client
+    if getattr(start_client, "afterkarabakh", False):
+        return
+
+    @functools.wraps(start_client)
+    async def start_client_once_more_if_the_kernel_died(self):
+        try:
+            return await start_client(self)
+        except RuntimeError as error:
+            if _KERNEL_DIED_AT_START not in str(error) or self.km is not None:
+                raise  # something else, or a kernel nbclient did not start (it would not restart it)
+        self.log.warning("The kernel exited before it answered; starting it again.")
+        self.km = self.create_kernel_manager()  # nbclient let the dead kernel's manager go
+        await self.async_start_new_kernel()
+        return await start_client(self)
+
+    start_client_once_more_if_the_kernel_died.afterkarabakh = True
+    NotebookClient.async_start_new_kernel_client = start_client_once_more_if_the_kernel_died
+
+
 def _remember_bibliography_plugins() -> None:
     """pybtex looks its plugins up among the installed packages' entry points on every citation
     (sphinxcontrib-bibtex asks once per reference: seconds of a build spent scanning package
@@ -763,6 +796,7 @@ def _remember_bibliography_plugins() -> None:
 def setup(app):
     _remember_bibliography_plugins()
     _numbered_references_read_each_doctree_once()
+    _start_a_kernel_that_dies_at_start_once_more()
     app.connect("builder-inited", _declare_parallel_safe)
     app.connect("builder-inited", _keep_formatted_bibliography)
     app.connect("env-before-read-docs", _note_pages_to_read)
