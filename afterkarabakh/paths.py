@@ -73,8 +73,10 @@ def kept(folder: Path, name: str, key: str, compute):
     import pickle
 
     path = folder / f"{name}-{key}.pickle"
-    if path.exists():
+    try:
         return pickle.loads(path.read_bytes())
+    except FileNotFoundError:  # never kept, or removed by a kernel keeping a newer key meanwhile
+        pass
     result = compute()
     write_stamp(path, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
     for stale in folder.glob(f"{glob.escape(name)}-{'?' * len(key)}.pickle"):
