@@ -436,6 +436,7 @@ if alt.__version__ == REPLACED_IN_ALTAIR:
 #: objects, durations, geometries) is written by Altair.
 _FLOATS, _AS_LISTS = {"float64"}, {"int64", "int32", "bool"}
 _MAYBE_MISSING = {"str", "string", "Int64", "Float64", "boolean"}
+_INF = float("inf")
 
 
 def _rows(frame: pd.DataFrame) -> list[dict] | None:
@@ -477,9 +478,6 @@ def _rows(frame: pd.DataFrame) -> list[dict] | None:
         else:
             return None
     return [dict(zip(columns, row)) for row in zip(*values)]
-
-
-_INF = float("inf")
 
 
 def _to_values(data):

@@ -755,8 +755,8 @@ def _start_a_kernel_that_dies_at_start_once_more() -> None:
         try:
             return await start_client(self)
         except RuntimeError as error:
-            if _KERNEL_DIED_AT_START not in str(error) or self.km is not None:
-                raise  # something else, or a kernel nbclient did not start (it would not restart it)
+            if _KERNEL_DIED_AT_START not in str(error) or not self.owns_km:
+                raise  # something else, or a kernel manager nbclient was given (not its to replace)
         self.log.warning("The kernel exited before it answered; starting it again.")
         self.km = self.create_kernel_manager()  # nbclient let the dead kernel's manager go
         await self.async_start_new_kernel()
