@@ -9,6 +9,7 @@ import atexit
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -42,13 +43,8 @@ def zygote(tmp_path_factory):
     interpreter = build.forked_kernelspec(folder)
     assert interpreter is not None, "the installed python3 kernelspec was not rewritten"
     socket_path = folder / "zygote"
-    process = subprocess.Popen(
-        [*interpreter, "-m", "afterkarabakh.book.kernels", "serve", str(socket_path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=paths.ROOT,
-        start_new_session=True,
+    process = kernels.start_zygote(
+        interpreter, socket_path, cwd=paths.ROOT, stdout=subprocess.PIPE, text=True
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("JUPYTER_PATH", str(folder))
@@ -57,6 +53,23 @@ def zygote(tmp_path_factory):
     process.stdin.close()
     assert process.wait(timeout=30) == 0
     assert "Kernels started from the preloaded process" in process.stdout.read()
+
+
+def test_the_zygotes_socket_listens_before_it_is_started(tmp_path):
+    """A launcher finding no socket starts an ordinary kernel: the socket must exist as soon as
+    the zygote is started, not once its interpreter has run, or the first kernels are not forked."""
+    interpreter = build.forked_kernelspec(tmp_path)
+    socket_path = tmp_path / "zygote"
+    process = kernels.start_zygote(interpreter, socket_path, cwd=paths.ROOT, stdout=subprocess.PIPE)
+    try:
+        assert socket_path.is_socket()
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe.connect(str(socket_path))  # queued until the zygote has imported and accepts
+        probe.close()
+    finally:
+        process.stdin.close()
+        assert process.wait(timeout=60) == 0
+    assert not socket_path.exists()
 
 
 def _start(cwd: Path, **env) -> tuple[KernelManager, object]:

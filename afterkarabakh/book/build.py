@@ -180,12 +180,7 @@ def forked_kernels(output: Path):
         return
     scratch = Path(tempfile.mkdtemp(prefix="afterkarabakh-kernels-"))
     socket_path = scratch / "zygote"
-    zygote = subprocess.Popen(
-        [*interpreter, "-m", "afterkarabakh.book.kernels", "serve", str(socket_path)],
-        stdin=subprocess.PIPE,
-        cwd=paths.ROOT,
-        start_new_session=True,  # not interrupted by Ctrl-C: this process stops it
-    )
+    zygote = kernels.start_zygote(interpreter, socket_path, cwd=paths.ROOT)
     saved = {name: os.environ.get(name) for name in ("JUPYTER_PATH", kernels.SOCKET_ENV)}
     jupyter_path = os.pathsep.join(p for p in (str(folder), saved["JUPYTER_PATH"]) if p)
     os.environ.update({"JUPYTER_PATH": jupyter_path, kernels.SOCKET_ENV: str(socket_path)})

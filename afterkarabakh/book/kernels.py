@@ -4,9 +4,10 @@ A chapter's kernel spends about a second starting: Python, ipykernel, and the pa
 dependencies (pandas, Altair, GeoPandas...), the same work for every notebook. For the build,
 :func:`afterkarabakh.book.build.build` starts one *zygote* first::
 
-    python -m afterkarabakh.book.kernels serve SOCKET
+    python -m afterkarabakh.book.kernels serve FD
 
-It imports ipykernel and the modules chapters import, and nothing else: no data is read, no
+(:func:`start_zygote`: the build binds the Unix socket and hands the zygote its listening
+descriptor, so the socket exists before any kernel is asked for). It imports ipykernel and the modules chapters import, and nothing else: no data is read, no
 thread, ZeroMQ context or event loop is created (it checks that it has one thread before each
 fork). It listens on a Unix socket in a single-threaded loop. The kernelspec the build writes
 (named ``python3`` like the notebooks' own, found first on ``JUPYTER_PATH``) runs::
@@ -51,6 +52,10 @@ import signal
 import socket
 import struct
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import subprocess
 
 #: The zygote's socket, set by the build for the kernels it starts.
 SOCKET_ENV = "AFTERKARABAKH_KERNELS_SOCKET"
@@ -161,15 +166,36 @@ def _receive(conn: socket.socket) -> _Request:
     return request
 
 
+def start_zygote(interpreter: list[str], socket_path, cwd, **popen) -> subprocess.Popen:
+    """The zygote, started. Its socket is bound and listening before this returns: a launcher
+    that found no socket would start an ordinary kernel, so the first kernels asked for would
+    not be forked if the zygote bound it itself (seen when one was asked for at once). Those
+    asked for while it imports wait in the socket's queue. It stops when its stdin is closed."""
+    import subprocess  # not at the top: the launcher, which imports this module, starts faster
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(str(socket_path))
+        listener.listen(64)
+        fd = listener.fileno()
+        return subprocess.Popen(
+            [*interpreter, "-m", __name__, "serve", str(fd)],
+            stdin=subprocess.PIPE,
+            pass_fds=(fd,),
+            cwd=cwd,
+            start_new_session=True,  # not interrupted by Ctrl-C: its starter stops it
+            **popen,
+        )
+    finally:
+        listener.close()  # the zygote has its own copy
+
+
 class Zygote:
-    def __init__(self, path: str):
-        self.path = path
+    def __init__(self, listening_fd: int):
         self.pid = os.getpid()
         self.starter = os.getppid()  # the build
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(path)
-        # Listening before the imports: a kernel asked for meanwhile waits for them, not fails.
-        self.listener.listen(64)
+        self.listener = socket.socket(fileno=listening_fd)
+        self.path = self.listener.getsockname()
         self.children: dict[int, socket.socket | None] = {}  # kernel pid -> its launcher
         self.buffers: dict[socket.socket, bytes] = {}
         self.served = 0
@@ -408,11 +434,11 @@ def _pandas_as_in_a_kernel() -> None:
         config.set_option(key, value)
 
 
-def serve(path: str) -> int:
+def serve(listening_fd: int) -> int:
     # As ipykernel_launcher does: the working directory is not on the path (`-m` put it first).
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]
-    zygote = Zygote(path)
+    zygote = Zygote(listening_fd)
     zygote.preload()
     request = zygote.run()
     if request is None:
@@ -498,12 +524,12 @@ def launch(args: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["serve"] and len(argv) == 2:
-        return serve(argv[1])
+    if argv[:1] == ["serve"] and len(argv) == 2 and argv[1].isdigit():
+        return serve(int(argv[1]))
     if argv[:1] == ["launch"]:
         return launch(argv[1:])
     print(
-        "usage: python -m afterkarabakh.book.kernels serve SOCKET | launch -f CONNECTION_FILE",
+        "usage: python -m afterkarabakh.book.kernels serve LISTENING_FD | launch -f CONNECTION_FILE",
         file=sys.stderr,
     )
     return 2
