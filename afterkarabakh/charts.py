@@ -42,7 +42,7 @@ import pandas as pd
 from altair.utils import schemapi
 from altair.vegalite.data import default_data_transformer
 
-from . import data, paths, tables, theme
+from . import data, paths, stills, tables, theme
 
 #: Set by the book build (sphinxext) so chart outputs rely on the page's own bundle.
 BOOK_BUILD_ENV = "AFTERKARABAKH_BOOK_BUILD"
@@ -201,67 +201,22 @@ def in_dark_mode(spec: dict, mode: dict | None = None) -> dict:
     return swapped
 
 
-#: Still images of the charts, drawn at build time from the same specs, kept by content in
-#: _build/.cache/charts (the key: the spec, the versions that draw it and the post-processing).
-STATIC_CACHE = paths.ROOT / "_build" / ".cache" / "charts"
-#: The prefix the chart's HTML gives their addresses; the Sphinx extension makes it the page's path
-#: to ``_static/charts/`` and copies the images there.
+#: The prefix the chart's HTML gives their still images' addresses; the Sphinx extension makes it
+#: the page's path to ``_static/charts/`` and copies the images there.
 STATIC_PREFIX = "_ak_charts_/"
-_STATIC_FORMAT = "1"  # change when the post-processing below changes
-_SVG_NOISE = re.compile(r' (?:role|aria-roledescription|aria-hidden|aria-label|class)="[^"]*"')
-_SVG_GEOMETRY = re.compile(r' (d|transform)="([^"]*)"')
-_LONG_DECIMAL = re.compile(r"(\d\.\d)\d+")
-
-
-def _still(svg: str, title: str, description: str) -> str:
-    """vl-convert's SVG, lighter (no roles or classes, geometry to a tenth of a pixel), titled."""
-    svg = _SVG_NOISE.sub("", svg)
-    svg = _SVG_GEOMETRY.sub(
-        lambda m: " " + m.group(1) + '="' + _LONG_DECIMAL.sub(r"\1", m.group(2)) + '"', svg
-    )
-    head_end = svg.index(">") + 1
-    labels = (
-        f'<title id="t">{html.escape(title)}</title><desc id="d">{html.escape(description)}</desc>'
-    )
-    head = svg[:head_end].replace("<svg ", '<svg role="img" aria-labelledby="t d" ', 1)
-    return head + labels + svg[head_end:]
-
-
-@lru_cache(maxsize=1)
-def _drawing_versions() -> str:
-    """The versions of Altair and vl-convert (read once: each look-up reads the installed metadata)."""
-    from importlib.metadata import version
-
-    return f"{version('altair')}|{version('vl-convert-python')}"
 
 
 def static_images(spec: dict) -> tuple[str, int, int]:
-    """Draw the chart as two still SVGs (light and dark page), once per content; returns the
-    key of ``<key>.svg`` and ``<key>-dark.svg`` in :data:`STATIC_CACHE`, and their size in px.
-
-    Kernels running in parallel share the folder: each image is written whole under a name of
-    its own, then renamed (atomic), so no kernel reads half an image.
-    """
-    versions = f"{_drawing_versions()}|{_STATIC_FORMAT}"
-    key = hashlib.sha256(
-        (json.dumps(spec, sort_keys=True, separators=(",", ":")) + versions).encode()
-    ).hexdigest()[:20]
-    light, dark = STATIC_CACHE / f"{key}.svg", STATIC_CACHE / f"{key}-dark.svg"
-    if not (light.exists() and dark.exists()):
-        import vl_convert
-
-        meta = (spec.get("usermeta") or {}).get("afterkarabakh", {})
-        title, description = meta.get("title", ""), spec.get("description", "")
-        STATIC_CACHE.mkdir(parents=True, exist_ok=True)
-        for target, drawn in ((light, spec), (dark, in_dark_mode(spec))):
-            svg = vl_convert.vegalite_to_svg(drawn, vl_version=vega_lite_version())
-            partial = target.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_text(_still(svg, title, description), encoding="utf-8")
-            partial.replace(target)
-    head = light.read_text(encoding="utf-8")[:600]
-    width = re.search(r'<svg[^>]* width="([\d.]+)"', head)
-    height = re.search(r'<svg[^>]* height="([\d.]+)"', head)
-    return key, round(float(width.group(1))), round(float(height.group(1)))
+    """The chart's two still SVGs (light and dark page), drawn once per content: returns the key
+    of ``<key>.svg`` and ``<key>-dark.svg`` in :data:`stills.CACHE`, and their size in px."""
+    meta = (spec.get("usermeta") or {}).get("afterkarabakh", {})
+    return stills.kept(
+        spec,
+        in_dark_mode,
+        title=meta.get("title", ""),
+        description=spec.get("description", ""),
+        vl_version=vega_lite_version(),
+    )
 
 
 def _html(spec: dict) -> str:

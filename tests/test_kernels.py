@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from jupyter_client import KernelManager
 
-from afterkarabakh import paths
 from afterkarabakh.book import build, kernels
 
 #: What a kernel reports about itself: what makes it an ordinary kernel, and its own pids.
@@ -43,8 +42,8 @@ def zygote(tmp_path_factory):
     interpreter = build.forked_kernelspec(folder)
     assert interpreter is not None, "the installed python3 kernelspec was not rewritten"
     socket_path = folder / "zygote"
-    process = kernels.start_zygote(
-        interpreter, socket_path, cwd=paths.ROOT, stdout=subprocess.PIPE, text=True
+    process = build.start_service(
+        "afterkarabakh.book.kernels", socket_path, interpreter, stdout=subprocess.PIPE, text=True
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("JUPYTER_PATH", str(folder))
@@ -60,7 +59,9 @@ def test_the_zygotes_socket_listens_before_it_is_started(tmp_path):
     the zygote is started, not once its interpreter has run, or the first kernels are not forked."""
     interpreter = build.forked_kernelspec(tmp_path)
     socket_path = tmp_path / "zygote"
-    process = kernels.start_zygote(interpreter, socket_path, cwd=paths.ROOT, stdout=subprocess.PIPE)
+    process = build.start_service(
+        "afterkarabakh.book.kernels", socket_path, interpreter, stdout=subprocess.PIPE
+    )
     try:
         assert socket_path.is_socket()
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -7,7 +7,8 @@
 - ``release``: ``make release VERSION=x.y.z``, a new edition (stamped, recorded, tagged);
 - ``pdf``: ``make pdf``, the book as one PDF, printed offline by Debian's chromium;
 - ``build``: the strict, parallel book build (``python -m afterkarabakh.book.build``), whose
-  kernels ``kernels`` forks from one process that has imported the package;
+  kernels ``kernels`` forks from one process that has imported the package, and whose charts'
+  still images ``drawers`` draws (one process per core);
 - ``bench``: the measurements behind ``make bench``;
 - ``linkcheck``: ``make linkcheck``, the sources' links, their archived copies and dates (needs the network);
 - ``notebooks``: lean notebooks (``refresh``, ``strip``, ``new``);

@@ -24,6 +24,7 @@ import filecmp
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -162,6 +163,71 @@ def forked_kernelspec(folder: Path) -> list[str] | None:
     return interpreter
 
 
+def start_service(
+    module: str, socket_path: Path, interpreter: list[str], *arguments: str, **popen
+) -> subprocess.Popen:
+    """``python -m module serve FD [arguments]``, a process that serves the build's kernels on a Unix socket,
+    started. The socket is bound and listening before this returns, its descriptor handed to the
+    process: a kernel that found no socket would do without the service (start an ordinary
+    kernel, draw its own images), so the first ones asked for would miss it if the process
+    bound the socket itself once started. Those that ask while it starts wait in the socket's
+    queue. It stops when its standard input is closed."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(str(socket_path))
+        listener.listen(64)
+        fd = listener.fileno()
+        return subprocess.Popen(
+            [*interpreter, "-m", module, "serve", str(fd), *arguments],
+            stdin=subprocess.PIPE,
+            pass_fds=(fd,),
+            cwd=paths.ROOT,
+            start_new_session=True,  # not interrupted by Ctrl-C: the build stops it
+            **popen,
+        )
+    finally:
+        listener.close()  # the process has its own copy
+
+
+def _stop_service(process: subprocess.Popen) -> None:
+    process.stdin.close()  # it finishes what it is doing, and exits
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextlib.contextmanager
+def _set_in_environment(**values: str):
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextlib.contextmanager
+def stills_drawn_once(scratch: Path):
+    """While the build runs, its charts' still images are drawn for every kernel by one process
+    per core (:mod:`afterkarabakh.book.drawers`); stopped afterwards, whatever happened."""
+    from .. import stills
+
+    socket_path = scratch / "stills"
+    drawers = str(jobs())  # one per kernel running at once
+    process = start_service("afterkarabakh.book.drawers", socket_path, [sys.executable], drawers)
+    try:
+        with _set_in_environment(**{stills.SOCKET_ENV: str(socket_path)}):
+            yield
+    finally:
+        _stop_service(process)
+
+
 @contextlib.contextmanager
 def forked_kernels(output: Path):
     """While the build runs, its notebooks' kernels are forked from one process that has imported
@@ -180,24 +246,15 @@ def forked_kernels(output: Path):
         return
     scratch = Path(tempfile.mkdtemp(prefix="afterkarabakh-kernels-"))
     socket_path = scratch / "zygote"
-    zygote = kernels.start_zygote(interpreter, socket_path, cwd=paths.ROOT)
-    saved = {name: os.environ.get(name) for name in ("JUPYTER_PATH", kernels.SOCKET_ENV)}
-    jupyter_path = os.pathsep.join(p for p in (str(folder), saved["JUPYTER_PATH"]) if p)
-    os.environ.update({"JUPYTER_PATH": jupyter_path, kernels.SOCKET_ENV: str(socket_path)})
+    zygote = start_service("afterkarabakh.book.kernels", socket_path, interpreter)
+    jupyter_path = os.pathsep.join(p for p in (str(folder), os.environ.get("JUPYTER_PATH")) if p)
     try:
-        yield
+        with _set_in_environment(
+            JUPYTER_PATH=jupyter_path, **{kernels.SOCKET_ENV: str(socket_path)}
+        ):
+            yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        zygote.stdin.close()  # it kills any kernel still running, and exits
-        try:
-            zygote.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            zygote.kill()
-            zygote.wait()
+        _stop_service(zygote)  # it kills any kernel still running, and exits
         shutil.rmtree(scratch, ignore_errors=True)
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -214,7 +271,11 @@ def build(output: Path = OUTPUT) -> int:
     print(f"Building the book with {jobs()} parallel reader(s) into {output}", flush=True)
     if rewrite_pages_if_static_changed(output):
         print("A static file changed: every page is written again.", flush=True)
-    with forked_kernels(output):
+    with (
+        tempfile.TemporaryDirectory(prefix="afterkarabakh-stills-") as scratch,
+        stills_drawn_once(Path(scratch)),
+        forked_kernels(output),
+    ):
         result = build_sphinx(
             str(root),
             str(output),

@@ -6,8 +6,8 @@ dependencies (pandas, Altair, GeoPandas...), the same work for every notebook. F
 
     python -m afterkarabakh.book.kernels serve FD
 
-(:func:`start_zygote`: the build binds the Unix socket and hands the zygote its listening
-descriptor, so the socket exists before any kernel is asked for). It imports ipykernel and the modules chapters import, and nothing else: no data is read, no
+(:func:`afterkarabakh.book.build.start_service`: the build binds the Unix socket and hands the
+zygote its listening descriptor, so the socket exists before any kernel is asked for). It imports ipykernel and the modules chapters import, and nothing else: no data is read, no
 thread, ZeroMQ context or event loop is created (it checks that it has one thread before each
 fork). It listens on a Unix socket in a single-threaded loop. The kernelspec the build writes
 (named ``python3`` like the notebooks' own, found first on ``JUPYTER_PATH``) runs::
@@ -52,10 +52,6 @@ import signal
 import socket
 import struct
 import sys
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import subprocess
 
 #: The zygote's socket, set by the build for the kernels it starts.
 SOCKET_ENV = "AFTERKARABAKH_KERNELS_SOCKET"
@@ -164,30 +160,6 @@ def _receive(conn: socket.socket) -> _Request:
         raise
     conn.setblocking(False)
     return request
-
-
-def start_zygote(interpreter: list[str], socket_path, cwd, **popen) -> subprocess.Popen:
-    """The zygote, started. Its socket is bound and listening before this returns: a launcher
-    that found no socket would start an ordinary kernel, so the first kernels asked for would
-    not be forked if the zygote bound it itself (seen when one was asked for at once). Those
-    asked for while it imports wait in the socket's queue. It stops when its stdin is closed."""
-    import subprocess  # not at the top: the launcher, which imports this module, starts faster
-
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        listener.bind(str(socket_path))
-        listener.listen(64)
-        fd = listener.fileno()
-        return subprocess.Popen(
-            [*interpreter, "-m", __name__, "serve", str(fd)],
-            stdin=subprocess.PIPE,
-            pass_fds=(fd,),
-            cwd=cwd,
-            start_new_session=True,  # not interrupted by Ctrl-C: its starter stops it
-            **popen,
-        )
-    finally:
-        listener.close()  # the zygote has its own copy
 
 
 class Zygote:

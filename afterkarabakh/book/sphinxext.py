@@ -499,7 +499,7 @@ _STATIC_IMAGE = re.compile(re.escape("_ak_charts_/") + r"([0-9a-f]+(?:-dark)?\.s
 
 def _static_images(app, body: str, pathto) -> str:
     """The chart images' addresses relative to the page; each image copied into _static/charts."""
-    from .. import charts
+    from .. import stills
 
     names = set(_STATIC_IMAGE.findall(body))
     if not names:
@@ -509,7 +509,7 @@ def _static_images(app, body: str, pathto) -> str:
     for name in names:
         if not (target / name).exists():
             partial = target / f"{name}.{os.getpid()}.tmp"
-            partial.write_bytes((charts.STATIC_CACHE / name).read_bytes())
+            partial.write_bytes((stills.CACHE / name).read_bytes())
             partial.replace(target / name)
     prefix = pathto("_static/charts/", 1)
     return body.replace("_ak_charts_/", prefix if prefix.endswith("/") else prefix + "/")
