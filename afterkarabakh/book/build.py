@@ -24,6 +24,7 @@ import filecmp
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -190,7 +191,13 @@ def start_service(
 
 
 def _stop_service(process: subprocess.Popen) -> None:
+    from . import sphinxext
+
     process.stdin.close()  # it finishes what it is doing, and exits
+    if sphinxext.pages_read == 0:
+        # No page was read, so no kernel asked for anything: not worth waiting for it to finish
+        # starting (a no-change rebuild would wait for its imports).
+        os.killpg(process.pid, signal.SIGKILL)
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:

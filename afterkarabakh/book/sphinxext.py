@@ -647,8 +647,15 @@ def _declare_parallel_safe(app) -> None:
             extension.parallel_read_safe = True
 
 
+#: Pages Sphinx read (and so notebooks executed) in this process's builds: the build stops the
+#: processes it started for kernels at once when there were none (see ``build._stop_service``).
+pages_read = 0
+
+
 def _note_pages_to_read(app, env, docnames) -> None:
+    global pages_read
     app.afterkarabakh_pages_read = len(docnames)
+    pages_read += len(docnames)
 
 
 def _keep_formatted_bibliography(app) -> None:
