@@ -1079,6 +1079,38 @@ def test_listing_joins_names_as_prose_does():
     assert text.listing(["Belarus", "Russia", "Tajikistan"]) == "Belarus, Russia and Tajikistan"
 
 
+def test_glue_leaves_in_a_kernel_the_outputs_myst_nb_glue_leaves():
+    """The book's glue (one message, no stream flush) and myst-nb's, run in a kernel on the same
+    values, leave the same outputs: texts (long ones, quotes, new lines), numbers, booleans,
+    a value to display and a frame (those two through myst-nb's own)."""
+    from nbclient import NotebookClient
+
+    values = (
+        "['19 September 2023', 'it\\'s \"quoted\"', 'x' * 200, 'two\\nlines', 'Ørdubad–Julfa', "
+        "7, -1.5, 2.0, True, __import__('pandas').DataFrame({'a': [1, 2]})]"
+    )
+    cell = (
+        "from myst_nb import glue as mine\nfrom afterkarabakh.text import glue as ours\n"
+        f"values = {values}\nprint('before')\n"
+        "for glue in (mine, ours):\n"
+        "    for i, value in enumerate(values):\n"
+        "        glue(f'v{i}', value, display=False)\n"
+        "    glue('shown', 'a value to display', display=True)\n"
+    )
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    displayed = [o for o in notebook.cells[0].outputs if o["output_type"] == "display_data"]
+    n = len(displayed) // 2
+    assert n == 11 and displayed[:n] == displayed[n:]
+    assert displayed[0]["metadata"]["scrapbook"] == {
+        "name": "v0",
+        "mime_prefix": text.GLUE_PREFIX,
+    }
+    assert [o["text"] for o in notebook.cells[0].outputs if o["output_type"] == "stream"] == [
+        "before\n"
+    ]
+
+
 # --- citations that outlive their links: one builder of Robust Links -------------------------------
 
 from html.parser import HTMLParser  # noqa: E402
