@@ -454,10 +454,18 @@ alt.data_transformers.register(RENDERER, _to_values)
 
 
 def setup() -> None:
-    """Switch on the book's theme and renderer; chapters call this once, first."""
+    """Switch on the book's theme and renderer; chapters call this once, first.
+
+    It also turns off Altair's check of each schema object as it is made (each mark, channel,
+    scale and axis, against its part of the Vega-Lite schema: 25-40 ms a chapter), as the maps
+    already did (:func:`afterkarabakh.maps.base_map`): every chart is checked whole against the
+    schema when it is drawn (Altair's ``to_dict``; a finished chart once per spec, see
+    :class:`Figure`), which finds the same errors, since the parts are in the whole.
+    """
     theme.enable()
     alt.renderers.enable(RENDERER)
     alt.data_transformers.enable(RENDERER)
+    schemapi.disable_debug_mode()
 
 
 def source_line(source_ids, limit: int = 3) -> str:

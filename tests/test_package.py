@@ -1293,6 +1293,23 @@ def test_an_edited_static_file_has_every_page_written_again(tmp_path, monkeypatc
     assert build.rewrite_pages_if_static_changed(output)
 
 
+def test_a_mistake_in_a_part_is_found_when_the_chart_is_drawn(tmp_path, monkeypatch):
+    """charts.setup turns off Altair's check of each part as it is made; the whole chart is
+    still checked when drawn, finished or not, and the mistake named."""
+    monkeypatch.setattr(charts, "VALIDATED_SPECS", tmp_path)
+    assert not alt.utils.schemapi.DEBUG_MODE
+    axis = alt.Axis(labelAngle="steep")  # Altair's own check would refuse it here
+    wrong = alt.Chart(pd.DataFrame({"x": [1, 2]})).mark_bar().encode(x=alt.X("x:Q", axis=axis))
+    with pytest.raises(alt.utils.schemapi.SchemaValidationError, match="steep"):
+        wrong.to_dict()
+    finished = charts.finish(wrong, title="T", description="D", sources=data.sources().index[0])
+    with pytest.raises(alt.utils.schemapi.SchemaValidationError, match="steep"):
+        finished.to_dict()
+    with alt.utils.schemapi.debug_mode(True):
+        with pytest.raises(alt.utils.schemapi.SchemaValidationError, match="steep"):
+            alt.Axis(labelAngle="steep")
+
+
 def test_a_finished_chart_is_checked_against_the_schema_once_per_spec(tmp_path, monkeypatch):
     monkeypatch.setattr(charts, "VALIDATED_SPECS", tmp_path)
     checked = []
@@ -1415,7 +1432,9 @@ def test_a_deep_copy_shares_no_part_and_is_the_chart_altair_copies(monkeypatch):
     for chart in chosen:
         finished = charts.finish(chart, title="T", description="D", sources=source_id)
         for part, ignore in ((chart, None), (finished, None), (chart, ["data"])):
-            ours = part.copy(ignore=ignore)
+            with alt.utils.schemapi.debug_mode(True):  # as Altair has it without charts.setup
+                ours = part.copy(ignore=ignore)
+                assert alt.utils.schemapi.DEBUG_MODE  # switched back on after the copy
             assert not [s for s in _shared(part, ours) if ignore is None], _shared(part, ours)
             with monkeypatch.context() as m:
                 m.setattr(alt.utils.schemapi, "_deep_copy", charts._altair_deep_copy)
@@ -1423,7 +1442,6 @@ def test_a_deep_copy_shares_no_part_and_is_the_chart_altair_copies(monkeypatch):
             assert json.dumps(ours.to_dict(validate=False)) == json.dumps(
                 theirs.to_dict(validate=False)
             )
-            assert alt.utils.schemapi.DEBUG_MODE  # switched back on after the copy
 
 
 def test_an_event_is_the_row_of_the_events_with_its_id():
