@@ -14,6 +14,7 @@ import os
 import re
 import textwrap
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -276,40 +277,71 @@ PLANNED_CHAPTERS = {
 #: What the table of contents and the chapters' titles were read as, by file and modification time
 #: (a verdict table asks for them once per row; a page re-reads them only if they change).
 _READ: dict = {}
+#: The same, kept between kernels by the content of the file read (and of this module, which reads it).
+READ_CACHE = paths.CACHE / "toc-and-titles"
 
 
-def _read_once(path, read):
-    key = (str(path), path.stat().st_mtime_ns)
+@lru_cache(maxsize=1)
+def _module_digest() -> bytes:
+    import hashlib
+
+    return hashlib.sha256(Path(__file__).read_bytes()).digest()
+
+
+def _read_once(path: Path, name: str, read):
+    """``read(text of path)``: once per process and version of the file, and once per content
+    of the file between kernels (:func:`paths.kept`: parsing the table of contents needs PyYAML,
+    whose import alone takes 10-20 ms, and a title the whole notebook read as JSON)."""
+    import hashlib
+
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
     if key not in _READ:
-        _READ[key] = read(path)
+        raw = path.read_bytes()
+        digest = hashlib.sha256(_module_digest() + raw).hexdigest()[:24]
+        _READ[key] = paths.kept(READ_CACHE, name, digest, lambda: read(raw.decode("utf-8")))
     return _READ[key]
+
+
+def _toc(text: str) -> dict:
+    import yaml
+
+    return yaml.safe_load(text)
 
 
 def published_chapters() -> list[str]:
     """The chapters (file stems in chapters/) listed in _toc.yml, in reading order."""
-    import yaml
-
-    toc = _read_once(
-        paths.ROOT / "_toc.yml", lambda p: yaml.safe_load(p.read_text(encoding="utf-8"))
-    )
+    toc = _read_once(paths.ROOT / "_toc.yml", "toc", _toc)
     files = [toc["root"]] + [
         c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])
     ]
     return [f.split("/", 1)[1] for f in files if f.startswith("chapters/")]
 
 
+def _first_heading(markdown: str) -> str | None:
+    for line in markdown.splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return None
+
+
+def _notebook_heading(text: str) -> str | None:
+    cells = json.loads(text)["cells"]
+    return _first_heading(
+        "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    )
+
+
 def chapter_title(stem: str) -> str:
     """The first level-1 heading of a chapter (notebook or Markdown page)."""
     notebook = paths.CHAPTERS / f"{stem}.ipynb"
     if notebook.exists():
-        cells = _read_once(notebook, lambda p: json.loads(p.read_text(encoding="utf-8"))["cells"])
-        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        title = _read_once(notebook, f"title-{stem}", _notebook_heading)
     else:
-        text = (paths.CHAPTERS / f"{stem}.md").read_text(encoding="utf-8")
-    for line in text.splitlines():
-        if line.startswith("# "):
-            return line[2:].strip()
-    raise ValueError(f"chapters/{stem} has no level-1 heading")
+        title = _first_heading((paths.CHAPTERS / f"{stem}.md").read_text(encoding="utf-8"))
+    if title is None:
+        raise ValueError(f"chapters/{stem} has no level-1 heading")
+    return title
 
 
 def chapter_short_title(stem: str) -> str:
