@@ -279,6 +279,30 @@ def test_a_file_edited_after_a_load_is_refused_on_the_next(data_copy):
         data.load("places", data_copy)
 
 
+def test_in_a_kernel_the_fingerprint_is_taken_once_per_cell_and_an_edit_seen_by_the_next(
+    data_copy, monkeypatch
+):
+    """Within one run of a cell the package's fingerprint is taken once; a file edited before the
+    next run is refused there; outside a kernel it is taken on every load."""
+    assert data._kernel_request() is None  # pytest is no kernel
+    taken = []
+    fingerprint = data._fingerprint
+    monkeypatch.setattr(data, "_fingerprint", lambda p: taken.append(p) or fingerprint(p))
+    data.load("places", data_copy)
+    data.load("places", data_copy)
+    assert len(taken) == 2
+    request = ["cell-1"]
+    monkeypatch.setattr(data, "_kernel_request", lambda: request[0])
+    taken.clear()
+    for _ in range(3):
+        data.load("places", data_copy)
+    assert len(taken) == 1
+    line = _edit(data_copy.parent / "places.csv", 2, "lat", "forty")
+    request[0] = "cell-2"
+    with pytest.raises(data.DataError, match=rf"data/places.csv, row {line}, field 'lat'"):
+        data.load("places", data_copy)
+
+
 def test_timeline_covers_1988_to_2026_with_enough_events():
     events = data.load("events")
     assert len(events) >= 25
