@@ -47,14 +47,16 @@ def glue(name: str, value, display: bool = False) -> None:
 
 def _kernel_publisher():
     """The running kernel's shell and display publisher, or None outside an IPython kernel."""
-    try:
-        from ipykernel.zmqshell import ZMQDisplayPublisher
-        from IPython import get_ipython
-    except ImportError:
+    import sys
+
+    kernel_shell = sys.modules.get("ipykernel.zmqshell")  # a kernel imports it; nothing else need
+    if kernel_shell is None:
         return None
-    shell = get_ipython()
+    shell = sys.modules["IPython"].get_ipython()
     publisher = getattr(shell, "display_pub", None)
-    if type(publisher) is not ZMQDisplayPublisher or getattr(publisher, "_hooks", None):
+    if type(publisher) is not kernel_shell.ZMQDisplayPublisher or getattr(
+        publisher, "_hooks", None
+    ):
         return None  # another publisher, or one whose messages a hook captures (an Output widget)
     return shell, publisher
 
