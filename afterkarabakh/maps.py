@@ -442,8 +442,69 @@ def compose(base: alt.LayerChart, *overlays, extent=REGION_EXTENT) -> alt.LayerC
     and :data:`charts.WIDTH_FILTER` draws only the set placed for the width the map has.
     """
     width, height = base.width, base.height
-    placed_sets, state_sets = [], []
     scene = _scene(base, overlays)
+    state_sets, placed_sets = _placed(scene, extent, width, height)
+    layers = [_with_state_labels(base, pd.concat(state_sets, ignore_index=True)), *scene["kept"]]
+    if placed_sets:
+        layers.extend(_label_layers(pd.concat(placed_sets, ignore_index=True)))
+    # Overlays keep their own colour legends: the base map's state colours carry no legend.
+    return _layered(
+        layers,
+        width,
+        height,
+        extent,
+        resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")),
+    )
+
+
+#: Label placements kept between kernels (see :func:`_placed`).
+PLACEMENTS_CACHE = paths.CACHE / "map-labels"
+
+
+def _placed(scene: dict, extent, width, height) -> tuple[list, list]:
+    """The state names and place labels of a map's :func:`_scene`, placed at each width the
+    map may be drawn at: a list of state-name frames and one of placed-label frames, each row
+    with the range of drawn widths it is placed for.
+
+    Placing takes 40-60 ms a map (eight widths), and every kernel of a build places the same
+    labels again: the first keeps the placement under a hash of all it is placed from (the
+    scene's names, labels, obstacles and outlines, lossless as pickled, the extent and size)
+    and of the code and versions that place it; a kernel placing the same reads it back.
+    """
+    import hashlib
+    import pickle
+
+    digest = hashlib.sha256(_placing_code())
+    placed_from = {k: v for k, v in scene.items() if k != "kept"}
+    digest.update(pickle.dumps((placed_from, extent, width, height), protocol=5))
+    # Kept under the map's name (its frame, size and the names it labels), so a placement made
+    # anew (an edited place, a change in the code) replaces the one it supersedes.
+    named = [str(extent), str(width), str(height)]
+    named += [s[0] for s in scene["states"]]
+    named += [str(t) for frame, *_ in scene["labels"] for t in frame["text"]]
+    name = "labels-" + hashlib.sha256("|".join(named).encode()).hexdigest()[:12]
+    return paths.kept(
+        PLACEMENTS_CACHE,
+        name,
+        digest.hexdigest()[:24],
+        lambda: _place_all(scene, extent, width, height),
+    )
+
+
+@lru_cache(maxsize=1)
+def _placing_code() -> bytes:
+    """This module and charts (the drawn widths), and the versions that place labels."""
+    import hashlib
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(Path(charts.__file__).read_bytes())
+    digest.update("|".join(version(p) for p in ("shapely", "numpy", "pandas")).encode())
+    return digest.digest()
+
+
+def _place_all(scene: dict, extent, width, height) -> tuple[list, list]:
+    placed_sets, state_sets = [], []
     for scale, w, wmin, wmax in charts.drawn_widths(width):
         h = charts.scaled(height, scale)
         labels, obstacles, soft, states = _collect(scene, extent, w, h)
@@ -459,17 +520,7 @@ def compose(base: alt.LayerChart, *overlays, extent=REGION_EXTENT) -> alt.LayerC
                 placed_sets.append(
                     _to_lonlat(placed, extent, w, h).assign(ak_wmin=wmin, ak_wmax=wmax)
                 )
-    layers = [_with_state_labels(base, pd.concat(state_sets, ignore_index=True)), *scene["kept"]]
-    if placed_sets:
-        layers.extend(_label_layers(pd.concat(placed_sets, ignore_index=True)))
-    # Overlays keep their own colour legends: the base map's state colours carry no legend.
-    return _layered(
-        layers,
-        width,
-        height,
-        extent,
-        resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")),
-    )
+    return state_sets, placed_sets
 
 
 def _with_state_labels(base: alt.LayerChart, states: pd.DataFrame) -> alt.LayerChart:

@@ -149,6 +149,32 @@ def test_book_serves_the_bundle_under_a_versioned_name():
     assert version("altair") in sphinxext._vendor_js_name()
 
 
+def test_a_kept_label_placement_is_the_placement_and_a_moved_place_is_placed_anew(
+    tmp_path, monkeypatch
+):
+    """compose keeps its placement between kernels: the next compose of the same map reads it
+    back (no label placed again) into the same spec; a place moved, or a map of another size,
+    is placed anew and replaces the placement it supersedes."""
+    monkeypatch.setattr(maps, "PLACEMENTS_CACHE", tmp_path)
+    placed = []
+    place = maps.place_labels
+    monkeypatch.setattr(maps, "place_labels", lambda *a, **k: placed.append(1) or place(*a, **k))
+    places = maps.places(["stepanakert", "shusha", "lachin"])
+
+    def spec(frame, height=400):
+        chart = maps.compose(maps.base_map(height=height), maps.points(frame, tooltip=["label:N"]))
+        return json.dumps(chart.to_dict(validate=False))
+
+    first = spec(places)
+    n = len(placed)
+    assert n and len(list(tmp_path.iterdir())) == 1
+    assert spec(places) == first and len(placed) == n  # read back, not placed again
+    moved = places.assign(lat=places["lat"] + [0.0, 0.0, 0.3])
+    assert spec(moved) != first and len(placed) == 2 * n
+    assert len(list(tmp_path.iterdir())) == 1  # the moved map's placement replaced the first
+    assert spec(places, height=300) != first and len(placed) == 3 * n
+
+
 def test_map_layers_reach_vega_with_clockwise_rings():
     values = maps.to_altair_data(maps.nagorno_karabakh_1994_2020()).values
     ring = shape(values[0]["geometry"]).exterior
