@@ -236,7 +236,10 @@ def _layered(layers: list, width, height, extent, **properties) -> alt.LayerChar
     )
 
 
-@_checked_when_drawn
+#: Base maps kept between kernels (see :func:`base_map`).
+BASE_MAPS_CACHE = paths.CACHE / "base-maps"
+
+
 def base_map(
     extent=REGION_EXTENT,
     width: int = theme.WIDTH,
@@ -247,7 +250,42 @@ def base_map(
     """States in the extent: actors in their colour (light), others neutral, with names.
 
     ``keep_labels_off`` is a geometry (e.g. an overlay polygon) that state names must avoid.
+
+    A base map is made from the region's layer by geopandas (clipped, simplified, its names set
+    clear of each other): 50-70 ms in a kernel, most of it importing geopandas and pyproj, and
+    every map chapter's kernel makes the same one on every build. The first keeps the chart it
+    made (pickled, the same chart) under a hash of the layer's file, of the arguments and of the
+    code and versions that make it (this module, the theme, charts); the others read it back.
     """
+    import hashlib
+    import pickle
+
+    layer = data.geo_path("south_caucasus")  # noted as used, as reading it would
+    arguments = (extent, width, height, label_states, keep_labels_off)
+    digest = hashlib.sha256(_base_map_code())
+    digest.update(layer.read_bytes())
+    digest.update(pickle.dumps(arguments, protocol=5))
+    name = "base-" + hashlib.sha256(repr(arguments[:4]).encode()).hexdigest()[:12]
+    return paths.kept(BASE_MAPS_CACHE, name, digest.hexdigest()[:24], lambda: _base_map(*arguments))
+
+
+@lru_cache(maxsize=1)
+def _base_map_code() -> bytes:
+    """This module, the theme and charts, and the versions that make a base map."""
+    import hashlib
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    for module in (__file__, theme.__file__, charts.__file__):
+        digest.update(Path(module).read_bytes())
+    packages = ("altair", "geopandas", "shapely", "pyproj", "pyogrio", "pandas", "numpy")
+    digest.update("|".join(version(p) for p in packages).encode())
+    return digest.digest()
+
+
+@_checked_when_drawn
+def _base_map(extent, width, height, label_states, keep_labels_off) -> alt.LayerChart:
+    """:func:`base_map`, made."""
     states = region()
     states["actor"] = states["iso_a3"].map(theme.actor_of)
     states["label"] = states["actor"].where(states["actor"] != "Others", states["name"])

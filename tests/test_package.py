@@ -175,6 +175,22 @@ def test_a_kept_label_placement_is_the_placement_and_a_moved_place_is_placed_ane
     assert spec(places, height=300) != first and len(placed) == 3 * n
 
 
+def test_a_kept_base_map_is_the_map_made_and_its_layer_noted_as_used(tmp_path, monkeypatch):
+    monkeypatch.setattr(maps, "BASE_MAPS_CACHE", tmp_path)
+    made, noted = [], []
+    make = maps._base_map
+    monkeypatch.setattr(maps, "_base_map", lambda *a: made.append(a) or make(*a))
+    monkeypatch.setattr(data, "_note_use", noted.append)
+    extent = (43.2, 38.7, 47.0, 42.95)
+    first = json.dumps(maps.base_map(extent=extent, height=520).to_dict(validate=False))
+    again = json.dumps(maps.base_map(extent=extent, height=520).to_dict(validate=False))
+    fresh = json.dumps(make(extent, theme.WIDTH, 520, True, None).to_dict(validate=False))
+    assert first == again == fresh and len(made) == 1
+    assert [p.name for p in noted[-2:]] == ["south_caucasus.geojson"] * 2
+    maps.base_map(extent=extent, height=500)
+    assert len(made) == 2 and len(list(tmp_path.iterdir())) == 2
+
+
 def test_map_layers_reach_vega_with_clockwise_rings():
     values = maps.to_altair_data(maps.nagorno_karabakh_1994_2020()).values
     ring = shape(values[0]["geometry"]).exterior
