@@ -38,9 +38,15 @@ if TYPE_CHECKING:  # Frictionless costs a third of a second to import: only when
 _files_noted: set[Path] = set()
 
 
+#: The files read while :func:`kept` computes a result (a set per result being computed).
+_READING: list[set] = []
+
+
 def _note_use(file: Path) -> None:
     """In a book build, list a data file this kernel read (see ``paths.DATA_USES_ENV``), and the
     chapter modules imported by then (a chapter imports them in its preamble, before its data)."""
+    for files in _READING:
+        files.add(file)
     folder = os.environ.get(paths.DATA_USES_ENV)
     if not folder:
         return
@@ -867,6 +873,42 @@ def load(name: str, datapackage: Path | None = None) -> pd.DataFrame:
     frame = _typed_frame(name, path, fingerprint)
     _note_use(path.parent / _descriptor_resource(name, path, fingerprint)["path"])
     return frame.copy(deep=False)
+
+
+#: Results computed from the data, kept between kernels (see :func:`kept`).
+RESULTS_CACHE = paths.CACHE / "data-results"
+
+
+def kept(name: str, compute, code=(), datapackage: Path | None = None):
+    """``compute()``, a result computed from the data alone by the modules ``code`` (and this
+    one), kept between kernels: read back by any kernel that asks under the same content of the
+    data package and of those modules (and the same pandas and NumPy), so never stale.
+
+    For figures two pages state and each computes again from half a dozen datasets (tens of
+    ms of pandas each time). The files the computation read are kept with it and noted as used
+    when it is read back, as reading them would (the build re-executes a page when one changes).
+    """
+    import numpy as np
+
+    path, fingerprint = _checked_path(datapackage)
+    digest = hashlib.sha256(
+        f"{_content_key(path, fingerprint)}|{pd.__version__}|{np.__version__}".encode()
+    )
+    for module in code:
+        digest.update(Path(module.__file__).read_bytes())
+
+    def computed():
+        files: set = set()
+        _READING.append(files)
+        try:
+            return compute(), sorted(files)
+        finally:
+            _READING.remove(files)
+
+    result, files = paths.kept(RESULTS_CACHE, name, digest.hexdigest()[:24], computed)
+    for file in files:
+        _note_use(file)
+    return result
 
 
 #: Typed frames kept between kernels, one file per dataset and content of the package.

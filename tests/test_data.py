@@ -279,6 +279,35 @@ def test_a_file_edited_after_a_load_is_refused_on_the_next(data_copy):
         data.load("places", data_copy)
 
 
+def test_a_kept_result_is_read_back_with_the_files_it_read_and_computed_anew_after_an_edit(
+    data_copy, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(data, "RESULTS_CACHE", tmp_path / "kept")
+    noted, computed = [], []
+    note = data._note_use
+    monkeypatch.setattr(data, "_note_use", lambda f: noted.append(f.name) or note(f))
+
+    def places_north():
+        computed.append(1)
+        return int((data.load("places", data_copy)["lat"] > 40).sum())
+
+    first = data.kept("north", places_north, datapackage=data_copy)
+    assert computed == [1] and "places.csv" in noted
+    noted.clear()
+    assert data.kept("north", places_north, datapackage=data_copy) == first
+    assert computed == [1] and noted == ["places.csv"]  # read back, its file noted as read
+    south = data.load("places", data_copy)["lat"] <= 40
+    _edit(data_copy.parent / "places.csv", int(south.idxmax()), "lat", "41.5")
+    assert data.kept("north", places_north, datapackage=data_copy) == first + 1
+    assert computed == [1, 1] and len(list((tmp_path / "kept").iterdir())) == 1
+
+
+def test_the_levers_headline_kept_is_the_headline_computed():
+    from afterkarabakh.chapters import levers
+
+    assert levers.headline() == levers._headline()
+
+
 def test_in_a_kernel_the_fingerprint_is_taken_once_per_cell_and_an_edit_seen_by_the_next(
     data_copy, monkeypatch
 ):
