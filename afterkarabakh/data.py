@@ -879,10 +879,11 @@ def load(name: str, datapackage: Path | None = None) -> pd.DataFrame:
 RESULTS_CACHE = paths.CACHE / "data-results"
 
 
-def kept(name: str, compute, code=(), datapackage: Path | None = None):
+def kept(name: str, compute, code=(), arguments=(), datapackage: Path | None = None):
     """``compute()``, a result computed from the data alone by the modules ``code`` (and this
-    one), kept between kernels: read back by any kernel that asks under the same content of the
-    data package and of those modules (and the same pandas and NumPy), so never stale.
+    one), and from ``arguments`` (frames a page passes), kept between kernels: read back by any
+    kernel that asks under the same content of the data package, of the arguments (pickled, so
+    lossless) and of those modules (and the same pandas and NumPy), so never stale.
 
     For figures two pages state and each computes again from half a dozen datasets (tens of
     ms of pandas each time). The files the computation read are kept with it and noted as used
@@ -896,6 +897,10 @@ def kept(name: str, compute, code=(), datapackage: Path | None = None):
     )
     for module in code:
         digest.update(Path(module.__file__).read_bytes())
+    if arguments:
+        import pickle
+
+        digest.update(pickle.dumps(arguments, protocol=5))
 
     def computed():
         files: set = set()

@@ -302,10 +302,22 @@ def test_a_kept_result_is_read_back_with_the_files_it_read_and_computed_anew_aft
     assert computed == [1, 1] and len(list((tmp_path / "kept").iterdir())) == 1
 
 
-def test_the_levers_headline_kept_is_the_headline_computed():
+def test_the_levers_figures_kept_are_the_figures_computed(tmp_path, monkeypatch):
     from afterkarabakh.chapters import levers
 
+    monkeypatch.setattr(data, "RESULTS_CACHE", tmp_path)
+
     assert levers.headline() == levers._headline()
+    assert levers.holdings_html() == levers._holdings_html()
+    names = ["armstat_natural_gas_imports", "gas_imports_reported", "russian_stakes_armenia"]
+    names += ["lever_shares_reported", "personal_transfers_armenia", "armstat_trade_russia_monthly"]
+    names += ["armstat_trade_totals_december", "armstat_exports_by_partner_region"]
+    frames = [data.load(n) for n in names]
+    kept, computed = levers.dashboard_frame(*frames), levers._dashboard_frame(*frames, None)
+    pd.testing.assert_frame_equal(kept, computed)
+    assert kept.attrs == computed.attrs
+    changed = frames[3].assign(share_high=frames[3]["share_high"] / 2)
+    assert not levers.dashboard_frame(*frames[:3], changed, *frames[4:]).equals(kept)
 
 
 def test_in_a_kernel_the_fingerprint_is_taken_once_per_cell_and_an_edit_seen_by_the_next(
