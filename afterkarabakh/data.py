@@ -906,13 +906,15 @@ def kept(name: str, compute, code=(), arguments=(), datapackage: Path | None = N
         files: set = set()
         _READING.append(files)
         try:
-            return compute(), sorted(files)
+            result = compute()
         finally:
             _READING.remove(files)
+        # The files read, as the package names them (a kept result serves any copy of it).
+        return result, sorted(os.path.relpath(file, path.parent) for file in files)
 
     result, files = paths.kept(RESULTS_CACHE, name, digest.hexdigest()[:24], computed)
     for file in files:
-        _note_use(file)
+        _note_use(path.parent / file)
     return result
 
 
