@@ -879,11 +879,24 @@ def load(name: str, datapackage: Path | None = None) -> pd.DataFrame:
 RESULTS_CACHE = paths.CACHE / "data-results"
 
 
-def kept(name: str, compute, code=(), arguments=(), datapackage: Path | None = None):
-    """``compute()``, a result computed from the data alone by the modules ``code`` (and this
-    one), and from ``arguments`` (frames a page passes), kept between kernels: read back by any
-    kernel that asks under the same content of the data package, of the arguments (pickled, so
-    lossless) and of those modules (and the same pandas and NumPy), so never stale.
+@lru_cache(maxsize=1)
+def package_code() -> str:
+    """SHA-256 of the package's source, read once per process (1-2 ms): the key of a result kept
+    between kernels includes all of it, not the modules the result is thought to depend on (a
+    list nothing checks could leave out the one edited)."""
+    digest = hashlib.sha256()
+    for file in sorted(paths.PACKAGE.rglob("*.py")):
+        digest.update(str(file.relative_to(paths.PACKAGE)).encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def kept(name: str, compute, arguments=(), datapackage: Path | None = None):
+    """``compute()``, a result computed by the package from the data alone and from
+    ``arguments`` (frames a page passes), kept between kernels: read back by any kernel that
+    asks under the same content of the data package, of the arguments (pickled, so lossless)
+    and of every module of the package (:func:`package_code`; and the same pandas and NumPy),
+    so never stale.
 
     For figures two pages state and each computes again from half a dozen datasets (tens of
     ms of pandas each time). The files the computation read are kept with it and noted as used
@@ -893,10 +906,8 @@ def kept(name: str, compute, code=(), arguments=(), datapackage: Path | None = N
 
     path, fingerprint = _checked_path(datapackage)
     digest = hashlib.sha256(
-        f"{_content_key(path, fingerprint)}|{pd.__version__}|{np.__version__}".encode()
+        f"{_content_key(path, fingerprint)}|{package_code()}|{pd.__version__}|{np.__version__}".encode()
     )
-    for module in code:
-        digest.update(Path(module.__file__).read_bytes())
     if arguments:
         import pickle
 

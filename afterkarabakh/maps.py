@@ -255,7 +255,7 @@ def base_map(
     clear of each other): 50-70 ms in a kernel, most of it importing geopandas and pyproj, and
     every map chapter's kernel makes the same one on every build. The first keeps the chart it
     made (pickled, the same chart) under a hash of the layer's file, of the arguments and of the
-    code and versions that make it (this module, the theme, charts); the others read it back.
+    code and versions that make it (the whole package's); the others read it back.
     """
     import hashlib
     import pickle
@@ -271,13 +271,12 @@ def base_map(
 
 @lru_cache(maxsize=1)
 def _base_map_code() -> bytes:
-    """This module, the theme and charts, and the versions that make a base map."""
+    """The package's code (all of it: see :func:`data.package_code`) and the versions that make
+    a base map."""
     import hashlib
     from importlib.metadata import version
 
-    digest = hashlib.sha256()
-    for module in (__file__, theme.__file__, charts.__file__):
-        digest.update(Path(module).read_bytes())
+    digest = hashlib.sha256(data.package_code().encode())
     packages = ("altair", "geopandas", "shapely", "pyproj", "pyogrio", "pandas", "numpy")
     digest.update("|".join(version(p) for p in packages).encode())
     return digest.digest()
@@ -531,12 +530,12 @@ def _placed(scene: dict, extent, width, height) -> tuple[list, list]:
 
 @lru_cache(maxsize=1)
 def _placing_code() -> bytes:
-    """This module and charts (the drawn widths), and the versions that place labels."""
+    """The package's code (all of it: see :func:`data.package_code`) and the versions that place
+    labels."""
     import hashlib
     from importlib.metadata import version
 
-    digest = hashlib.sha256(Path(__file__).read_bytes())
-    digest.update(Path(charts.__file__).read_bytes())
+    digest = hashlib.sha256(data.package_code().encode())
     digest.update("|".join(version(p) for p in ("shapely", "numpy", "pandas")).encode())
     return digest.digest()
 

@@ -300,6 +300,10 @@ def test_a_kept_result_is_read_back_with_the_files_it_read_and_computed_anew_aft
     _edit(data_copy.parent / "places.csv", int(south.idxmax()), "lat", "41.5")
     assert data.kept("north", places_north, datapackage=data_copy) == first + 1
     assert computed == [1, 1] and len(list((tmp_path / "kept").iterdir())) == 1
+    # An edit to any module of the package (its source is in the key) computes it anew too.
+    monkeypatch.setattr(data, "package_code", lambda: "a module edited")
+    assert data.kept("north", places_north, datapackage=data_copy) == first + 1
+    assert computed == [1, 1, 1]
 
 
 def test_the_levers_figures_kept_are_the_figures_computed(tmp_path, monkeypatch):

@@ -9,12 +9,11 @@ lever-by-lever judgment of what weakened after the commentary of October 2023, s
 from __future__ import annotations
 
 import html
-import sys
 
 import altair as alt
 import pandas as pd
 
-from .. import archive, charts, data, maps, tables, text, theme, verdicts
+from .. import charts, data, maps, tables, text, theme, verdicts
 from . import aftermath, trade
 
 #: The levers in the order the chapter takes them, with their names in prose.
@@ -316,7 +315,6 @@ def dashboard_frame(
     return data.kept(
         "levers-dashboard",
         lambda: _dashboard_frame(*arguments),
-        code=(sys.modules[__name__], trade, text, aftermath),
         arguments=arguments,
     )
 
@@ -856,7 +854,6 @@ def holdings_html(frame: pd.DataFrame | None = None) -> str:
     return data.kept(
         "levers-holdings",
         lambda: _holdings_html(frame),
-        code=(sys.modules[__name__], tables, archive, verdicts, text),
         arguments=(frame,),
     )
 
@@ -966,7 +963,7 @@ def headline() -> dict[str, str]:
     """The chapter's key figures as prose writes them, read from the data; the levers chapter's
     findings and the conclusion's answer both state them, so they are computed once, here, and
     kept for the data they come from (:func:`data.kept`: 20-30 ms of pandas a page)."""
-    return data.kept("levers-headline", _headline, code=(sys.modules[__name__], trade, text))
+    return data.kept("levers-headline", _headline)
 
 
 def _headline() -> dict[str, str]:
