@@ -115,7 +115,10 @@ def _visit(browser, server: str, built_book: Path, page_path: str, width: int) -
     )
     context.add_init_script(LONG_TASKS_JS)
     page = context.new_page()
-    errors, sizes = [], bench.record_response_sizes(page)
+    # The page's weight is reported from the laptop's visit only: the phone's would fetch every
+    # response's body a second time for nothing.
+    errors = []
+    sizes = bench.record_response_sizes(page) if width == max(WIDTHS) else None
     page.on("console", lambda msg: errors.append(msg.text[:200]) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)[:200]))
     page.goto(f"{server}/{page_path}", wait_until="load")
@@ -154,7 +157,8 @@ def _visit(browser, server: str, built_book: Path, page_path: str, width: int) -
         record["taps"] = _tap_each_chart(page, shots if SCREENSHOTS else None)
         page.evaluate("window.scrollTo(0, 0)")
     page.wait_for_load_state("networkidle")
-    record["bytes"] = sum(sizes.values())
+    if sizes is not None:
+        record["bytes"] = sum(sizes.values())
     # Copied before axe runs: its own probes are not the page's requests or errors.
     record["errors"], record["outside"] = list(errors), list(outside)
     if SCREENSHOTS:
