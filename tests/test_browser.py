@@ -121,26 +121,68 @@ def _tap_each_chart(page, shot_prefix: Path | None = None) -> list[dict]:
     return results
 
 
-def _visit(browser, server: str, built_book: Path, page_path: str, width: int) -> dict:
+class _Tab:
+    """A browser tab at one width, offline (a phone's is a touch screen). The laptop's is taken
+    from page to page, as a reader goes through the book: a fresh tab for each page costs a new
+    renderer process, about half a CPU-second a visit, and the laptop's visit asserts nothing that
+    a first page would show and a later one not. The phone's visit measures the page's longest
+    tasks, which a new process makes longer (as a reader's first page): it keeps a tab of its own.
+    What each visit records (its console errors, requests that left the book, bytes received) is
+    its own."""
+
+    def __init__(self, browser, server: str, width: int):
+        phone = width < 600
+        self.context, self.outside = offline_context(
+            browser,
+            (server,),
+            viewport={"width": width, "height": 900},
+            has_touch=phone,
+            is_mobile=phone,
+        )
+        self.context.add_init_script(LONG_TASKS_JS)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        # The page's weight is reported from the laptop's visit only: the phone's would fetch
+        # every response's body a second time for nothing.
+        self.sizes = bench.record_response_sizes(self.page) if width == max(WIDTHS) else None
+        self.page.on(
+            "console",
+            lambda msg: self.errors.append(msg.text[:200]) if msg.type == "error" else None,
+        )
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)[:200]))
+
+    def start_visit(self) -> None:
+        self.errors = []
+        self.outside.clear()
+        if self.sizes is not None:
+            self.sizes.clear()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def _visit(
+    browser,
+    server: str,
+    built_book: Path,
+    page_path: str,
+    width: int,
+    tabs: dict[int, _Tab] | None = None,
+) -> dict:
     """Open one page offline at one width and record everything the browser tests assert on.
+    The laptop's visit is made in the tab for its width from ``tabs`` (opened on the first visit)
+    when it is given, the phone's always in a tab of its own (see :class:`_Tab`).
 
     The phone's visit is a touch screen's (taps, no hover); its charts are also tapped."""
     phone = width < 600
-    context, outside = offline_context(
-        browser,
-        (server,),
-        viewport={"width": width, "height": 900},
-        has_touch=phone,
-        is_mobile=phone,
-    )
-    context.add_init_script(LONG_TASKS_JS)
-    page = context.new_page()
-    # The page's weight is reported from the laptop's visit only: the phone's would fetch every
-    # response's body a second time for nothing.
-    errors = []
-    sizes = bench.record_response_sizes(page) if width == max(WIDTHS) else None
-    page.on("console", lambda msg: errors.append(msg.text[:200]) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)[:200]))
+    shared = tabs is not None and not phone
+    tab = tabs.get(width) if shared else None
+    if tab is None:
+        tab = _Tab(browser, server, width)
+        if shared:
+            tabs[width] = tab
+    tab.start_visit()
+    page, errors, outside, sizes = tab.page, tab.errors, tab.outside, tab.sizes
     page.goto(f"{server}/{page_path}", wait_until="load")
     if 'http-equiv="refresh"' in (built_book / page_path).read_text(encoding="utf-8").lower():
         page.wait_for_url("**/chapters/*.html", timeout=10000)  # index.html forwards to chapter 1
@@ -190,7 +232,8 @@ def _visit(browser, server: str, built_book: Path, page_path: str, width: int) -
     if width == max(WIDTHS) and AXE.exists():
         page.add_script_tag(path=str(AXE))
         record["axe"] = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    context.close()
+    if not shared:
+        tab.close()
     return record
 
 
@@ -205,13 +248,14 @@ def _visit_from_queue(server: str, built_book: Path, queue, seen: dict) -> None:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
+        tabs: dict[int, _Tab] = {}
         try:
             while True:
                 try:
                     page_path, width = queue.get_nowait()
                 except queues.Empty:
                     return
-                seen[page_path, width] = _visit(browser, server, built_book, page_path, width)
+                seen[page_path, width] = _visit(browser, server, built_book, page_path, width, tabs)
         finally:
             browser.close()
 
