@@ -125,7 +125,8 @@ class _Tab:
     """A browser tab at one width, offline (a phone's is a touch screen). The laptop's is taken
     from page to page, as a reader goes through the book: a fresh tab for each page costs a new
     renderer process, about half a CPU-second a visit, and the laptop's visit asserts nothing that
-    a first page would show and a later one not. The phone's visit measures the page's longest
+    a first page would show and a later one not (its time to draw, reported and not asserted, is
+    a later page's). The phone's visit measures the page's longest
     tasks, which a new process makes longer (as a reader's first page): it keeps a tab of its own.
     What each visit records (its console errors, requests that left the book, bytes received) is
     its own."""
