@@ -85,14 +85,13 @@ test: $(STAMP) $(LAB_STAMP) browser-deps
 
 # For a chapter author: the data package and its loader, the package, notebook hygiene and lint,
 # and one chapter under nbval (the chapter changed last unless NAME is given); no book build, no
-# browser. Tests are shared out one by one, not file by file, but a notebook's cells stay together
-# in one worker's kernel (--dist loadgroup; conftest groups them).
+# browser. Tests are shared out file by file (the notebook's cells run in order in one kernel).
 FAST_CHAPTER = $(or $(NAME),$(basename $(notdir $(firstword $(shell ls -t chapters/[!_]*.ipynb)))))
 FAST_TESTS   := tests/test_data.py tests/test_package.py tests/test_notebooks.py tests/test_lint.py \
                 tests/test_consistency.py tests/test_apparatus.py tests/test_citing.py
 test-fast: $(STAMP)
 	@test -f chapters/$(FAST_CHAPTER).ipynb || { echo "no chapter chapters/$(FAST_CHAPTER).ipynb"; exit 2; }
-	$(BIN)/python -m pytest -c tests/pytest.ini --rootdir . --dist loadgroup $(FAST_TESTS) chapters/$(FAST_CHAPTER).ipynb
+	$(BIN)/python -m pytest -c tests/pytest.ini --rootdir . $(FAST_TESTS) chapters/$(FAST_CHAPTER).ipynb
 
 # The lab runs from .venv-lab; the notebooks run on the book's kernel in .venv, found through JUPYTER_PATH.
 lab: $(STAMP) $(LAB_STAMP)

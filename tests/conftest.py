@@ -43,11 +43,6 @@ LONGEST_FIRST = ("test_browser.py", "test_data.py", "test_package.py", "test_pri
 
 
 def pytest_collection_modifyitems(config, items):
-    # A notebook's cells run one after another in one kernel: under `--dist loadgroup` (make
-    # test-fast) they stay together on one worker while other tests are shared out one by one.
-    for item in items:
-        if item.path.suffix == ".ipynb":
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
     if config.getoption("--one-build"):
         rank = {name: number for number, name in enumerate(LONGEST_FIRST)}
         items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
