@@ -277,15 +277,8 @@ PLANNED_CHAPTERS = {
 #: What the table of contents and the chapters' titles were read as, by file and modification time
 #: (a verdict table asks for them once per row; a page re-reads them only if they change).
 _READ: dict = {}
-#: The same, kept between kernels by the content of the file read (and of this module, which reads it).
+#: The same, kept between kernels by the content of the file read (and the package's code, which reads it).
 READ_CACHE = paths.CACHE / "toc-and-titles"
-
-
-@lru_cache(maxsize=1)
-def _module_digest() -> bytes:
-    import hashlib
-
-    return hashlib.sha256(Path(__file__).read_bytes()).digest()
 
 
 def _read_once(path: Path, name: str, read):
@@ -298,7 +291,7 @@ def _read_once(path: Path, name: str, read):
     key = (str(path), stat.st_mtime_ns, stat.st_size)
     if key not in _READ:
         raw = path.read_bytes()
-        digest = hashlib.sha256(_module_digest() + raw).hexdigest()[:24]
+        digest = hashlib.sha256(data.package_code().encode() + raw).hexdigest()[:24]
         _READ[key] = paths.kept(READ_CACHE, name, digest, lambda: read(raw.decode("utf-8")))
     return _READ[key]
 
