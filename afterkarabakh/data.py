@@ -875,6 +875,14 @@ def load(name: str, datapackage: Path | None = None) -> pd.DataFrame:
     return frame.copy(deep=False)
 
 
+def _kept_key(datapackage: Path, fingerprint: tuple) -> str:
+    """What anything kept from the data depends on: the package's content, the loader's code
+    (:func:`_content_key`) and the versions of pandas and NumPy that pickle it."""
+    import numpy as np
+
+    return f"{_content_key(datapackage, fingerprint)}|{pd.__version__}|{np.__version__}"
+
+
 #: Results computed from the data, kept between kernels (see :func:`kept`).
 RESULTS_CACHE = paths.CACHE / "data-results"
 
@@ -902,12 +910,8 @@ def kept(name: str, compute, arguments=(), datapackage: Path | None = None):
     ms of pandas each time). The files the computation read are kept with it and noted as used
     when it is read back, as reading them would (the build re-executes a page when one changes).
     """
-    import numpy as np
-
     path, fingerprint = _checked_path(datapackage)
-    digest = hashlib.sha256(
-        f"{_content_key(path, fingerprint)}|{package_code()}|{pd.__version__}|{np.__version__}".encode()
-    )
+    digest = hashlib.sha256(f"{_kept_key(path, fingerprint)}|{package_code()}".encode())
     if arguments:
         import pickle
 
@@ -943,11 +947,7 @@ def _typed_frame(name: str, datapackage: Path, fingerprint: tuple) -> pd.DataFra
     the key of its validation) and the versions of pandas and NumPy; any change to a data file
     or to the loader types every frame anew.
     """
-    import numpy as np
-
-    key = hashlib.sha256(
-        f"{_content_key(datapackage, fingerprint)}|{pd.__version__}|{np.__version__}".encode()
-    ).hexdigest()[:24]
+    key = hashlib.sha256(_kept_key(datapackage, fingerprint).encode()).hexdigest()[:24]
 
     def typed() -> pd.DataFrame:
         descriptor = _descriptor_resource(name, datapackage, fingerprint)

@@ -167,8 +167,8 @@ def forked_kernelspec(folder: Path) -> list[str] | None:
 def start_service(
     module: str, socket_path: Path, interpreter: list[str], *arguments: str, **popen
 ) -> subprocess.Popen:
-    """``python -m module serve FD [arguments]``, a process that serves the build's kernels on a Unix socket,
-    started. The socket is bound and listening before this returns, its descriptor handed to the
+    """``python -m module serve FD [arguments]``, a process that serves the build's kernels on a
+    Unix socket, started. The socket is bound and listening before this returns, its descriptor handed to the
     process: a kernel that found no socket would do without the service (start an ordinary
     kernel, draw its own images), so the first ones asked for would miss it if the process
     bound the socket itself once started. Those that ask while it starts wait in the socket's
@@ -220,19 +220,22 @@ def _set_in_environment(**values: str):
 
 
 @contextlib.contextmanager
-def stills_drawn_once(scratch: Path):
+def stills_drawn_once():
     """While the build runs, its charts' still images are drawn for every kernel by one process
     per core (:mod:`afterkarabakh.book.drawers`); stopped afterwards, whatever happened."""
     from .. import stills
 
-    socket_path = scratch / "stills"
-    drawers = str(jobs())  # one per kernel running at once
-    process = start_service("afterkarabakh.book.drawers", socket_path, [sys.executable], drawers)
-    try:
-        with _set_in_environment(**{stills.SOCKET_ENV: str(socket_path)}):
-            yield
-    finally:
-        _stop_service(process)
+    with tempfile.TemporaryDirectory(prefix="afterkarabakh-stills-") as scratch:
+        socket_path = Path(scratch) / "stills"
+        drawers = str(jobs())  # one per kernel running at once
+        process = start_service(
+            "afterkarabakh.book.drawers", socket_path, [sys.executable], drawers
+        )
+        try:
+            with _set_in_environment(**{stills.SOCKET_ENV: str(socket_path)}):
+                yield
+        finally:
+            _stop_service(process)
 
 
 @contextlib.contextmanager
@@ -278,11 +281,7 @@ def build(output: Path = OUTPUT) -> int:
     print(f"Building the book with {jobs()} parallel reader(s) into {output}", flush=True)
     if rewrite_pages_if_static_changed(output):
         print("A static file changed: every page is written again.", flush=True)
-    with (
-        tempfile.TemporaryDirectory(prefix="afterkarabakh-stills-") as scratch,
-        stills_drawn_once(Path(scratch)),
-        forked_kernels(output),
-    ):
+    with stills_drawn_once(), forked_kernels(output):
         result = build_sphinx(
             str(root),
             str(output),
