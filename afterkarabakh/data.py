@@ -495,8 +495,12 @@ def _check_hidden_characters(package: Package, datapackage: Path) -> list[Proble
             continue
         for line, row in rows:
             for field, value in row.items():
+                # A cell beyond the header (field None, its values a list) is Frictionless's
+                # extra-cell error, reported with its row.
+                if field is None:
+                    continue
                 hidden = _hidden(value or "", allow_newline=True)
-                if field is not None and hidden:
+                if hidden:
                     problems.append(
                         Problem(
                             _relative(datapackage, resource.path),

@@ -462,6 +462,18 @@ def test_missing_column_is_rejected(data_copy):
     assert "missing-label" in message
 
 
+def test_a_row_with_a_cell_beyond_the_header_is_rejected_with_its_row(data_copy):
+    """A stray comma gives a row more cells than the header has fields: a validation error naming
+    the file and the row, not a crash in the book's own checks (which read each cell by field)."""
+    path = data_copy.parent / "events.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[3] = lines[3].rstrip("\n") + ",surplus\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(data.DataError) as caught:
+        data.load("events", data_copy)
+    assert re.search(r"events\.csv, row 4: extra-cell", str(caught.value)), str(caught.value)
+
+
 def test_map_layer_with_unknown_source_is_rejected(data_copy):
     text = data_copy.read_text(encoding="utf-8").replace(
         '"naturalearth-world-atlas-2.0.2"', '"nobody"', 1
