@@ -37,6 +37,9 @@ import hashlib
 import html
 import os
 import re
+import shutil
+import subprocess
+import sys
 import urllib.parse
 from pathlib import Path
 
@@ -101,7 +104,36 @@ def _data_fingerprint() -> str:
     return digest.hexdigest()
 
 
+#: The process making the Vega bundle a clean build serves (see :func:`_start_making_the_bundle`).
+_bundle_maker: subprocess.Popen | None = None
+
+
+def _start_making_the_bundle(outdir: Path) -> None:
+    """On a clean build, start making the Vega bundle the pages load, in a process of its own at
+    low priority: vl-convert takes a second to bundle it, holding the interpreter's lock, and
+    Altair takes a third of one to import; done here, in the main process, at the end of the
+    build, both were serial. It runs in the gaps the build leaves on the cores (while Sphinx
+    starts, and the readers wait for their kernels) and is waited for when the pages are done."""
+    global _bundle_maker
+    if (outdir / "_static" / _vendor_js_name()).exists() or _cached_bundle().exists():
+        return
+    _bundle_maker = subprocess.Popen([sys.executable, "-c", _MAKE_THE_BUNDLE], cwd=paths.ROOT)
+
+
+_MAKE_THE_BUNDLE = """import os
+if hasattr(os, "nice"):
+    os.nice(10)
+from afterkarabakh import charts
+charts.javascript_bundle()
+"""
+
+
+def _cached_bundle() -> Path:
+    return paths.CACHE / paths.vega_bundle_name()
+
+
 def _on_config_inited(app, config) -> None:
+    _start_making_the_bundle(Path(app.outdir))
     bib = Path(app.confdir) / BIB_RELATIVE
     stamp = bib.with_name("data-validated.sha256")
     fingerprint = _data_fingerprint()
@@ -616,18 +648,28 @@ def serve_registry(folder: Path) -> None:
 def _on_build_finished(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
-    import shutil
-
     _lighten_build(Path(app.outdir))
     # The data files, so the appendix's download links work from the built book.
     shutil.copytree(paths.DATA, Path(app.outdir) / "data", dirs_exist_ok=True)
     serve_registry(Path(app.outdir) / "data")
     target = Path(app.outdir) / "_static" / _vendor_js_name()
     if not target.exists():  # versioned name: present means current
-        from .. import charts  # Altair and pandas: only when the bundle must be written
-
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(charts.javascript_bundle(), encoding="utf-8")
+        _write_the_bundle(target)
+
+
+def _write_the_bundle(target: Path) -> None:
+    """The Vega bundle, as the process started for it made it (or made here, if it failed)."""
+    global _bundle_maker
+    if _bundle_maker is not None:
+        _bundle_maker.wait()
+        _bundle_maker = None
+    if _cached_bundle().exists():
+        shutil.copyfile(_cached_bundle(), target)
+        return
+    from .. import charts  # Altair and pandas: only when the bundle must be made here
+
+    target.write_text(charts.javascript_bundle(), encoding="utf-8")
 
 
 #: Extensions that jupyter-book loads, that are safe for Sphinx's parallel read, but that do not
