@@ -1584,3 +1584,23 @@ def test_a_kept_map_layer_is_the_layer_read_and_spares_the_next_kernel_reading(
         assert again.geometry.geom_equals_exact(first.geometry, tolerance=0).all()
     maps._read_layer.cache_clear()
     assert len(list(tmp_path.iterdir())) == 3
+
+
+def test_the_search_index_stems_a_word_as_sphinx_does_after_remembering_it():
+    """The build remembers each word's stem for Sphinx's search index (a cost of the serial end
+    of the build): a word met again, in any case, gets the stem Sphinx's own stemmer gives."""
+    from sphinx.search.en import SearchEnglish
+
+    from afterkarabakh.book import sphinxext
+
+    original = SearchEnglish.stem
+    language = SearchEnglish({})
+    words = ["Running", "running", "RUNNING", "peacekeepers", "Peacekeepers", "relations", "a"]
+    expected = [original(language, word) for word in words]
+    try:
+        sphinxext._stem_each_word_once(None)
+        sphinxext._stem_each_word_once(None)  # a second build in the same process: no second layer
+        assert SearchEnglish.stem is not original and SearchEnglish.stem.remembers
+        assert [SearchEnglish.stem(language, word) for word in words * 2] == expected * 2
+    finally:
+        SearchEnglish.stem = original

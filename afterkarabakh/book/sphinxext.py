@@ -689,6 +689,28 @@ def _declare_parallel_safe(app) -> None:
             extension.parallel_read_safe = True
 
 
+def _stem_each_word_once(app) -> None:
+    """The search index stems every word of every page it writes (about 31,000 for the book)
+    with a Porter stemmer written in Python, in the main process, page after page, with no
+    memory of the words it has stemmed; most are words it has met before. A stem depends on the
+    word alone (in lower case), so remembering each one changes nothing in the index."""
+    from sphinx.search.en import SearchEnglish
+
+    if getattr(SearchEnglish.stem, "remembers", False):
+        return
+    stem = SearchEnglish.stem
+
+    @functools.cache
+    def stem_lowercase(language, word: str) -> str:
+        return stem(language, word)
+
+    def remembered(language, word: str) -> str:
+        return stem_lowercase(language, word.lower())
+
+    remembered.remembers = True
+    SearchEnglish.stem = remembered
+
+
 #: Pages Sphinx read (and so notebooks executed) in this process's builds: the build stops the
 #: processes it started for kernels at once when there were none (see ``build._stop_service``).
 pages_read = 0
@@ -847,6 +869,7 @@ def setup(app):
     _numbered_references_read_each_doctree_once()
     _start_a_kernel_that_dies_at_start_once_more()
     app.connect("builder-inited", _declare_parallel_safe)
+    app.connect("builder-inited", _stem_each_word_once)
     app.connect("builder-inited", _keep_formatted_bibliography)
     app.connect("env-before-read-docs", _note_pages_to_read)
     app.add_post_transform(RobustBibliography)
