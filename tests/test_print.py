@@ -179,6 +179,11 @@ def test_the_pdf_has_every_chapter_and_every_figure_whole(built_book, book_pdf):
 
     made, pages, raw = book_pdf
     assert not [n for n, p in enumerate(pages, 1) if len(p) < 20], "empty printed pages"
+    # The PDF a reader gets is the last print, tagged (for screen readers) and with an outline,
+    # not the draft printed to find the page numbers.
+    info = subprocess.run(["pdfinfo", str(made)], capture_output=True, text=True, check=True)
+    assert re.search(r"^Tagged:\s+yes$", info.stdout, re.M), "the PDF is not tagged"
+    assert b"/Outlines" in made.read_bytes(), "the PDF has no outline"
     assert all(p.endswith(f"{n} / {len(pages)}") for n, p in enumerate(pages, 1)), (
         "page numbers run through the book"
     )
