@@ -315,6 +315,26 @@ def test_every_page_renders_offline(visits):
 
 
 @pytest.mark.browser
+def test_a_request_outside_the_book_is_recorded_and_never_answered(server, browser):
+    """What the visits above rest on: a page's request for another host (by name or by address)
+    is recorded and fails, while the book's own files load."""
+    context, outside = offline_context(browser, (server,))
+    page = context.new_page()
+    failed: list[str] = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.goto(f"{server}/chapters/introduction.html", wait_until="load")
+    answers = page.evaluate("""async () => {
+      const tries = ['http://example.org/x.js', 'http://93.184.215.14/x.png', '_static/nothing'];
+      return Promise.all(tries.map(url => fetch(url).then(r => r.status, () => 'failed')));
+    }""")
+    context.close()
+    assert answers[:2] == ["failed", "failed"], answers
+    assert answers[2] == 404, "the book's own server was not reached"
+    assert outside == ["http://example.org/x.js", "http://93.184.215.14/x.png"], outside
+    assert set(outside) <= set(failed)
+
+
+@pytest.mark.browser
 def test_tooltips_work(built_book, server, browser):
     """Hovering a timeline point shows the book's tooltip with the event and its source, inside the
     window even on a 400 px screen."""
