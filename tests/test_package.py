@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+from pathlib import Path
 
 import altair as alt
 import nbformat
@@ -1604,3 +1606,26 @@ def test_the_search_index_stems_a_word_as_sphinx_does_after_remembering_it():
         assert [SearchEnglish.stem(language, word) for word in words * 2] == expected * 2
     finally:
         SearchEnglish.stem = original
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="the machine's CPU time is Linux's")
+def test_the_bench_counts_the_cpu_of_processes_nobody_waits_for(tmp_path, monkeypatch):
+    """A browser's renderers and a killed kernel end without their parent waiting for them, so
+    the operating system's count of a command's children leaves their CPU time out; the bench
+    counts the machine's (here: a process that spends a second and is never waited for)."""
+    from afterkarabakh.book import bench
+
+    monkeypatch.setattr(bench, "LOGS", tmp_path)
+    monkeypatch.setattr(bench, "CPU", {})
+    orphan = """import os, time
+pid = os.fork()
+if pid == 0:
+    start = time.process_time()
+    while time.process_time() - start < 1.0:
+        pass
+    os._exit(0)
+while open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z":
+    time.sleep(0.02)
+"""  # the parent sees its child finished, and leaves without collecting it
+    bench._seconds([sys.executable, "-c", orphan, "orphan"], cwd=tmp_path)
+    assert bench.cpu("orphan", tmp_path) >= 0.9
