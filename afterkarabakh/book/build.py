@@ -270,13 +270,17 @@ def forked_kernels(output: Path):
 
 
 def build(output: Path = OUTPUT) -> int:
+    from . import sphinxext
+
+    root = paths.ROOT
+    sphinxext.start_validating(root)  # while Sphinx and jupyter-book are imported and set up
+
     import sphinx.builders
     from jupyter_book.cli.main import builder_specific_actions
     from jupyter_book.sphinx import build_sphinx
 
     sphinx.builders.make_chunks = one_page_per_task
 
-    root = paths.ROOT
     output = Path(output).resolve()
     print(f"Building the book with {jobs()} parallel reader(s) into {output}", flush=True)
     if rewrite_pages_if_static_changed(output):

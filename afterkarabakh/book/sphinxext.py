@@ -132,18 +132,49 @@ def _cached_bundle() -> Path:
     return paths.CACHE / paths.vega_bundle_name()
 
 
-def _on_config_inited(app, config) -> None:
-    _start_making_the_bundle(Path(app.outdir))
-    bib = Path(app.confdir) / BIB_RELATIVE
+def _data_checked_for(confdir: Path) -> tuple[bool, Path, str]:
+    """Whether the data package, as it is, was validated and its bibliography written by an
+    earlier build; the bibliography's path and the data's fingerprint."""
+    bib = Path(confdir) / BIB_RELATIVE
     stamp = bib.with_name("data-validated.sha256")
     fingerprint = _data_fingerprint()
+    return bib.exists() and stamp.exists() and stamp.read_text() == fingerprint, bib, fingerprint
+
+
+#: The process validating the data package while Sphinx starts (see :func:`start_validating`).
+_validating: subprocess.Popen | None = None
+
+
+def start_validating(confdir: Path) -> None:
+    """When this build must validate the data package (a clean build, or changed data), start
+    doing it now, in a process of its own, while Sphinx loads its extensions (a second of the
+    main process's time that validation, a second too, used to follow). The build's own
+    validation, when its configuration is read, then finds the data validated, or fails loudly
+    as before: this only does its work early."""
+    global _validating
+    if not _data_checked_for(confdir)[0]:
+        _validating = subprocess.Popen(
+            [sys.executable, "-c", "from afterkarabakh import data; data.validate()"],
+            cwd=paths.ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+
+def _on_config_inited(app, config) -> None:
+    global _validating
+    _start_making_the_bundle(Path(app.outdir))
+    checked, bib, fingerprint = _data_checked_for(app.confdir)
     # Validation and the bibliography cost seconds; a no-change rebuild should not pay them.
-    if not (bib.exists() and stamp.exists() and stamp.read_text() == fingerprint):
+    if not checked:
         from .. import data
 
+        if _validating is not None:
+            _validating.wait()
+            _validating = None
         data.validate()  # a broken data package stops the build before any notebook runs
         _write_if_changed(bib, bibtex_from_registry())
-        stamp.write_text(fingerprint)
+        bib.with_name("data-validated.sha256").write_text(fingerprint)
     os.environ["AFTERKARABAKH_BOOK_BUILD"] = "1"
     uses = Path(app.outdir).parent / ".cache" / "data-uses"
     uses.mkdir(parents=True, exist_ok=True)
