@@ -86,7 +86,7 @@ def javascript_bundle() -> str:
     """
     # Bundling takes vl-convert 1.5 s; every kernel outside the book (nbval, JupyterLab) needs it
     # once, so the first one keeps it on disk under the versions that produce it.
-    cached = paths.CACHE / paths.vega_bundle_name()
+    cached = paths.vega_bundle_cached()
     if cached.exists():
         return cached.read_text(encoding="utf-8")
     import vl_convert

@@ -48,6 +48,11 @@ def vega_bundle_name() -> str:
     )
 
 
+def vega_bundle_cached() -> Path:
+    """Where the Vega bundle is kept once made (:func:`afterkarabakh.charts.javascript_bundle`)."""
+    return CACHE / vega_bundle_name()
+
+
 def write_stamp(stamp: Path, text: str | bytes = "") -> None:
     """Remember that something was checked, or what was computed (a file under :data:`CACHE`):
     written whole or not at all, so parallel kernels never see half of one; on a read-only

@@ -122,7 +122,7 @@ def browser():
 
 #: Where a browser context sends every request for a host other than the book's server: a proxy
 #: that is not there, so that the request fails (and the network is never reached).
-NO_PROXY = {"server": "http://127.0.0.1:1", "bypass": "127.0.0.1"}
+UNREACHABLE_PROXY = {"server": "http://127.0.0.1:1", "bypass": "127.0.0.1"}
 
 
 def offline_context(browser, allowed_prefixes: tuple, **options):
@@ -130,10 +130,11 @@ def offline_context(browser, allowed_prefixes: tuple, **options):
     request for a URL not starting with ``allowed_prefixes``.
 
     Returns the context and the list that collects those requests' URLs. Requests to any other
-    host go to a proxy that does not exist, and fail. (Intercepting every request, as this did
-    before, made each one wait for the test's Python: 4 CPU-seconds over the browser tests.)
+    host go to a proxy that does not exist, and fail. The requests are recorded as they start,
+    not intercepted: an interception makes every request of every page wait for the test's
+    Python (4 CPU-seconds over the browser tests).
     """
-    context = browser.new_context(proxy=NO_PROXY, **options)
+    context = browser.new_context(proxy=UNREACHABLE_PROXY, **options)
     outside: list[str] = []
 
     def note(request):

@@ -110,12 +110,12 @@ _bundle_maker: subprocess.Popen | None = None
 
 def _start_making_the_bundle(outdir: Path) -> None:
     """On a clean build, start making the Vega bundle the pages load, in a process of its own at
-    low priority: vl-convert takes a second to bundle it, holding the interpreter's lock, and
-    Altair takes a third of one to import; done here, in the main process, at the end of the
-    build, both were serial. It runs in the gaps the build leaves on the cores (while Sphinx
-    starts, and the readers wait for their kernels) and is waited for when the pages are done."""
+    low priority. Made in the main process when the pages are written, it held the build for
+    over a second on its own (Altair's import, then vl-convert, which keeps the interpreter's
+    lock while it bundles); made here, it uses the gaps the build leaves on the cores while
+    Sphinx starts and the readers wait for their kernels."""
     global _bundle_maker
-    if (outdir / "_static" / _vendor_js_name()).exists() or _cached_bundle().exists():
+    if (outdir / "_static" / _vendor_js_name()).exists() or paths.vega_bundle_cached().exists():
         return
     _bundle_maker = subprocess.Popen([sys.executable, "-c", _MAKE_THE_BUNDLE], cwd=paths.ROOT)
 
@@ -128,17 +128,14 @@ charts.javascript_bundle()
 """
 
 
-def _cached_bundle() -> Path:
-    return paths.CACHE / paths.vega_bundle_name()
-
-
-def _data_checked_for(confdir: Path) -> tuple[bool, Path, str]:
+def _data_checked_for(confdir: Path) -> tuple[bool, Path, Path, str]:
     """Whether the data package, as it is, was validated and its bibliography written by an
-    earlier build; the bibliography's path and the data's fingerprint."""
+    earlier build; the bibliography's path, the stamp that says so, and the data's fingerprint."""
     bib = Path(confdir) / BIB_RELATIVE
     stamp = bib.with_name("data-validated.sha256")
     fingerprint = _data_fingerprint()
-    return bib.exists() and stamp.exists() and stamp.read_text() == fingerprint, bib, fingerprint
+    checked = bib.exists() and stamp.exists() and stamp.read_text() == fingerprint
+    return checked, bib, stamp, fingerprint
 
 
 #: The process validating the data package while Sphinx starts (see :func:`start_validating`).
@@ -147,10 +144,10 @@ _validating: subprocess.Popen | None = None
 
 def start_validating(confdir: Path) -> None:
     """When this build must validate the data package (a clean build, or changed data), start
-    doing it now, in a process of its own, while Sphinx loads its extensions (a second of the
-    main process's time that validation, a second too, used to follow). The build's own
+    now, in a process of its own, while Sphinx and its extensions load: validation takes about a
+    second, and the main process used to begin it only once they had loaded. The build's own
     validation, when its configuration is read, then finds the data validated, or fails loudly
-    as before: this only does its work early."""
+    as before; this only does the work early."""
     global _validating
     if not _data_checked_for(confdir)[0]:
         _validating = subprocess.Popen(
@@ -164,7 +161,7 @@ def start_validating(confdir: Path) -> None:
 def _on_config_inited(app, config) -> None:
     global _validating
     _start_making_the_bundle(Path(app.outdir))
-    checked, bib, fingerprint = _data_checked_for(app.confdir)
+    checked, bib, stamp, fingerprint = _data_checked_for(app.confdir)
     # Validation and the bibliography cost seconds; a no-change rebuild should not pay them.
     if not checked:
         from .. import data
@@ -174,7 +171,7 @@ def _on_config_inited(app, config) -> None:
             _validating = None
         data.validate()  # a broken data package stops the build before any notebook runs
         _write_if_changed(bib, bibtex_from_registry())
-        bib.with_name("data-validated.sha256").write_text(fingerprint)
+        stamp.write_text(fingerprint)
     os.environ["AFTERKARABAKH_BOOK_BUILD"] = "1"
     uses = Path(app.outdir).parent / ".cache" / "data-uses"
     uses.mkdir(parents=True, exist_ok=True)
@@ -695,8 +692,8 @@ def _write_the_bundle(target: Path) -> None:
     if _bundle_maker is not None:
         _bundle_maker.wait()
         _bundle_maker = None
-    if _cached_bundle().exists():
-        shutil.copyfile(_cached_bundle(), target)
+    if paths.vega_bundle_cached().exists():
+        shutil.copyfile(paths.vega_bundle_cached(), target)
         return
     from .. import charts  # Altair and pandas: only when the bundle must be made here
 
