@@ -477,3 +477,18 @@ def test_the_list_of_figures_has_every_numbered_figure(built_book):
 
 
 # --- the book as one PDF (make pdf) ----------------------------------------------------------------
+
+
+def test_the_front_door_sends_the_reader_to_the_first_page_and_names_its_icon(built_book):
+    """index.html forwards to the introduction, in a page with a language, a title and a link
+    for a reader whose browser does not follow the refresh; it names the book's icon, so no
+    browser asks the server for a /favicon.ico that the book does not have."""
+    markup = (built_book / "index.html").read_text(encoding="utf-8")
+    assert re.search(
+        r'<meta http-equiv="Refresh" content="0; url=chapters/introduction\.html">', markup
+    )
+    assert '<html lang="en">' in markup and "<title>After Karabakh</title>" in markup
+    assert '<a href="chapters/introduction.html">' in markup
+    icon = re.search(r'<link rel="icon" href="([^"]+)">', markup)
+    assert icon, "the front door names no icon: browsers then ask for /favicon.ico"
+    assert (built_book / icon.group(1)).is_file(), f"{icon.group(1)} is not in the built book"

@@ -673,9 +673,41 @@ def serve_registry(folder: Path) -> None:
     descriptor.write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", "utf-8")
 
 
+#: The book's front door (``index.html``): it sends the reader on to the first page. The page
+#: Sphinx's table-of-contents extension writes is a bare refresh, with no icon, so a browser
+#: asked the server for ``/favicon.ico``, which the book does not have, whenever it got there
+#: before the refresh.
+FRONT_DOOR = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Refresh" content="0; url={first}">
+<title>{title}</title>
+<link rel="icon" href="_static/{icon}">
+</head>
+<body><p><a href="{first}">{title}</a></p></body>
+</html>
+"""
+
+
+def _write_the_front_door(app) -> None:
+    from . import citing
+
+    first = f"{app.config.root_doc}.html"
+    _write_if_changed(
+        Path(app.outdir) / "index.html",
+        FRONT_DOOR.format(
+            first=html.escape(first),
+            title=html.escape(citing.book_config()["title"]),
+            icon=html.escape(Path(app.config.html_favicon).name),
+        ),
+    )
+
+
 def _on_build_finished(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
+    _write_the_front_door(app)
     _lighten_build(Path(app.outdir))
     # The data files, so the appendix's download links work from the built book.
     shutil.copytree(paths.DATA, Path(app.outdir) / "data", dirs_exist_ok=True)
