@@ -166,6 +166,45 @@ def test_killing_the_launcher_kills_the_kernel(zygote, tmp_path):
         manager.shutdown_kernel(now=True)
 
 
+#: Widens a window ipykernel leaves open at shutdown: the control thread has queued a flush of
+#: the kernel's output for the IOPub thread, which has not yet been woken to run it, when the
+#: kernel exits and stops the IOPub thread. A busy machine opens it now and then, for a moment.
+FLUSH_QUEUED_LATE = r"""
+import threading, time
+from ipykernel.iostream import IOPubThread
+_kernel = get_ipython().kernel
+def _schedule(self, f, _sleep=time.sleep, _thread=threading.current_thread, _kernel=_kernel,
+              _Event=threading.Event):
+    if not self.thread.is_alive():
+        return f()
+    self._events.append(f)
+    if _thread().name == "Control" and getattr(_kernel, "_shutdown_message", None) is not None:
+        if not isinstance(getattr(f, "__self__", None), _Event):
+            return  # the IOPub thread is woken once the whole flush is queued, below
+        _sleep(0.5)
+    try:
+        self._event_pipe.send(b"")
+    except Exception:
+        pass
+IOPubThread.schedule = _schedule
+"""
+
+
+def test_a_kernel_shuts_down_without_losing_a_flush_queued_as_it_exits(zygote, tmp_path):
+    """ipykernel stops the IOPub thread at exit without waiting for the control thread: a flush
+    it queued then was lost, and the kernel hung until killed (a notebook's reader idle for two
+    seconds and more, one clean build in four). The book's kernels let the control thread
+    finish first: the kernel exits by itself, its flushes a moment late."""
+    manager, client = _start(tmp_path)
+    launcher = manager.provisioner.process
+    try:
+        _run(client, FLUSH_QUEUED_LATE)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel()  # waits a few seconds for the kernel to exit, then stops it
+    assert launcher.returncode == 0, f"the kernel was stopped by signal {-launcher.returncode}"
+
+
 def test_without_a_zygote_the_launcher_becomes_an_ordinary_kernel(zygote, tmp_path, monkeypatch):
     monkeypatch.setenv(kernels.SOCKET_ENV, str(tmp_path / "no-zygote-here"))
     manager, client = _start(tmp_path)
