@@ -294,3 +294,71 @@ def test_a_kernel_that_dies_before_answering_is_started_once_more(tmp_path, monk
     )
     with pytest.raises(RuntimeError, match=sphinxext._KERNEL_DIED_AT_START):
         run()
+
+
+class _Channel:
+    """A kernel channel holding the messages that have arrived; waits out its timeout when empty."""
+
+    def __init__(self, messages: list[dict]):
+        self.messages = list(messages)
+
+    async def get_msg(self, timeout=None):
+        import asyncio
+        from queue import Empty
+
+        if self.messages:
+            return self.messages.pop(0)
+        await asyncio.sleep(timeout or 0)
+        raise Empty
+
+
+class _StartingKernel:
+    """What jupyter_client's readiness wait reads: a kernel that has answered, its start-up status
+    messages already arrived on the output channel."""
+
+    def __init__(self):
+        self.parent = KernelManager()  # a client of a manager: no heartbeat wait
+        self.shell_channel = _Channel([{"msg_type": "kernel_info_reply", "content": {}}])
+        self.iopub_channel = _Channel([{"msg_type": "status"}] * 3)
+        self.answered = False
+
+    def kernel_info(self):
+        pass
+
+    def _handle_kernel_info_reply(self, message):
+        self.answered = True
+
+    async def _async_is_alive(self):
+        return True
+
+
+def test_a_ready_kernel_is_used_without_waiting_for_its_output_to_go_quiet(monkeypatch, tmp_path):
+    import asyncio
+
+    import nbformat
+    from jupyter_client.asynchronous.client import AsyncKernelClient
+    from nbclient import NotebookClient
+
+    from afterkarabakh.book import sphinxext
+
+    def waited(wait_for_ready) -> tuple[float, _StartingKernel]:
+        kernel = _StartingKernel()
+        started = time.monotonic()
+        asyncio.run(wait_for_ready(kernel, timeout=10))
+        assert kernel.answered and kernel.iopub_channel.messages == []
+        return time.monotonic() - started, kernel
+
+    monkeypatch.setattr(AsyncKernelClient, "wait_for_ready", AsyncKernelClient.wait_for_ready)
+    assert waited(AsyncKernelClient.wait_for_ready)[0] >= 0.2  # jupyter_client waits for quiet
+    sphinxext._take_a_ready_kernel_without_waiting_for_quiet()
+    assert waited(AsyncKernelClient.wait_for_ready)[0] < 0.1
+    # A real kernel: the first cell's outputs are its own, none of the start-up messages.
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('first')\n6 * 7")])
+    client = NotebookClient(
+        notebook, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
+    )
+    outputs = client.execute().cells[0].outputs
+    assert [(o["output_type"], o.get("text") or o["data"]["text/plain"]) for o in outputs] == [
+        ("stream", "first\n"),
+        ("execute_result", "42"),
+    ]

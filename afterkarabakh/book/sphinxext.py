@@ -897,6 +897,42 @@ def _start_a_kernel_that_dies_at_start_once_more() -> None:
     NotebookClient.async_start_new_kernel_client = start_client_once_more_if_the_kernel_died
 
 
+def _take_a_ready_kernel_without_waiting_for_quiet() -> None:
+    """A new kernel is used as soon as it has answered. jupyter_client, once the kernel has
+    replied on both channels, still reads its output channel until nothing has come for 0.2 s, to
+    drop the messages the kernel sent while it started. nbclient needs no such wait: it takes a
+    cell's outputs by the request they answer and skips every other message. So the wait now
+    takes what has arrived and stops: 0.2 s less idle per notebook, about 1.4 s of a clean build
+    (the output identical). The check that the output channel is connected is unchanged."""
+    from jupyter_client.asynchronous.client import AsyncKernelClient
+    from jupyter_core.utils import ensure_async
+
+    wait_for_ready = AsyncKernelClient.wait_for_ready
+    if getattr(wait_for_ready, "afterkarabakh", False):
+        return
+
+    @functools.wraps(wait_for_ready)
+    async def wait_for_ready_then_take_what_has_arrived(self, timeout=None):
+        channel = self.iopub_channel
+        get_msg = channel.get_msg
+        connected = False
+
+        async def get_msg_without_waiting_once_connected(timeout=None):
+            nonlocal connected
+            message = await ensure_async(get_msg(timeout=0 if connected else timeout))
+            connected = True
+            return message
+
+        channel.get_msg = get_msg_without_waiting_once_connected
+        try:
+            await wait_for_ready(self, timeout)
+        finally:
+            del channel.get_msg
+
+    wait_for_ready_then_take_what_has_arrived.afterkarabakh = True
+    AsyncKernelClient.wait_for_ready = wait_for_ready_then_take_what_has_arrived
+
+
 def _remember_bibliography_plugins() -> None:
     """pybtex looks its plugins up among the installed packages' entry points on every citation
     (sphinxcontrib-bibtex asks once per reference: seconds of a build spent scanning package
@@ -928,6 +964,7 @@ def setup(app):
     _remember_bibliography_plugins()
     _numbered_references_read_each_doctree_once()
     _start_a_kernel_that_dies_at_start_once_more()
+    _take_a_ready_kernel_without_waiting_for_quiet()
     app.connect("builder-inited", _declare_parallel_safe)
     app.connect("builder-inited", _stem_each_word_once)
     app.connect("builder-inited", _keep_formatted_bibliography)
