@@ -35,11 +35,24 @@ def pytest_configure(config):
         one_build.start(config)
 
 
-#: Under ``--one-build``, the order in which xdist hands out modules (``--no-loadscope-reorder``),
-#: two to each worker to begin with: the browser tests (the longest once the book is built) wait
-#: for the build on one worker while the data and package tests, which need no book, run beside
-#: the build on the other; the printed book comes next, and the many short modules fill in last.
-LONGEST_FIRST = ("test_browser.py", "test_data.py", "test_package.py", "test_print.py")
+#: Under ``--one-build``, the order in which xdist hands out modules (``--no-loadscope-reorder``):
+#: the browser tests (the longest once the book is built) wait for the build on one worker while
+#: the data and package tests, which need no book, run beside the build on the other. The modules
+#: that mostly wait (for kernels to start and die, for JupyterLab, for a rebuild, for pip, for
+#: slow test servers) come next, while the browser tests keep the cores busy; left to the end, two
+#: of them at once left a core idle for most of the run's last 25 s. The many short modules fill in
+#: last.
+LONGEST_FIRST = (
+    "test_browser.py",
+    "test_data.py",
+    "test_package.py",
+    "test_kernels.py",
+    "test_print.py",
+    "test_lab.py",
+    "test_rebuild.py",
+    "test_install.py",
+    "test_linkcheck.py",
+)
 
 
 def pytest_collection_modifyitems(config, items):
